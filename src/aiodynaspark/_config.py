@@ -1,0 +1,191 @@
+"""Defaults, environment variables and limits, each with where its number comes from."""
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ._errors import InvalidRequestError
+
+# The public host (protocol page, introduction).
+DEFAULT_BASE_URL = "https://dynaspark.onrender.com"
+
+# Render's free tier takes 30-60 s to wake an idle app (protocol page): a total of 90 s per
+# attempt leaves room for a wake-up and a slow answer. Connecting is quick even then.
+DEFAULT_TIMEOUT = 90.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+
+# Retries after the first attempt, as openai-python.
+DEFAULT_MAX_RETRIES = 2
+
+# Backoff: full jitter over min(cap, base * 2**attempt) (the AWS architecture blog's
+# "exponential backoff and jitter"); a server-asked wait longer than the maximum is raised.
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+DEFAULT_MAX_RETRY_WAIT = 60.0
+
+# One client's connection pool; aiohttp's own default is 100.
+DEFAULT_CONNECTION_LIMIT = 100
+
+# One image: the service's own limit is not documented; 20 MiB is Gemini's inline-data cap.
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+ENV_BASE_URL = "DYNASPARK_BASE_URL"
+ENV_API_KEY = "DYNASPARK_API_KEY"
+ENV_TIMEOUT = "DYNASPARK_TIMEOUT"
+ENV_MAX_RETRIES = "DYNASPARK_MAX_RETRIES"
+
+# A desktop Chrome user agent, as the site's own page sends (protocol page, section 1).
+BROWSER_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The resolved configuration of one call or one client.
+
+    Attributes:
+        base_url: The service root, without a trailing slash.
+        api_key: The REST API key, or ``None``.
+        timeout: Total seconds per attempt.
+        connect_timeout: Seconds to open a connection.
+        max_retries: Retries after the first attempt.
+        max_retry_wait: Longest server-asked wait slept through; longer waits are raised.
+        proxy: Outgoing proxy URL, or ``None``.
+        trust_env: Whether ``HTTP(S)_PROXY`` from the environment apply.
+        connection_limit: Most simultaneous connections in the pool.
+        backoff_base: First backoff ceiling in seconds; it doubles each retry up to a cap.
+    """
+
+    base_url: str = DEFAULT_BASE_URL
+    api_key: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
+    proxy: str | None = None
+    trust_env: bool = True
+    connection_limit: int = DEFAULT_CONNECTION_LIMIT
+    backoff_base: float = BACKOFF_BASE
+
+    def __repr__(self) -> str:
+        # Never show the key or proxy credentials in logs or tracebacks.
+        key = "set" if self.api_key else None
+        proxy = redact_url(self.proxy) if self.proxy else None
+        return (
+            f"Settings(base_url={self.base_url!r}, api_key={key!r}, timeout={self.timeout!r}, "
+            f"max_retries={self.max_retries!r}, proxy={proxy!r})"
+        )
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with any ``user:password@`` part replaced by ``***@``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    at = rest.rfind("@", 0, rest.find("/") if "/" in rest else len(rest))
+    return f"{scheme}://***@{rest[at + 1 :]}" if at >= 0 else url
+
+
+def _env_number(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name)
+    return value.strip() if value and value.strip() else None
+
+
+def _check_timeout(value: object, source: str) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidRequestError(f"{source} must be a number of seconds, got {value!r}.") from None
+    if not math.isfinite(number) or number <= 0:
+        raise InvalidRequestError(f"{source} must be a positive number of seconds, got {value!r}.")
+    return number
+
+
+def _check_retries(value: object, source: str) -> int:
+    if isinstance(value, bool):
+        raise InvalidRequestError(f"{source} must be a whole number from 0, got {value!r}.")
+    try:
+        number: int = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise InvalidRequestError(
+            f"{source} must be a whole number from 0, got {value!r}."
+        ) from None
+    if number < 0 or (isinstance(value, float) and not value.is_integer()):
+        raise InvalidRequestError(f"{source} must be a whole number from 0, got {value!r}.")
+    return number
+
+
+def _check_base_url(value: object, source: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequestError(f"{source} must be an http(s) URL, got {value!r}.")
+    url = value.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise InvalidRequestError(f"{source} must start with http:// or https://, got {value!r}.")
+    return url
+
+
+def resolve_settings(
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    timeout: float | None = None,
+    max_retries: int | None = None,
+    proxy: str | None = None,
+    max_retry_wait: float | None = None,
+    connection_limit: int | None = None,
+    backoff_base: float | None = None,
+    trust_env: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge keywords, the environment and defaults: a keyword beats the environment.
+
+    The environment is read now, at call or client construction time, never at import.
+
+    Raises:
+        InvalidRequestError: A keyword or environment value is malformed.
+    """
+    env = os.environ if environ is None else environ
+    if base_url is None:
+        base_url = env.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+        url = _check_base_url(base_url, ENV_BASE_URL)
+    else:
+        url = _check_base_url(base_url, "base_url")
+    if api_key is None:
+        api_key = env.get(ENV_API_KEY) or None
+    if timeout is not None:
+        seconds = _check_timeout(timeout, "timeout")
+    elif (raw := _env_number(env, ENV_TIMEOUT)) is not None:
+        seconds = _check_timeout(raw, ENV_TIMEOUT)
+    else:
+        seconds = DEFAULT_TIMEOUT
+    if max_retries is not None:
+        retries = _check_retries(max_retries, "max_retries")
+    elif (raw := _env_number(env, ENV_MAX_RETRIES)) is not None:
+        retries = _check_retries(raw, ENV_MAX_RETRIES)
+    else:
+        retries = DEFAULT_MAX_RETRIES
+    if proxy is not None and not (
+        isinstance(proxy, str) and proxy.startswith(("http://", "https://"))
+    ):
+        raise InvalidRequestError(
+            "proxy must be an http:// or https:// URL (aiohttp supports HTTP proxies only)."
+        )
+    wait = DEFAULT_MAX_RETRY_WAIT if max_retry_wait is None else float(max_retry_wait)
+    limit = DEFAULT_CONNECTION_LIMIT if connection_limit is None else int(connection_limit)
+    if limit < 1:
+        raise InvalidRequestError(f"connection_limit must be at least 1, got {limit}.")
+    return Settings(
+        base_url=url,
+        api_key=api_key,
+        timeout=seconds,
+        connect_timeout=min(DEFAULT_CONNECT_TIMEOUT, seconds),
+        max_retries=retries,
+        max_retry_wait=max(0.0, wait),
+        proxy=proxy or None,
+        trust_env=trust_env,
+        connection_limit=limit,
+        backoff_base=BACKOFF_BASE if backoff_base is None else max(0.0, float(backoff_base)),
+    )

@@ -1,0 +1,328 @@
+"""The exception tree, and the one place that maps HTTP answers and aiohttp errors onto it.
+
+Hierarchy::
+
+    DynasparkError
+    ├── InvalidRequestError (also ValueError)   refused before any network call
+    │   ├── ModelNotSupportedError
+    │   └── MediaError
+    ├── APIConnectionError
+    │   └── APITimeoutError
+    ├── APIStatusError                          .status_code, .body, .headers
+    │   ├── AuthenticationError
+    │   ├── RateLimitError                      .retry_after
+    │   ├── CloudflareError
+    │   └── ServiceUnavailableError
+    └── ResponseError
+"""
+
+import contextlib
+import html
+import json
+from collections.abc import Iterator, Mapping
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "CloudflareError",
+    "DynasparkError",
+    "InvalidRequestError",
+    "MediaError",
+    "ModelNotSupportedError",
+    "RateLimitError",
+    "ResponseError",
+    "ServiceUnavailableError",
+]
+
+
+class DynasparkError(Exception):
+    """Base class of every exception aiodynaspark raises."""
+
+
+# Refused before any network call.
+
+
+class InvalidRequestError(DynasparkError, ValueError):
+    """Raised when the arguments of a call are invalid; nothing was sent."""
+
+
+class ModelNotSupportedError(InvalidRequestError):
+    """Raised when a model name is neither a model id nor an alias of the provider."""
+
+
+class MediaError(InvalidRequestError):
+    """Raised when an image is unreadable, empty, too large, not an image, or one too many."""
+
+
+# Transport failures.
+
+
+class APIConnectionError(DynasparkError):
+    """Raised when the service could not be reached or the connection broke."""
+
+
+class APITimeoutError(APIConnectionError):
+    """Raised when an attempt took longer than its timeout."""
+
+
+# Answers with a non-2xx status.
+
+
+class APIStatusError(DynasparkError):
+    """Raised when the service answered with a non-2xx status.
+
+    Attributes:
+        status_code: The HTTP status of the answer.
+        body: The answer's body as text (HTML pages are kept whole).
+        headers: The answer's headers, lower-case names.
+        server_message: The message the server gave, when one could be read.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: str = "",
+        headers: Mapping[str, str] | None = None,
+        server_message: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.body = body
+        self.headers: dict[str, str] = dict(headers or {})
+        self.server_message = server_message
+
+
+class AuthenticationError(APIStatusError):
+    """Raised on 401, or on a 403 that is not a bot-challenge page: the API key is wrong."""
+
+
+class RateLimitError(APIStatusError):
+    """Raised on 429, or when the wait a server asks for is longer than allowed.
+
+    Attributes:
+        retry_after: Seconds the server asked to wait, when it said; else ``None``.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class CloudflareError(APIStatusError):
+    """Raised when a bot-protection challenge page answered instead of the service."""
+
+
+class ServiceUnavailableError(APIStatusError):
+    """Raised on 502, 503 or 504: the host is down or still waking up."""
+
+
+# A 2xx answer that is not an answer.
+
+
+class ResponseError(DynasparkError):
+    """Raised when a 2xx answer is not a valid answer, or a stream is cut before its end."""
+
+
+# The mapping of answers and aiohttp errors onto the tree.
+
+_CHALLENGE_MARKERS = (
+    "just a moment...",
+    "attention required! | cloudflare",
+    "cf-browser-verification",
+    "challenge-platform",
+    "cf_chl_",
+)
+_BODY_EXCERPT = 300
+
+
+def _html_title(text: str) -> str | None:
+    lower = text.lower()
+    start = lower.find("<title")
+    if start < 0:
+        return None
+    start = lower.find(">", start)
+    end = lower.find("</title>", start)
+    if start < 0 or end < 0:
+        return None
+    title = " ".join(html.unescape(text[start + 1 : end]).split())
+    return title or None
+
+
+def is_challenge_page(body: str, headers: Mapping[str, str]) -> bool:
+    """Tell whether an answer is a Cloudflare bot-challenge page.
+
+    Args:
+        body: The answer's text.
+        headers: The answer's headers, lower-case names.
+
+    Returns:
+        ``True`` for a challenge: the ``cf-mitigated: challenge`` header, or a known page marker.
+    """
+    if headers.get("cf-mitigated", "").lower() == "challenge":
+        return True
+    head = body[:4096].lower()
+    return any(marker in head for marker in _CHALLENGE_MARKERS)
+
+
+def extract_server_message(body: str) -> str | None:
+    """Read the human message out of an error body: JSON, HTML or plain text.
+
+    Accepted shapes: ``{"error": "..."}``, ``{"error": {"message": "..."}}``,
+    ``{"message": "..."}``, ``{"detail": "..."}``, an HTML page (its title), or plain text
+    (its first 300 characters).
+    """
+    text = body.strip()
+    if not text:
+        return None
+    if text[0] in "{[":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            for key in ("error", "message", "detail"):
+                value = data.get(key)
+                if isinstance(value, dict):
+                    value = value.get("message")
+                if isinstance(value, str) and value.strip():
+                    return value.strip()
+    if text[:1] == "<":
+        return _html_title(text)
+    return " ".join(text[:_BODY_EXCERPT].split())
+
+
+def parse_retry_after(headers: Mapping[str, str], *, now: float) -> float | None:
+    """Read how long the server asks to wait: ``Retry-After`` then ``X-RateLimit-Reset``.
+
+    ``Retry-After`` may be seconds or an HTTP date (RFC 9110, section 10.2.3);
+    ``X-RateLimit-Reset`` is a Unix time (protocol page, section 2).
+
+    Args:
+        headers: The answer's headers, lower-case names.
+        now: The current Unix time.
+
+    Returns:
+        Seconds to wait (never negative), or ``None`` when the headers do not say.
+    """
+    value = headers.get("retry-after")
+    if value:
+        value = value.strip()
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            when = None
+        if when is not None:
+            return max(0.0, when.timestamp() - now)
+    reset = headers.get("x-ratelimit-reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - now)
+        except ValueError:
+            return None
+    return None
+
+
+def status_error(
+    status: int, body: str, headers: Mapping[str, str], *, url: str, now: float
+) -> APIStatusError:
+    """Choose and build the :class:`APIStatusError` subclass for a non-2xx answer.
+
+    Args:
+        status: The HTTP status.
+        body: The answer's body as text.
+        headers: The answer's headers, lower-case names.
+        url: The endpoint, for the message (without query: it may hold the API key).
+        now: The current Unix time, to read ``X-RateLimit-Reset``.
+
+    Returns:
+        The exception to raise; the caller decides whether to retry first.
+    """
+    server_message = extract_server_message(body)
+    said = f": {server_message}" if server_message else ""
+    common: dict[str, object] = {
+        "status_code": status,
+        "body": body,
+        "headers": headers,
+        "server_message": server_message,
+    }
+    if is_challenge_page(body, headers) and status in (403, 429, 503):
+        return CloudflareError(
+            f"HTTP {status} from {url}: a Cloudflare bot challenge answered instead of the "
+            "service; retrying will not help. Try again later, from another network, or "
+            "without a proxy.",
+            **common,  # type: ignore[arg-type]
+        )
+    if status == 401 or status == 403:
+        return AuthenticationError(
+            f"HTTP {status} from {url}{said}. Check the API key (api_key= or DYNASPARK_API_KEY).",
+            **common,  # type: ignore[arg-type]
+        )
+    if status == 429:
+        retry_after = parse_retry_after(headers, now=now)
+        wait = f" Retry after {retry_after:.0f} s." if retry_after is not None else ""
+        return RateLimitError(
+            f"HTTP 429 from {url}{said}. The service's rate limit is spent.{wait}",
+            retry_after=retry_after,
+            **common,
+        )
+    if status in (502, 503, 504):
+        return ServiceUnavailableError(
+            f"HTTP {status} from {url}{said}. The host is down or waking up (a free host can "
+            "take about a minute); try again shortly.",
+            **common,  # type: ignore[arg-type]
+        )
+    return APIStatusError(f"HTTP {status} from {url}{said}", **common)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def translate_transport_errors(url: str, timeout: float | None) -> Iterator[None]:
+    """Turn aiohttp and timeout exceptions raised inside the block into library errors.
+
+    Args:
+        url: The endpoint, for the message.
+        timeout: The attempt's total timeout in seconds, for the message.
+
+    Raises:
+        APITimeoutError: The attempt timed out.
+        APIConnectionError: Any other aiohttp client failure.
+    """
+    # Imported here so that `import aiodynaspark` does not pay for aiohttp (about 150 ms).
+    import aiohttp
+
+    try:
+        yield
+    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        figure = f"{timeout:g} s" if timeout else "its timeout"
+        raise APITimeoutError(
+            f"No complete answer from {url} within {figure}; raise timeout= (or "
+            "DYNASPARK_TIMEOUT) if the host is slow to wake."
+        ) from exc
+    except aiohttp.ClientProxyConnectionError as exc:
+        raise APIConnectionError(
+            f"Could not connect through the proxy to {url}: {type(exc).__name__}. "
+            "Check the proxy URL."
+        ) from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise APIConnectionError(
+            f"Could not connect to {url}: {exc.os_error.strerror or exc.os_error}. "
+            "Check the network and base_url."
+        ) from exc
+    except aiohttp.ServerDisconnectedError as exc:
+        raise APIConnectionError(
+            f"{url} closed the connection before answering completely."
+        ) from exc
+    except aiohttp.ClientPayloadError as exc:
+        raise APIConnectionError(f"The answer from {url} was cut off: {exc}") from exc
+    except (aiohttp.ClientError, OSError) as exc:
+        raise APIConnectionError(f"Request to {url} failed: {type(exc).__name__}: {exc}") from exc

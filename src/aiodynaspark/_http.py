@@ -1,0 +1,263 @@
+"""The transport: one pooled session, timeouts, retries and response decoding.
+
+Every request of the library goes through :meth:`Transport.send` or
+:meth:`Transport.stream`; providers and clients only describe requests.
+"""
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import aiohttp
+
+from ._config import Settings, redact_url
+from ._errors import (
+    APIConnectionError,
+    DynasparkError,
+    InvalidRequestError,
+    ResponseError,
+    status_error,
+    translate_transport_errors,
+)
+from ._retry import RetryPolicy
+
+__all__ = ["Request", "Transport", "read_json_object"]
+
+_log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Decoder = Callable[[aiohttp.ClientResponse], Awaitable[T]]
+StreamParser = Callable[[aiohttp.ClientResponse], AsyncIterator[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What to send; rebuilt into a fresh aiohttp request on every attempt.
+
+    Attributes:
+        method: ``GET`` or ``POST``.
+        url: The absolute endpoint URL, without query (the query may hold the key).
+        params: Query parameters.
+        form: Builds the body for one attempt (a form can be sent only once).
+        headers: Request headers.
+        model: The model, for the log line.
+        image_size: Bytes of the attached image, for the log line.
+    """
+
+    method: str
+    url: str
+    params: Mapping[str, str] | None = None
+    form: Callable[[], aiohttp.FormData] | None = None
+    headers: Mapping[str, str] | None = None
+    model: str | None = None
+    image_size: int | None = None
+
+
+async def read_json_object(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    """Read a 2xx body as a JSON object, whatever content type it claims.
+
+    Raises:
+        ResponseError: The body is not JSON, or is JSON but not an object.
+    """
+    raw = await response.read()
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        excerpt = raw[:120].decode("utf-8", "replace")
+        raise ResponseError(
+            f"The service answered {response.status} with a body that is not JSON "
+            f"(starts {excerpt!r}); it may be a proxy or maintenance page. Try again later."
+        ) from None
+    if not isinstance(data, dict):
+        raise ResponseError(
+            f"The service answered with JSON {type(data).__name__}, expected an object."
+        )
+    return data
+
+
+class Transport:
+    """Owns one pooled aiohttp session (or borrows the caller's) and sends requests.
+
+    Args:
+        settings: The resolved configuration.
+        session: An ``aiohttp.ClientSession`` to reuse; its owner closes it. Without one, the
+            transport opens its own on first use and closes it in :meth:`aclose`.
+        policy: The retry policy; by default one built from ``settings``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            raise InvalidRequestError(
+                f"session must be an aiohttp.ClientSession, not {type(session).__name__}."
+            )
+        self.settings = settings
+        self._session = session
+        self._owns_session = session is None
+        self.policy = policy or RetryPolicy(
+            max_retries=settings.max_retries,
+            base=settings.backoff_base,
+            max_wait=settings.max_retry_wait,
+        )
+        self._timeout = aiohttp.ClientTimeout(
+            total=settings.timeout, sock_connect=settings.connect_timeout
+        )
+        # A stream may run longer than any total; its timeout bounds each wait for data.
+        self._stream_timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=settings.connect_timeout, sock_read=settings.timeout
+        )
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The session in use, opened on first use inside the running event loop."""
+        if self._session is None or (self._owns_session and self._session.closed):
+            connector = aiohttp.TCPConnector(
+                limit=self.settings.connection_limit, ttl_dns_cache=300
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector, trust_env=self.settings.trust_env, timeout=self._timeout
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the session if this transport opened it; a borrowed one stays open."""
+        if self._owns_session and self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None if self._owns_session else self._session
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _open(self, request: Request, timeout: aiohttp.ClientTimeout) -> Any:
+        return self.session.request(
+            request.method,
+            request.url,
+            params=request.params,
+            data=request.form() if request.form is not None else None,
+            headers=request.headers,
+            proxy=self.settings.proxy,
+            timeout=timeout,
+        )
+
+    async def _raise_for_status(self, response: aiohttp.ClientResponse, url: str) -> None:
+        if 200 <= response.status < 300:
+            return
+        body = await response.text(errors="replace")
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        raise status_error(response.status, body, headers, url=url, now=time.time())
+
+    async def _backoff(self, request: Request, retry: int, error: DynasparkError) -> None:
+        """Sleep before the next attempt, or re-raise when the policy says stop."""
+        if retry >= self.policy.max_retries or not self.policy.is_retryable(error):
+            _log.warning(
+                "%s %s failed after %d attempt(s): %s",
+                request.method,
+                request.url,
+                retry + 1,
+                error,
+            )
+            raise error
+        delay = self.policy.wait_before_retry(retry, error)
+        _log.warning(
+            "%s %s attempt %d failed (%s); retrying in %.2f s",
+            request.method,
+            request.url,
+            retry + 1,
+            type(error).__name__,
+            delay,
+        )
+        await asyncio.sleep(delay)
+
+    def _log_done(self, request: Request, status: int, started: float) -> None:
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug(
+                "%s %s model=%s image=%s status=%d elapsed=%.1fms proxy=%s",
+                request.method,
+                request.url,
+                request.model,
+                f"{request.image_size}B" if request.image_size is not None else "none",
+                status,
+                (time.perf_counter() - started) * 1000,
+                redact_url(self.settings.proxy) if self.settings.proxy else "none",
+            )
+
+    async def send(self, request: Request, decode: Decoder[T]) -> T:
+        """Send ``request`` with retries and decode its 2xx answer.
+
+        Raises:
+            APIConnectionError: The service could not be reached (after the retries).
+            APITimeoutError: The last attempt timed out.
+            APIStatusError: The service answered non-2xx (a subclass by status).
+            ResponseError: A 2xx answer that ``decode`` refused.
+        """
+        retry = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                with translate_transport_errors(request.url, self.settings.timeout):
+                    async with self._open(request, self._timeout) as response:
+                        await self._raise_for_status(response, request.url)
+                        result = await decode(response)
+                        self._log_done(request, response.status, started)
+                        return result
+            except DynasparkError as error:
+                await self._backoff(request, retry, error)
+                retry += 1
+
+    async def stream(self, request: Request, parse: StreamParser) -> AsyncIterator[str]:
+        """Send ``request`` and yield the pieces ``parse`` reads from its answer.
+
+        Attempts are retried only until the first piece has been handed out; after that a
+        broken stream raises, so no text is ever repeated.
+
+        Raises:
+            ResponseError: The stream broke after its first piece, or ended without its end
+                marker.
+            APIConnectionError, APIStatusError: As :meth:`send`, before the first piece.
+        """
+        retry = 0
+        while True:
+            started = time.perf_counter()
+            handed = 0
+            try:
+                with translate_transport_errors(request.url, self.settings.timeout):
+                    async with self._open(request, self._stream_timeout) as response:
+                        await self._raise_for_status(response, request.url)
+                        async for piece in parse(response):
+                            handed += 1
+                            yield piece
+                        self._log_done(request, response.status, started)
+                        return
+            except APIConnectionError as error:
+                if handed:
+                    _log.warning(
+                        "%s %s stream broke after %d piece(s)", request.method, request.url, handed
+                    )
+                    raise ResponseError(
+                        f"The stream from {request.url} broke after {handed} piece(s) "
+                        f"({error}); the answer is incomplete."
+                    ) from error
+                await self._backoff(request, retry, error)
+            except DynasparkError as error:
+                if handed:
+                    raise
+                await self._backoff(request, retry, error)
+            retry += 1

@@ -1,0 +1,156 @@
+"""Server-sent events: split a byte stream into events, and read text pieces from them.
+
+Written here rather than taken from a package: the maintained SSE parsers are tied to other
+HTTP clients (httpx-sse) or are server-side (sse-starlette), and the aiohttp ones are
+unmaintained. The format (WHATWG HTML, "Server-sent events") needs about forty lines.
+"""
+
+import json
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from dataclasses import dataclass
+
+from ._errors import ResponseError
+
+__all__ = ["DONE", "SSEDecoder", "ServerSentEvent", "iter_text_pieces", "text_from_payload"]
+
+DONE = "[DONE]"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent:
+    """One dispatched event: its type (``message`` when unnamed) and its data lines joined."""
+
+    event: str
+    data: str
+
+
+class SSEDecoder:
+    """Incremental decoder: feed it bytes as they arrive, get the complete events back."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._data: list[str] = []
+        self._event = ""
+
+    def feed(self, chunk: bytes) -> Iterator[ServerSentEvent]:
+        """Add bytes and yield every event they complete."""
+        buffer = self._buffer + chunk
+        start = 0
+        while True:
+            end = buffer.find(b"\n", start)
+            if end < 0:
+                break
+            line = buffer[start:end]
+            start = end + 1
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            event = self._line(line.decode("utf-8", "replace"))
+            if event is not None:
+                yield event
+        self._buffer = buffer[start:]
+
+    def _line(self, line: str) -> ServerSentEvent | None:
+        if not line:
+            if not self._data:
+                self._event = ""
+                return None
+            event = ServerSentEvent(self._event or "message", "\n".join(self._data))
+            self._data = []
+            self._event = ""
+            return event
+        if line.startswith(":"):
+            return None
+        name, _, value = line.partition(":")
+        if value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        return None
+
+    def flush(self) -> ServerSentEvent | None:
+        """Dispatch what is left when the stream ends (a last event without its blank line)."""
+        if self._buffer:
+            tail, self._buffer = self._buffer, b""
+            for _ in self.feed(tail + b"\n"):
+                pass
+        return self._line("")
+
+
+def text_from_payload(data: str) -> str | None:
+    """Read the text piece of one event's data.
+
+    Accepted shapes (protocol page, section 2): OpenAI chunks
+    ``{"choices": [{"delta": {"content": "..."}}]}`` (also ``message.content`` and ``text``),
+    ``{"response": "..."}``, ``{"content": "..."}``, a JSON string, and plain text.
+
+    Returns:
+        The piece, or ``None`` for an event that carries no text (a role-only chunk).
+
+    Raises:
+        ResponseError: The event reports an error.
+    """
+    stripped = data.lstrip()
+    if not stripped or stripped[0] not in '{"':
+        return data
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        return data
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict):
+        return data
+    if "error" in value:
+        error = value["error"]
+        message = error.get("message") if isinstance(error, dict) else error
+        raise ResponseError(f"The service reported an error mid-stream: {message}")
+    choices = value.get("choices")
+    if isinstance(choices, list):
+        if not choices or not isinstance(choices[0], dict):
+            return None
+        choice = choices[0]
+        for key in ("delta", "message"):
+            part = choice.get(key)
+            if isinstance(part, dict):
+                content = part.get("content")
+                return content if isinstance(content, str) else None
+        text = choice.get("text")
+        return text if isinstance(text, str) else None
+    for key in ("response", "content", "text"):
+        text = value.get(key)
+        if isinstance(text, str):
+            return text
+    return None
+
+
+async def iter_text_pieces(chunks: AsyncIterable[bytes], *, source: str) -> AsyncIterator[str]:
+    """Yield the non-empty text pieces of an SSE byte stream until ``data: [DONE]``.
+
+    Args:
+        chunks: The body, as it arrives.
+        source: The endpoint, for messages.
+
+    Raises:
+        ResponseError: An error event, or the stream ended without ``[DONE]``.
+    """
+    decoder = SSEDecoder()
+    async for chunk in chunks:
+        for event in decoder.feed(chunk):
+            if event.data.strip() == DONE:
+                return
+            if event.event == "error":
+                raise ResponseError(f"The service reported an error mid-stream: {event.data}")
+            piece = text_from_payload(event.data)
+            if piece:
+                yield piece
+    last = decoder.flush()
+    if last is not None and last.data.strip() == DONE:
+        return
+    if last is not None and (piece := text_from_payload(last.data)):
+        yield piece
+    raise ResponseError(
+        f"The stream from {source} ended without its end marker (data: [DONE]); "
+        "the answer may be incomplete."
+    )

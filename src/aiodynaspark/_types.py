@@ -1,0 +1,68 @@
+"""Messages, content parts and image inputs, as the public API accepts them."""
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any, Literal, NotRequired, TypeAlias, TypedDict
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+else:  # Pillow is optional (extra `images`); the alias only matters to type checkers.
+    PILImage = Any
+
+__all__ = [
+    "ContentPart",
+    "ImageInput",
+    "ImagePart",
+    "ImageURL",
+    "MediaItem",
+    "Message",
+    "Messages",
+    "Role",
+    "TextPart",
+]
+
+Role: TypeAlias = Literal["system", "developer", "user", "assistant", "tool"]
+
+
+class ImageURL(TypedDict):
+    """The ``image_url`` object of an OpenAI image part."""
+
+    url: str
+    detail: NotRequired[str]
+
+
+class TextPart(TypedDict):
+    """An OpenAI text content part: ``{"type": "text", "text": ...}``."""
+
+    type: Literal["text"]
+    text: str
+
+
+class ImagePart(TypedDict):
+    """An OpenAI image content part; its URL must be a ``data:image/...;base64,`` URI."""
+
+    type: Literal["image_url"]
+    image_url: ImageURL
+
+
+ContentPart: TypeAlias = TextPart | ImagePart
+
+
+class Message(TypedDict):
+    """One chat message in the OpenAI shape."""
+
+    role: Role
+    content: str | list[ContentPart] | None
+
+
+# Messages are read leniently (any mapping with `role` and `content`), so dicts built by
+# hand or by other libraries type-check without casts.
+Messages: TypeAlias = Sequence[Message] | Sequence[Mapping[str, Any]]
+
+ImageInput: TypeAlias = (
+    bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes] | PILImage
+)
+"""One image: raw bytes, a path, a ``data:`` URI, an open binary file, or a PIL image."""
+
+MediaItem: TypeAlias = ImageInput | tuple[ImageInput, str | None]
+"""An image alone, or paired with a file name to send it under."""

@@ -1,0 +1,7 @@
+"""The providers: class-method APIs over the two Dynaspark protocols."""
+
+from ._base import BaseProvider, ChatResult, PreparedChat
+from .dynaspark import Dynaspark
+from .dynaspark_api import DynasparkAPI, ImageResult
+
+__all__ = ["BaseProvider", "ChatResult", "Dynaspark", "DynasparkAPI", "ImageResult", "PreparedChat"]

@@ -1,0 +1,239 @@
+"""What every provider shares: attributes, model resolution, the call plumbing, the sync wrapper."""
+
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import aiohttp
+
+from .._config import DEFAULT_BASE_URL, Settings, resolve_settings
+from .._errors import InvalidRequestError, ModelNotSupportedError
+from .._http import Transport
+from .._sync import ensure_no_running_loop, iterate_in_new_loop
+
+__all__ = ["SETTINGS_KEYWORDS", "BaseProvider", "ChatResult", "PreparedChat", "split_settings"]
+
+# Keywords that configure the connection rather than the request (interface, configuration).
+SETTINGS_KEYWORDS = frozenset(
+    {
+        "base_url",
+        "api_key",
+        "timeout",
+        "max_retries",
+        "max_retry_wait",
+        "backoff_base",
+        "connection_limit",
+        "trust_env",
+    }
+)
+
+
+def split_settings(
+    kwargs: Mapping[str, Any], proxy: str | None
+) -> tuple[Settings, aiohttp.ClientSession | None, dict[str, Any]]:
+    """Separate connection keywords from request options and resolve the settings.
+
+    Returns:
+        The settings, the caller's session (or ``None``), and the remaining options.
+
+    Raises:
+        InvalidRequestError: A connection keyword is malformed.
+    """
+    options = dict(kwargs)
+    session = options.pop("session", None)
+    settings = resolve_settings(
+        proxy=proxy, **{key: options.pop(key) for key in SETTINGS_KEYWORDS & options.keys()}
+    )
+    return settings, session, options
+
+
+@dataclass(frozen=True, slots=True)
+class ChatResult:
+    """A whole answer with what the service said about it.
+
+    Attributes:
+        text: The answer.
+        model: The model that answered (the service's word when it gave one).
+        usage: Token counts when the service gave them.
+    """
+
+    text: str
+    model: str
+    usage: dict[str, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedChat:
+    """A chat request after every check, ready to send.
+
+    Attributes:
+        model: The resolved model id.
+        prompt: The text sent as ``user_input``.
+        stream: Whether the caller asked for a stream.
+        fields: Protocol-specific extras (the image, query parameters).
+    """
+
+    model: str
+    prompt: str
+    stream: bool = False
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+class BaseProvider:
+    """The provider shape of the original module: used through class methods, no instances.
+
+    Subclasses set the attributes and implement :meth:`prepare_chat`, :meth:`complete` and
+    :meth:`stream_chat`.
+    """
+
+    label: ClassVar[str] = "Dynaspark"
+    url: ClassVar[str] = DEFAULT_BASE_URL
+    endpoint_path: ClassVar[str] = "/generate_response"
+    api_endpoint: ClassVar[str] = DEFAULT_BASE_URL + "/generate_response"
+    working: ClassVar[bool] = True
+    needs_auth: ClassVar[bool] = False
+    supports_stream: ClassVar[bool] = True
+    supports_system_message: ClassVar[bool] = False
+    supports_message_history: ClassVar[bool] = False
+    default_model: ClassVar[str] = "gemini-1.5-flash"
+    default_vision_model: ClassVar[str] = "gemini-1.5-flash"
+    vision_models: ClassVar[list[str]] = []
+    models: ClassVar[list[str]] = []
+    model_aliases: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The endpoint is derived from the root: one literal, never two.
+        cls.api_endpoint = cls.url + cls.endpoint_path
+
+    @classmethod
+    def get_models(cls) -> list[str]:
+        """Return the model ids this provider accepts (a copy)."""
+        return list(cls.models)
+
+    @classmethod
+    def get_model(cls, model: str | None) -> str:
+        """Resolve a model name to the id sent to the service.
+
+        The rule: an exact model id is sent unchanged; an alias applies only to a name that
+        is not a model id; an empty name (or ``None``) means :attr:`default_model`; anything
+        else is refused.
+
+        Args:
+            model: A model id, an alias, or an empty name.
+
+        Returns:
+            The model id.
+
+        Raises:
+            ModelNotSupportedError: The name is neither a model id nor an alias.
+
+        Example:
+            >>> Dynaspark.get_model("gemini")
+            'gemini-1.5-flash'
+        """
+        if model is None or model == "":
+            return cls.default_model
+        if not isinstance(model, str):
+            raise ModelNotSupportedError(f"model must be a string, not {type(model).__name__}.")
+        if model in cls.models:
+            return model
+        alias = cls.model_aliases.get(model)
+        if alias is not None:
+            return alias
+        aliases = ", ".join(f"{a} -> {m}" for a, m in cls.model_aliases.items())
+        raise ModelNotSupportedError(
+            f"{cls.label} does not support model {model!r}. Models: {', '.join(cls.models)}. "
+            f"Aliases: {aliases}."
+        )
+
+    @classmethod
+    def prepare_chat(
+        cls, model: str | None, messages: object, media: object, options: dict[str, Any]
+    ) -> PreparedChat:
+        """Check a chat request completely; nothing is sent.
+
+        Raises:
+            InvalidRequestError: Any problem with the request (subclasses say which).
+        """
+        raise NotImplementedError
+
+    @classmethod
+    async def complete(cls, transport: Transport, chat: PreparedChat) -> ChatResult:
+        """Send a prepared chat and return the whole answer."""
+        raise NotImplementedError
+
+    @classmethod
+    def stream_chat(cls, transport: Transport, chat: PreparedChat) -> AsyncIterator[str]:
+        """Send a prepared chat and yield its pieces as they arrive."""
+        raise NotImplementedError
+
+    @classmethod
+    async def create_async_generator(
+        cls,
+        model: str,
+        messages: object,
+        proxy: str | None = None,
+        media: object = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[str]:
+        """Send a chat and yield the answer's text, piece by piece.
+
+        Args:
+            model: A model id or alias; empty for the default.
+            messages: The conversation, OpenAI shaped.
+            proxy: An ``http://`` proxy URL (credentials allowed, never logged).
+            media: A list of images or ``(image, filename_or_None)`` pairs.
+            **kwargs: ``base_url``, ``api_key``, ``timeout``, ``max_retries``, ``session`` (an
+                ``aiohttp.ClientSession`` to reuse; it stays open) and the provider's request
+                options.
+
+        Yields:
+            Pieces of the answer; joined they are the whole answer.
+
+        Raises:
+            InvalidRequestError: Bad input, before any request.
+            APIConnectionError: The service could not be reached.
+            APIStatusError: The service refused (a subclass by status).
+            ResponseError: The answer was not a valid answer.
+        """
+        settings, session, options = split_settings(kwargs, proxy)
+        chat = cls.prepare_chat(model, messages, media, options)
+        async with Transport(settings, session=session) as transport:
+            if chat.stream:
+                async for piece in cls.stream_chat(transport, chat):
+                    yield piece
+            else:
+                result = await cls.complete(transport, chat)
+                yield result.text
+
+    @classmethod
+    def create_completion(
+        cls,
+        model: str,
+        messages: object,
+        proxy: str | None = None,
+        media: object = None,
+        **kwargs: Any,
+    ) -> Iterator[str]:
+        """The synchronous form of :meth:`create_async_generator`, for code without a loop.
+
+        Returns:
+            An iterator over the answer's pieces; it runs its own event loop while iterated.
+
+        Raises:
+            InvalidRequestError: Called while an event loop runs in this thread (use the async
+                form there), or bad input. Otherwise as :meth:`create_async_generator`.
+        """
+        ensure_no_running_loop(
+            f"{cls.__name__}.create_completion",
+            f"'async for piece in {cls.__name__}.create_async_generator(...)'",
+        )
+        if "session" in kwargs:
+            raise InvalidRequestError(
+                "session= cannot be used with create_completion: an aiohttp session belongs "
+                "to one event loop; use create_async_generator to reuse a session."
+            )
+        return iterate_in_new_loop(
+            cls.create_async_generator(model, messages, proxy=proxy, media=media, **kwargs)
+        )

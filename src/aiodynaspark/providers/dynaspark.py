@@ -1,0 +1,178 @@
+"""``Dynaspark``: the web form endpoint, as the original module spoke it (protocol, section 1)."""
+
+import functools
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
+
+import aiohttp
+
+from .._config import BROWSER_USER_AGENT
+from .._errors import InvalidRequestError, MediaError, ResponseError
+from .._http import Request, Transport, read_json_object
+from .._media import Image, load_media
+from .._prompt import flatten_messages, parse_messages
+from ._base import BaseProvider, ChatResult, PreparedChat
+
+__all__ = ["GEMINI_ALIASES", "GEMINI_MODELS", "Dynaspark", "check_options"]
+
+# The model ids of the original module (protocol page, section 4); all accept an image.
+GEMINI_MODELS = [
+    "gemini-1.5-flash",
+    "gemini-1.5-flash-8b",
+    "gemini-2.0-flash",
+    "gemini-2.0-flash-lite",
+]
+
+# The original's table mapped model ids onto other model ids, so it could never apply.
+# These aliases are short names that are not model ids, each naming exactly one model.
+GEMINI_ALIASES = {
+    "gemini": "gemini-1.5-flash",
+    "gemini-flash": "gemini-2.0-flash",
+    "gemini-flash-lite": "gemini-2.0-flash-lite",
+    "gemini-1.5": "gemini-1.5-flash",
+    "gemini-1.5-8b": "gemini-1.5-flash-8b",
+    "gemini-2.0": "gemini-2.0-flash",
+    "gemini-2.0-lite": "gemini-2.0-flash-lite",
+}
+
+_WEB_OPTIONS = frozenset({"stream"})
+
+
+def check_options(provider: str, options: dict[str, Any], accepted: frozenset[str]) -> None:
+    """Refuse keywords a provider does not know, so typos do not pass silently.
+
+    Raises:
+        InvalidRequestError: An unknown keyword.
+    """
+    unknown = sorted(options.keys() - accepted)
+    if unknown:
+        raise InvalidRequestError(
+            f"{provider} does not take {', '.join(unknown)}. It takes: "
+            f"{', '.join(sorted(accepted))}, and the connection keywords base_url, api_key, "
+            "timeout, max_retries, session."
+        )
+
+
+@functools.lru_cache(maxsize=16)
+def _browser_headers(base_url: str) -> dict[str, str]:
+    # What the site's own page sends (protocol page, section 1).
+    return {
+        "accept": "*/*",
+        "accept-language": "en-US,en;q=0.9",
+        "origin": base_url,
+        "referer": base_url + "/",
+        "x-requested-with": "XMLHttpRequest",
+        "user-agent": BROWSER_USER_AGENT,
+    }
+
+
+def _form_factory(prompt: str, model: str, image: Image | None) -> Any:
+    def build() -> aiohttp.FormData:
+        form = aiohttp.FormData(default_to_multipart=True)
+        form.add_field("user_input", prompt)
+        form.add_field("ai_model", model)
+        if image is not None:
+            form.add_field(
+                "file", image.data, filename=image.filename, content_type=image.content_type
+            )
+        return form
+
+    return build
+
+
+async def _read_answer(response: aiohttp.ClientResponse) -> str:
+    data = await read_json_object(response)
+    answer = data.get("response")
+    if isinstance(answer, str):
+        return answer
+    error = data.get("error")
+    if isinstance(error, str) and error:
+        raise ResponseError(f"The service answered {response.status} with an error: {error}")
+    raise ResponseError(
+        f"The service answered {response.status} with JSON that has no string 'response' "
+        f"(keys: {', '.join(sorted(data)) or 'none'})."
+    )
+
+
+class Dynaspark(BaseProvider):
+    """Chat with Gemini models through Dynaspark's web form, with an optional image.
+
+    The whole conversation is flattened into one prompt (the form has no roles), at most one
+    image rides along, and the answer comes whole: as a stream it is one piece.
+
+    Example:
+        >>> async for piece in Dynaspark.create_async_generator(
+        ...     "gemini-2.0-flash", [{"role": "user", "content": "Hello"}]
+        ... ):
+        ...     print(piece)
+    """
+
+    label: ClassVar[str] = "Dynaspark"
+    endpoint_path: ClassVar[str] = "/generate_response"
+    working: ClassVar[bool] = True
+    needs_auth: ClassVar[bool] = False
+    supports_stream: ClassVar[bool] = True
+    supports_system_message: ClassVar[bool] = False
+    supports_message_history: ClassVar[bool] = False
+    default_model: ClassVar[str] = "gemini-1.5-flash"
+    default_vision_model: ClassVar[str] = "gemini-1.5-flash"
+    vision_models: ClassVar[list[str]] = list(GEMINI_MODELS)
+    models: ClassVar[list[str]] = list(GEMINI_MODELS)
+    model_aliases: ClassVar[dict[str, str]] = dict(GEMINI_ALIASES)
+
+    @classmethod
+    def prepare_chat(
+        cls, model: str | None, messages: object, media: object, options: dict[str, Any]
+    ) -> PreparedChat:
+        """Check the request: model, conversation, at most one image, known options only.
+
+        Raises:
+            ModelNotSupportedError: Unknown model.
+            MediaError: A bad image, or more than one.
+            InvalidRequestError: A malformed conversation, no text, or an unknown keyword.
+        """
+        check_options(cls.__name__, options, _WEB_OPTIONS)
+        resolved = cls.get_model(model)
+        parsed = parse_messages(messages)
+        urls = [url for message in parsed for url in message.image_urls]
+        images = load_media(media, urls)
+        if len(images) > 1:
+            raise MediaError(
+                f"{cls.__name__} sends one image per request, and this one has {len(images)}; "
+                "send them in separate requests."
+            )
+        prompt = flatten_messages(parsed)
+        if not prompt.strip():
+            raise InvalidRequestError("The conversation has no text; the service needs a prompt.")
+        return PreparedChat(
+            model=resolved,
+            prompt=prompt,
+            stream=False,
+            fields={"image": images[0] if images else None},
+        )
+
+    @classmethod
+    async def complete(cls, transport: Transport, chat: PreparedChat) -> ChatResult:
+        """Post the form and return the answer.
+
+        Raises:
+            APIConnectionError, APIStatusError, ResponseError: As the transport reports.
+        """
+        base = transport.settings.base_url
+        image: Image | None = chat.fields.get("image")
+        request = Request(
+            method="POST",
+            url=base + cls.endpoint_path,
+            form=_form_factory(chat.prompt, chat.model, image),
+            headers=_browser_headers(base),
+            model=chat.model,
+            image_size=len(image.data) if image is not None else None,
+        )
+        text = await transport.send(request, _read_answer)
+        return ChatResult(text=text, model=chat.model)
+
+    @classmethod
+    async def stream_chat(cls, transport: Transport, chat: PreparedChat) -> AsyncIterator[str]:
+        """Yield the answer as one piece: the web form does not stream."""
+        result = await cls.complete(transport, chat)
+        yield result.text

@@ -1,0 +1,323 @@
+"""``DynasparkAPI``: the documented REST API (protocol page, section 2)."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import aiohttp
+
+from .._errors import InvalidRequestError, MediaError, ResponseError
+from .._http import Request, Transport, read_json_object
+from .._prompt import flatten_messages, parse_messages
+from .._sse import iter_text_pieces
+from ._base import BaseProvider, ChatResult, PreparedChat, split_settings
+from ._params import encode_bool, encode_float, encode_int, encode_text, parse_size
+from .dynaspark import GEMINI_ALIASES, GEMINI_MODELS, check_options
+
+__all__ = ["DynasparkAPI", "ImageResult"]
+
+_FLOATS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
+_BOOLS = ("json", "private")
+_TEXT_OPTIONS = frozenset({*_FLOATS, *_BOOLS, "seed", "system", "stream", "referrer"})
+_HEADERS = {
+    "accept": "application/json, text/event-stream, audio/mpeg",
+    "user-agent": "aiodynaspark",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ImageResult:
+    """A generated image: where to fetch it (valid about 24 hours) and how it was made."""
+
+    url: str
+    model: str
+    seed: int | None = None
+
+
+def _read_usage(value: object) -> dict[str, int] | None:
+    if not isinstance(value, dict):
+        return None
+    usage = {
+        key: value[key]
+        for key in ("prompt_tokens", "completion_tokens", "total_tokens")
+        if isinstance(value.get(key), int) and not isinstance(value.get(key), bool)
+    }
+    return usage if len(usage) == 3 else None
+
+
+async def _read_speech(response: aiohttp.ClientResponse) -> bytes:
+    kind = response.headers.get("content-type", "")
+    data = await response.read()
+    if kind.startswith("audio/") or data[:3] == b"ID3" or data[:2] in (b"\xff\xfb", b"\xff\xf3"):
+        if not data:
+            raise ResponseError("The service sent an empty audio answer.")
+        return data
+    raise ResponseError(
+        f"Expected audio from the speech endpoint, got {kind or 'no content type'} "
+        f"({data[:80].decode('utf-8', 'replace')!r})."
+    )
+
+
+class DynasparkAPI(BaseProvider):
+    """The REST API: sampling parameters, a system prompt, real streaming, images, speech.
+
+    Takes no image input (the endpoint is a GET with query parameters); use
+    :class:`Dynaspark` to send one.
+
+    Example:
+        >>> async for piece in DynasparkAPI.create_async_generator(
+        ...     "gemini-2.0-flash", [{"role": "user", "content": "Hi"}], temperature=0.2
+        ... ):
+        ...     print(piece, end="")
+    """
+
+    label: ClassVar[str] = "DynasparkAPI"
+    endpoint_path: ClassVar[str] = "/api/generate_response"
+    image_endpoint_path: ClassVar[str] = "/api/generate_image"
+    supports_stream: ClassVar[bool] = True
+    supports_system_message: ClassVar[bool] = True
+    supports_message_history: ClassVar[bool] = False
+    default_model: ClassVar[str] = "gemini-1.5-flash"
+    default_vision_model: ClassVar[str] = "gemini-1.5-flash"
+    vision_models: ClassVar[list[str]] = []
+    models: ClassVar[list[str]] = list(GEMINI_MODELS)
+    model_aliases: ClassVar[dict[str, str]] = dict(GEMINI_ALIASES)
+    audio_model: ClassVar[str] = "openai-audio"
+    image_models: ClassVar[list[str]] = ["flux", "turbo", "gptimage"]
+    default_image_model: ClassVar[str] = "flux"
+    voices: ClassVar[list[str]] = ["alloy", "echo", "fable", "onyx", "nova", "shimmer"]
+    default_voice: ClassVar[str] = "alloy"
+
+    @classmethod
+    def prepare_chat(
+        cls, model: str | None, messages: object, media: object, options: dict[str, Any]
+    ) -> PreparedChat:
+        """Check the request and encode its query; nothing is sent.
+
+        System messages become ``system`` unless ``system=`` is given; the other messages are
+        flattened into ``user_input``. ``stream`` defaults to ``True``.
+
+        Raises:
+            InvalidRequestError: An option out of its range (named with the range), a
+                malformed conversation, no text, or an unknown keyword.
+            ModelNotSupportedError: Unknown model.
+            MediaError: Any image: the REST API takes none.
+        """
+        check_options(cls.__name__, options, _TEXT_OPTIONS)
+        resolved = cls.get_model(model)
+        parsed = parse_messages(messages)
+        if media or any(message.image_urls for message in parsed):
+            raise MediaError(
+                "The REST API (DynasparkAPI) takes no image; send images with Dynaspark."
+            )
+        params: dict[str, str] = {"model": resolved}
+        for name in _FLOATS:
+            if options.get(name) is not None:
+                params[name] = encode_float(name, options[name])
+        for name in _BOOLS:
+            if options.get(name) is not None:
+                params[name] = encode_bool(name, options[name])
+        if options.get("seed") is not None:
+            params["seed"] = encode_int("seed", options["seed"])
+        if options.get("referrer") is not None:
+            params["referrer"] = encode_text("referrer", options["referrer"])
+        system = options.get("system")
+        if system is None:
+            system = "\n".join(m.text for m in parsed if m.is_system and m.text) or None
+        if system is not None:
+            params["system"] = encode_text("system", system)
+        turns = [m for m in parsed if not m.is_system] if system is not None else parsed
+        prompt = flatten_messages(turns) if turns else ""
+        if not prompt.strip():
+            raise InvalidRequestError("The conversation has no text; the service needs a prompt.")
+        stream = options.get("stream")
+        stream = True if stream is None else stream
+        if not isinstance(stream, bool):
+            raise InvalidRequestError(f"stream must be True or False, got {stream!r}.")
+        params["user_input"] = prompt
+        return PreparedChat(model=resolved, prompt=prompt, stream=stream, fields={"params": params})
+
+    @classmethod
+    def _request(
+        cls, transport: Transport, path: str, params: dict[str, str], model: str
+    ) -> Request:
+        if transport.settings.api_key:
+            params = {**params, "api_key": transport.settings.api_key}
+        return Request(
+            method="GET",
+            url=transport.settings.base_url + path,
+            params=params,
+            headers=_HEADERS,
+            model=model,
+        )
+
+    @classmethod
+    async def complete(cls, transport: Transport, chat: PreparedChat) -> ChatResult:
+        """Ask for the whole answer, with the model and usage when the service gives them."""
+        request = cls._request(transport, cls.endpoint_path, chat.fields["params"], chat.model)
+        data = await transport.send(request, read_json_object)
+        text = data.get("response")
+        if not isinstance(text, str):
+            raise ResponseError(
+                "The REST API answered with JSON that has no string 'response' "
+                f"(keys: {', '.join(sorted(data)) or 'none'})."
+            )
+        model = data.get("model")
+        return ChatResult(
+            text=text,
+            model=model if isinstance(model, str) and model else chat.model,
+            usage=_read_usage(data.get("usage")),
+        )
+
+    @classmethod
+    async def stream_chat(cls, transport: Transport, chat: PreparedChat) -> AsyncIterator[str]:
+        """Ask for a server-sent-event stream and yield each piece as it arrives."""
+        params = {**chat.fields["params"], "stream": "true"}
+        request = cls._request(transport, cls.endpoint_path, params, chat.model)
+
+        async def parse(response: aiohttp.ClientResponse) -> AsyncIterator[str]:
+            if response.content_type == "application/json":
+                # A server that ignored stream=true: its whole answer is one piece.
+                data = await read_json_object(response)
+                text = data.get("response")
+                if not isinstance(text, str):
+                    raise ResponseError("The REST API answered with JSON without 'response'.")
+                yield text
+                return
+            async for piece in iter_text_pieces(response.content.iter_any(), source=request.url):
+                yield piece
+
+        async for piece in transport.stream(request, parse):
+            yield piece
+
+    @classmethod
+    def image_params(
+        cls,
+        prompt: object,
+        *,
+        model: str | None = None,
+        size: str | None = None,
+        seed: int | None = None,
+        nologo: bool | None = None,
+        wm: str | None = None,
+    ) -> dict[str, str]:
+        """Check an image request and encode its query.
+
+        Raises:
+            InvalidRequestError: Empty prompt, unknown model, bad size or seed.
+        """
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise InvalidRequestError("An image prompt must be a non-empty string.")
+        chosen = model or cls.default_image_model
+        if chosen not in cls.image_models:
+            raise InvalidRequestError(
+                f"Unknown image model {chosen!r}; choose one of {', '.join(cls.image_models)}."
+            )
+        width, height = parse_size(size) if size is not None else (768, 768)
+        params = {"user_input": prompt, "model": chosen, "width": str(width), "height": str(height)}
+        if seed is not None:
+            params["seed"] = encode_int("seed", seed)
+        if nologo is not None:
+            params["nologo"] = encode_bool("nologo", nologo)
+        if wm is not None:
+            params["wm"] = encode_text("wm", wm)
+        return params
+
+    @classmethod
+    async def request_image(cls, transport: Transport, params: dict[str, str]) -> ImageResult:
+        """Send a checked image request (see :meth:`image_params`)."""
+        request = cls._request(transport, cls.image_endpoint_path, params, params["model"])
+        data = await transport.send(request, read_json_object)
+        url = data.get("image_url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ResponseError("The image endpoint answered without an http(s) 'image_url'.")
+        seed = data.get("seed")
+        model = data.get("model")
+        return ImageResult(
+            url=url,
+            model=model if isinstance(model, str) else params["model"],
+            seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        )
+
+    @classmethod
+    def speech_params(cls, text: object, voice: str | None = None) -> dict[str, str]:
+        """Check a speech request and encode its query.
+
+        Raises:
+            InvalidRequestError: Empty text or an unknown voice.
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidRequestError("The text to speak must be a non-empty string.")
+        chosen = voice or cls.default_voice
+        if chosen not in cls.voices:
+            raise InvalidRequestError(
+                f"Unknown voice {chosen!r}; choose one of {', '.join(cls.voices)}."
+            )
+        return {"user_input": text, "model": cls.audio_model, "voice": chosen}
+
+    @classmethod
+    async def request_speech(cls, transport: Transport, params: dict[str, str]) -> bytes:
+        """Send a checked speech request; returns the MP3 bytes."""
+        request = cls._request(transport, cls.endpoint_path, params, cls.audio_model)
+        return await transport.send(request, _read_speech)
+
+    @classmethod
+    async def generate_image(
+        cls,
+        prompt: str,
+        *,
+        model: str | None = None,
+        size: str | None = None,
+        seed: int | None = None,
+        nologo: bool | None = None,
+        wm: str | None = None,
+        proxy: str | None = None,
+        **kwargs: Any,
+    ) -> ImageResult:
+        """Generate an image from a prompt.
+
+        Args:
+            prompt: What to draw.
+            model: ``flux`` (default), ``turbo`` or ``gptimage``.
+            size: ``"WIDTHxHEIGHT"``, each side 64-2048; default ``768x768``.
+            seed: For reproducible images.
+            nologo: Ask for no logo.
+            wm: Custom watermark text.
+            proxy: An ``http://`` proxy URL.
+            **kwargs: Connection keywords (``base_url``, ``api_key``, ``timeout``,
+                ``max_retries``, ``session``).
+
+        Returns:
+            The image's URL (valid about 24 hours), model and seed.
+
+        Raises:
+            InvalidRequestError: Bad arguments, before any request.
+            APIConnectionError, APIStatusError, ResponseError: As for chat.
+        """
+        settings, session, rest = split_settings(kwargs, proxy)
+        check_options(cls.__name__, rest, frozenset())
+        params = cls.image_params(prompt, model=model, size=size, seed=seed, nologo=nologo, wm=wm)
+        async with Transport(settings, session=session) as transport:
+            return await cls.request_image(transport, params)
+
+    @classmethod
+    async def generate_speech(
+        cls, text: str, *, voice: str | None = None, proxy: str | None = None, **kwargs: Any
+    ) -> bytes:
+        """Speak a text: returns MP3 bytes.
+
+        Args:
+            text: What to say.
+            voice: One of :attr:`voices`; default ``alloy``.
+            proxy: An ``http://`` proxy URL.
+            **kwargs: Connection keywords, as :meth:`generate_image`.
+
+        Raises:
+            InvalidRequestError: Empty text or unknown voice, before any request.
+            APIConnectionError, APIStatusError, ResponseError: As for chat.
+        """
+        settings, session, rest = split_settings(kwargs, proxy)
+        check_options(cls.__name__, rest, frozenset())
+        params = cls.speech_params(text, voice)
+        async with Transport(settings, session=session) as transport:
+            return await cls.request_speech(transport, params)

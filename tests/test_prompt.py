@@ -1,0 +1,120 @@
+"""Flattening conversations into one prompt (protocol page, section 3)."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aiodynaspark import InvalidRequestError
+from aiodynaspark._prompt import flatten_messages, parse_messages
+
+
+def test_single_message_is_sent_unchanged() -> None:
+    assert flatten_messages([{"role": "user", "content": "  Hi\nthere "}]) == "  Hi\nthere "
+
+
+def test_single_system_message_is_also_unchanged() -> None:
+    assert flatten_messages([{"role": "system", "content": "Be brief."}]) == "Be brief."
+
+
+def test_conversation_becomes_role_lines_ending_with_assistant() -> None:
+    prompt = flatten_messages(
+        [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello!"},
+            {"role": "user", "content": "Bye"},
+        ]
+    )
+    assert prompt == "System: Be brief.\nUser: Hi\nAssistant: Hello!\nUser: Bye\nAssistant:"
+
+
+def test_text_parts_are_joined_and_image_parts_are_not_text() -> None:
+    parsed = parse_messages(
+        [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Look"},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}},
+                    {"type": "text", "text": "at this"},
+                ],
+            }
+        ]
+    )
+    assert parsed[0].text == "Look\nat this"
+    assert parsed[0].image_urls == ("data:image/png;base64,AA==",)
+    assert flatten_messages(parsed) == "Look\nat this"
+
+
+def test_none_content_is_empty_text() -> None:
+    assert (
+        flatten_messages([{"role": "user", "content": "a"}, {"role": "assistant", "content": None}])
+        == "User: a\nAssistant: \nAssistant:"
+    )
+
+
+@pytest.mark.parametrize(
+    ("messages", "fragment"),
+    [
+        ([], "empty"),
+        ("hello", "must be a list"),
+        ([{"role": "wizard", "content": "x"}], "role must be one of"),
+        ([{"content": "x"}], "role must be one of"),
+        (["x"], "must be an object"),
+        ([{"role": "user", "content": 3}], "content must be a string"),
+        ([{"role": "user", "content": [{"type": "audio"}]}], "unsupported content part"),
+        ([{"role": "user", "content": [{"type": "text"}]}], "needs a string 'text'"),
+        ([{"role": "user", "content": [{"type": "image_url"}]}], "image_url.url"),
+    ],
+)
+def test_malformed_conversations_are_refused_with_a_reason(messages: object, fragment: str) -> None:
+    with pytest.raises(InvalidRequestError, match=fragment):
+        flatten_messages(messages)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_message = st.fixed_dictionaries(
+    {
+        "role": st.sampled_from(["system", "user", "assistant", "tool", "other"]) | _json,
+        "content": _json
+        | st.lists(
+            st.fixed_dictionaries(
+                {
+                    "type": st.sampled_from(["text", "image_url", "x"]),
+                    "text": _json,
+                    "image_url": _json,
+                }
+            ),
+            max_size=3,
+        ),
+    },
+)
+
+
+@given(st.lists(_message, max_size=5) | _json)
+def test_no_input_raises_anything_but_invalid_request(messages: object) -> None:
+    try:
+        prompt = flatten_messages(messages)
+    except InvalidRequestError:
+        return
+    assert isinstance(prompt, str)
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["system", "user", "assistant"]), st.text()),
+        min_size=2,
+        max_size=6,
+    )
+)
+def test_every_message_is_one_role_line_then_assistant(turns: list[tuple[str, str]]) -> None:
+    prompt = flatten_messages([{"role": role, "content": text} for role, text in turns])
+    assert prompt.endswith("\nAssistant:")
+    for role, text in turns:
+        assert f"{role.capitalize()}: {text}" in prompt
