@@ -3,6 +3,7 @@
 import base64
 import struct
 import zlib
+from collections.abc import AsyncIterator
 
 
 def make_png(width: int = 2, height: int = 2) -> bytes:
@@ -30,3 +31,11 @@ WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8 " + b"\x00" * 18
 
 def data_uri(data: bytes, mime: str = "image/png") -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+async def collect(pieces: AsyncIterator[str], seconds: float = 10.0) -> str:
+    """Join an async iterator's pieces, bounded in time."""
+    import asyncio
+
+    async with asyncio.timeout(seconds):
+        return "".join([piece async for piece in pieces])

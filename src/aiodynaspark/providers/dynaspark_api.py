@@ -122,11 +122,14 @@ class DynasparkAPI(BaseProvider):
         if options.get("referrer") is not None:
             params["referrer"] = encode_text("referrer", options["referrer"])
         system = options.get("system")
+        turns = parsed
         if system is None:
+            # System messages move to the system parameter; an explicit system= leaves
+            # them in the conversation, where they are flattened like the rest.
             system = "\n".join(m.text for m in parsed if m.is_system and m.text) or None
+            turns = [m for m in parsed if not m.is_system]
         if system is not None:
             params["system"] = encode_text("system", system)
-        turns = [m for m in parsed if not m.is_system] if system is not None else parsed
         prompt = flatten_messages(turns) if turns else ""
         if not prompt.strip():
             raise InvalidRequestError("The conversation has no text; the service needs a prompt.")
