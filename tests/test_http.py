@@ -6,11 +6,11 @@ import logging
 import warnings
 
 import pytest
-from forward_proxy import ForwardProxy
-from support import collect
 
 from aiodynaspark import APIConnectionError, AsyncClient, Dynaspark, DynasparkAPI
 from aiodynaspark.testing import Emulator, Fault, answer_for
+from forward_proxy import ForwardProxy
+from support import collect
 
 USER = [{"role": "user", "content": "ping"}]
 

@@ -136,18 +136,16 @@ async def test_each_retry_logs_one_warning_with_reason_and_wait(
 
 
 async def test_emulator_rate_limit_budget_gives_429_with_headers() -> None:
-    async with Emulator(rate_limit=2) as emu:
-        async with client(emu, max_retries=0) as c:
+    async with Emulator(rate_limit=2) as emu, client(emu, max_retries=0) as c:
+        await chat(c)
+        await chat(c)
+        with pytest.raises(RateLimitError) as caught:
             await chat(c)
-            await chat(c)
-            with pytest.raises(RateLimitError) as caught:
-                await chat(c)
     assert caught.value.headers["x-ratelimit-remaining"] == "0"
     assert caught.value.retry_after is not None
 
 
 async def test_slow_start_within_the_timeout_succeeds() -> None:
-    async with Emulator(cold_start=0.3) as emu:
-        async with client(emu, timeout=3) as c:
-            assert await chat(c) == ANSWER
+    async with Emulator(cold_start=0.3) as emu, client(emu, timeout=3) as c:
+        assert await chat(c) == ANSWER
     assert len(emu.requests) == 1

@@ -6,7 +6,6 @@ import pathlib
 
 import aiohttp
 import pytest
-from support import GIF, JPEG, PNG, WEBP, collect, data_uri
 
 from aiodynaspark import (
     APIStatusError,
@@ -21,6 +20,7 @@ from aiodynaspark import (
     ServiceUnavailableError,
 )
 from aiodynaspark.testing import Emulator, Fault, answer_for
+from support import GIF, JPEG, PNG, WEBP, collect, data_uri
 
 USER = [{"role": "user", "content": "Hello"}]
 

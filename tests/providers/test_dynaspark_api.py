@@ -3,7 +3,6 @@
 import asyncio
 
 import pytest
-from support import PNG, collect
 
 from aiodynaspark import (
     AuthenticationError,
@@ -13,6 +12,7 @@ from aiodynaspark import (
     ResponseError,
 )
 from aiodynaspark.testing import Emulator, Fault, answer_for
+from support import PNG, collect
 
 USER = [{"role": "user", "content": "tell me"}]
 
