@@ -33,11 +33,15 @@ class _LoopThread:
         )
         self._thread.start()
 
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        if self.loop.is_closed():
+    def run(self, coroutine: Coroutine[Any, Any, T], *, closing: bool = False) -> T:
+        try:
+            if self.loop.is_closed():
+                raise InvalidRequestError("This Client is closed; create a new one.")
+            if not closing:  # closing is brief and must work anywhere, even inside a loop
+                ensure_no_running_loop("Client", "AsyncClient")
+        except InvalidRequestError:
             coroutine.close()
-            raise InvalidRequestError("This Client is closed; create a new one.")
-        ensure_no_running_loop("Client", "AsyncClient")
+            raise
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
     def stop(self) -> None:
@@ -66,7 +70,7 @@ class Stream:
 
     def close(self) -> None:
         """Stop the stream and release its connection."""
-        self._runner.run(self._stream.aclose())
+        self._runner.run(self._stream.aclose(), closing=True)
 
     def __enter__(self) -> Self:
         return self
@@ -216,7 +220,7 @@ class Client:
     def close(self) -> None:
         """Close the connection pool and stop the client's thread."""
         if not self._runner.loop.is_closed():
-            self._run(self._async.close())
+            self._runner.run(self._async.close(), closing=True)
             self._runner.stop()
 
     def __enter__(self) -> Self:
