@@ -1,0 +1,152 @@
+"""The options every network command shares, and where they point: the service or the emulator.
+
+``--offline`` starts the emulator in this process, in its own thread, and points the command
+at it; proxies from the environment are then ignored, since nothing leaves the machine.
+"""
+
+import contextlib
+import functools
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from ..client import AsyncClient
+
+__all__ = ["ServiceOptions", "Target", "open_target", "run_async", "service_options"]
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOptions:
+    """What the user asked for on the command line; ``None`` defers to the environment.
+
+    Attributes:
+        base_url: ``--base-url``, or ``None`` for ``DYNASPARK_BASE_URL`` or the public host.
+        timeout: ``--timeout`` seconds per attempt, or ``None`` for the configured default.
+        max_retries: ``--max-retries``, or ``None`` for the configured default.
+        offline: ``--offline``: use an in-process emulator instead of the service.
+    """
+
+    base_url: str | None = None
+    timeout: float | None = None
+    max_retries: int | None = None
+    offline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A resolved place to send requests to.
+
+    Attributes:
+        base_url: The root URL, or ``None`` to let the library read the environment.
+        timeout: Seconds per attempt, or ``None``.
+        max_retries: Retries after the first attempt, or ``None``.
+        trust_env: Whether ``HTTP(S)_PROXY`` apply (not for the local emulator).
+    """
+
+    base_url: str | None
+    timeout: float | None
+    max_retries: int | None
+    trust_env: bool
+
+    def client(self, *, provider: str | None = None) -> "AsyncClient":
+        """Build an :class:`~aiodynaspark.AsyncClient` for this target.
+
+        Raises:
+            InvalidRequestError: A malformed setting (from the options or the environment).
+        """
+        # Imported here: the client pulls in aiohttp and pydantic, which `--help` must not pay.
+        from ..client import AsyncClient
+
+        return AsyncClient(
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            trust_env=self.trust_env,
+            provider=provider,
+        )
+
+
+def run_async(coroutine: Coroutine[Any, Any, R]) -> R:
+    """Run ``coroutine`` on a new event loop, as :func:`asyncio.run`.
+
+    asyncio is imported here, not at module load: it costs ~25 ms that ``--help`` need not pay.
+    """
+    import asyncio
+
+    return asyncio.run(coroutine)
+
+
+@contextlib.contextmanager
+def open_target(options: ServiceOptions) -> Iterator[Target]:
+    """Yield where to send requests, running the emulator for as long as ``--offline`` needs it.
+
+    Args:
+        options: The command-line choices.
+
+    Yields:
+        The target; with ``offline`` an emulator on 127.0.0.1 serves it until the block ends.
+    """
+    if not options.offline:
+        yield Target(options.base_url, options.timeout, options.max_retries, trust_env=True)
+        return
+    from ..testing import Emulator
+
+    with Emulator.run_in_thread(host="127.0.0.1", port=0) as emulator:
+        yield Target(emulator.url, options.timeout, options.max_retries, trust_env=False)
+
+
+_OPTIONS = (
+    click.option(
+        "--base-url",
+        metavar="URL",
+        help="Service root (default: $DYNASPARK_BASE_URL or https://dynaspark.onrender.com).",
+    ),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="SECONDS",
+        help="Total time per attempt (default: $DYNASPARK_TIMEOUT or 90).",
+    ),
+    click.option(
+        "--max-retries",
+        type=click.IntRange(min=0),
+        metavar="N",
+        help="Retries after the first attempt (default: $DYNASPARK_MAX_RETRIES or 2).",
+    ),
+    click.option(
+        "--offline",
+        is_flag=True,
+        help="Answer from the built-in emulator, started in-process: no network at all.",
+    ),
+)
+
+
+def service_options(command: Callable[..., R]) -> Callable[..., R]:
+    """Add ``--base-url``, ``--timeout``, ``--max-retries`` and ``--offline`` to a command.
+
+    The command receives them bundled as one ``service: ServiceOptions`` keyword.
+    """
+
+    @functools.wraps(command)
+    def with_service(
+        *args: Any,
+        base_url: str | None,
+        timeout: float | None,
+        max_retries: int | None,
+        offline: bool,
+        **kwargs: Any,
+    ) -> R:
+        if offline and base_url is not None:
+            raise click.UsageError("--offline and --base-url exclude each other.")
+        service = ServiceOptions(base_url, timeout, max_retries, offline)
+        return command(*args, service=service, **kwargs)
+
+    decorated: Callable[..., R] = with_service
+    for option in reversed(_OPTIONS):
+        decorated = option(decorated)
+    return decorated

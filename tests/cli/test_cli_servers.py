@@ -1,0 +1,125 @@
+"""``aiodynaspark emulator`` and ``serve``: foreground servers that answer, then stop cleanly."""
+
+import json
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from cli_support import CLI, RUN_TIMEOUT, assert_one_error_line, cli_env
+
+from aiodynaspark.testing import answer_for
+
+STARTUP_TIMEOUT = 20.0
+# No proxy from the environment: these requests go to 127.0.0.1 only.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    with _DIRECT.open(url, timeout=10) as response:
+        return response.status, response.read()
+
+
+def _read_line(process: "subprocess.Popen[bytes]", deadline: float) -> str:
+    assert process.stdout is not None
+    fd = process.stdout.fileno()
+    seen = b""
+    while b"\n" not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            seen += chunk
+    return seen.decode()
+
+
+@contextmanager
+def _running(argv: list[str]) -> Iterator["subprocess.Popen[bytes]"]:
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env())
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=RUN_TIMEOUT)
+
+
+def _free_port() -> int:
+    # The gateway runs in another process, so the OS's choice is read here and handed over.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_emulator_prints_its_url_answers_and_stops_on_sigterm(cli: CLI) -> None:
+    with _running(cli.argv("emulator", "--port", "0")) as process:
+        line = _read_line(process, time.monotonic() + STARTUP_TIMEOUT)
+        match = re.fullmatch(r"Dynaspark emulator listening on (http://127\.0\.0\.1:\d+)\n", line)
+        assert match, line
+        url = match.group(1)
+
+        status, body = _get(f"{url}/api/generate_response?user_input=Hi&model=gemini-2.0-flash")
+        assert status == 200
+        assert json.loads(body)["response"] == answer_for("gemini-2.0-flash", "Hi")
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=RUN_TIMEOUT) == 0
+
+
+def test_emulator_on_a_busy_port_gives_one_line(cli: CLI) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = cli.run("emulator", "--port", str(port))
+
+    assert f"127.0.0.1:{port}" in assert_one_error_line(result, code=1)
+
+
+def _gateway_available() -> bool:
+    try:
+        from aiodynaspark import server
+    except ImportError:
+        return False
+    return hasattr(server, "serve")
+
+
+@pytest.mark.skipif(
+    not _gateway_available(),
+    reason="aiodynaspark.server (the gateway and its 'server' extra) is not importable",
+)
+def test_serve_answers_health_and_models_then_stops(cli: CLI) -> None:
+    port = _free_port()
+    root = f"http://127.0.0.1:{port}"
+
+    with _running(cli.argv("serve", "--port", str(port), "--offline", "--no-ui")) as process:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        status = 0
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                status, _ = _get(f"{root}/health")
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert status == 200, "the gateway did not answer /health in time"
+
+        status, body = _get(f"{root}/v1/models")
+        assert status == 200
+        assert "gemini-2.0-flash" in {model["id"] for model in json.loads(body)["data"]}
+
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=RUN_TIMEOUT)
+
+    # uvicorn shuts down gracefully, then ends by the signal it caught (as it documents).
+    assert process.returncode in (0, -signal.SIGTERM)
+    assert b"Traceback" not in errors

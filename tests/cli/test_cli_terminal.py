@@ -1,0 +1,118 @@
+"""Terminal behaviour: the waiting spinner, Ctrl-C, and a fast ``--help``."""
+
+import os
+import pty
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+import pytest
+from cli_support import CLI, RUN_TIMEOUT, cli_env
+
+from aiodynaspark.testing import Emulator, answer_for
+
+HEAVY_MODULES = ("aiohttp", "pydantic", "rich", "fastapi", "uvicorn", "aiodynaspark.client")
+
+
+def _run_on_terminal(argv: list[str]) -> tuple[int, bytes]:
+    # stdout and stderr on one pseudo-terminal, as a person at a shell would have them.
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=terminal,
+        env=cli_env({"TERM": "xterm"}),
+    ) as process:
+        os.close(terminal)
+        seen = b""
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 0.2)
+            if not ready:
+                if process.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # EIO: the terminal closed with the process
+                break
+            if not chunk:
+                break
+            seen += chunk
+        code = process.wait(timeout=RUN_TIMEOUT)
+    os.close(controller)
+    return code, seen
+
+
+def test_spinner_shows_on_a_terminal_while_the_answer_is_slow(cli: CLI, emulator: Emulator) -> None:
+    emulator.latency = 1.0
+
+    code, screen = _run_on_terminal(cli.argv("chat", "Hi", "--base-url", emulator.url))
+
+    assert code == 0
+    assert b"Waiting for the answer" in screen
+    assert answer_for("gemini-1.5-flash", "Hi").encode() in screen
+
+
+def test_no_spinner_when_output_is_piped(cli: CLI, emulator: Emulator) -> None:
+    emulator.latency = 1.0
+
+    result = cli.run("chat", "Hi", "--base-url", emulator.url)
+
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert result.stdout == answer_for("gemini-1.5-flash", "Hi") + "\n"
+
+
+def test_ctrl_c_exits_130_without_a_traceback(cli: CLI, emulator: Emulator) -> None:
+    emulator.latency = 20.0  # the answer never comes in time: the user gives up
+
+    with subprocess.Popen(
+        cli.argv("chat", "Hi", "--base-url", emulator.url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(),
+    ) as process:
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while not emulator.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert emulator.requests, "the request never reached the emulator"
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=RUN_TIMEOUT)
+
+    assert process.returncode == 130
+    assert err == b""
+    assert out == b""
+
+
+def test_help_imports_no_heavy_module(cli: CLI) -> None:
+    probe = (
+        "import sys, aiodynaspark.cli\n"
+        f"print(','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=RUN_TIMEOUT
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_help_startup_time_is_reported(cli: CLI, capsys: pytest.CaptureFixture[str]) -> None:
+    timings = []
+    for _ in range(10):
+        started = time.perf_counter()
+        result = subprocess.run(
+            cli.argv("--help"), capture_output=True, env=cli_env(), timeout=RUN_TIMEOUT
+        )
+        timings.append(time.perf_counter() - started)
+        assert result.returncode == 0
+        assert b"Usage: aiodynaspark" in result.stdout
+
+    # A figure for the record, not an assertion: machines differ.
+    with capsys.disabled():
+        print(f"\naiodynaspark --help: median {statistics.median(timings) * 1000:.0f} ms of 10")
