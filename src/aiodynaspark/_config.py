@@ -173,19 +173,28 @@ def resolve_settings(
         raise InvalidRequestError(
             "proxy must be an http:// or https:// URL (aiohttp supports HTTP proxies only)."
         )
-    wait = DEFAULT_MAX_RETRY_WAIT if max_retry_wait is None else float(max_retry_wait)
-    limit = DEFAULT_CONNECTION_LIMIT if connection_limit is None else int(connection_limit)
+    wait = (
+        DEFAULT_MAX_RETRY_WAIT
+        if max_retry_wait is None
+        else _check_timeout(max_retry_wait, "max_retry_wait")
+    )
+    limit = (
+        DEFAULT_CONNECTION_LIMIT
+        if connection_limit is None
+        else _check_retries(connection_limit, "connection_limit")
+    )
     if limit < 1:
         raise InvalidRequestError(f"connection_limit must be at least 1, got {limit}.")
+    backoff = BACKOFF_BASE if backoff_base is None else _check_timeout(backoff_base, "backoff_base")
     return Settings(
         base_url=url,
         api_key=api_key,
         timeout=seconds,
         connect_timeout=min(DEFAULT_CONNECT_TIMEOUT, seconds),
         max_retries=retries,
-        max_retry_wait=max(0.0, wait),
+        max_retry_wait=wait,
         proxy=proxy or None,
         trust_env=trust_env,
         connection_limit=limit,
-        backoff_base=BACKOFF_BASE if backoff_base is None else max(0.0, float(backoff_base)),
+        backoff_base=backoff,
     )

@@ -200,13 +200,40 @@ class Client:
         ...     print(done.choices[0].message.content)
     """
 
-    def __init__(self, base_url: str | None = None, **kwargs: Any) -> None:
-        if "session" in kwargs:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        proxy: str | None = None,
+        *,
+        provider: ProviderChoice = None,
+        connection_limit: int | None = None,
+        max_retry_wait: float | None = None,
+        trust_env: bool = True,
+        backoff_base: float | None = None,
+        **unexpected: Any,
+    ) -> None:
+        if "session" in unexpected:
             raise InvalidRequestError(
                 "Client cannot use a session= from your code: it runs its own event loop. "
                 "Use AsyncClient(session=...) instead."
             )
-        self._async = AsyncClient(base_url, **kwargs)
+        if unexpected:
+            raise InvalidRequestError(f"Client does not take {', '.join(sorted(unexpected))}.")
+        self._async = AsyncClient(
+            base_url,
+            api_key,
+            timeout,
+            max_retries,
+            proxy,
+            provider=provider,
+            connection_limit=connection_limit,
+            max_retry_wait=max_retry_wait,
+            trust_env=trust_env,
+            backoff_base=backoff_base,
+        )
         self._runner = _LoopThread()
         self.settings = self._async.settings
         self.chat = Chat(self)
