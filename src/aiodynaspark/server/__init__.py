@@ -1,0 +1,11 @@
+"""The gateway: an OpenAI-compatible HTTP server in front of Dynaspark (extra ``server``).
+
+Example:
+    >>> from aiodynaspark.server import serve
+    >>> serve(port=8080, api_key="secret")  # doctest: +SKIP
+"""
+
+from ._app import create_app
+from ._serve import serve
+
+__all__ = ["create_app", "serve"]

@@ -1,0 +1,67 @@
+"""Streamed chat completions as server-sent events, forwarded as the pieces arrive.
+
+The wire format is OpenAI's: one ``data: {chunk}`` event per chunk, then ``data: [DONE]``.
+A stream that breaks after it started ends with one ``data: {"error": {...}}`` event and no
+``[DONE]``, so a client never mistakes a cut answer for a whole one (the openai SDK raises
+``APIError`` on it).
+"""
+
+from collections.abc import AsyncIterator
+
+import anyio
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from ..client import AsyncStream, ChatCompletionChunk
+from ._errors import error_event, from_exception
+
+__all__ = ["ChatEventStream"]
+
+_DONE = b"data: [DONE]\n\n"
+# Proxies (nginx and others) must pass events on at once, and never cache them.
+_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+def _event(chunk: ChatCompletionChunk) -> bytes:
+    return b"data: " + chunk.__pydantic_serializer__.to_json(chunk) + b"\n\n"
+
+
+async def _events(first: ChatCompletionChunk, stream: AsyncStream) -> AsyncIterator[bytes]:
+    yield _event(first)
+    try:
+        async for chunk in stream:
+            yield _event(chunk)
+    except Exception as exc:
+        # Cancellation (the client left) is a BaseException and passes; every failure of the
+        # upstream, or of the gateway itself, becomes the closing error event.
+        yield error_event(from_exception(exc))
+        return
+    yield _DONE
+
+
+class ChatEventStream(StreamingResponse):
+    """The ``text/event-stream`` answer of a streamed chat completion.
+
+    The caller pulls the first chunk before building it, so an upstream that fails at once is
+    answered with a real error status, not a 200 stream holding only an error.
+
+    Args:
+        first: The first chunk, already received.
+        stream: The rest of the chunks.
+    """
+
+    def __init__(self, first: ChatCompletionChunk, stream: AsyncStream) -> None:
+        super().__init__(_events(first, stream), media_type="text/event-stream", headers=_HEADERS)
+        self._stream = stream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # A client that leaves mid-stream cancels the sending; release the upstream
+            # connection now rather than when the garbage collector finds the generators.
+            with anyio.CancelScope(shield=True):
+                aclose = getattr(self.body_iterator, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+                await self._stream.aclose()

@@ -1,0 +1,113 @@
+// The conversation and settings in localStorage. What is read back is checked
+// field by field: stored data is treated as untrusted as model output is.
+
+const STORAGE_KEY = "aiodynaspark.chat.v1";
+const IMAGE_PREFIX = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$/;
+const ROLES = new Set(["user", "assistant"]);
+const KINDS = new Set(["chat", "image"]);
+const STATUSES = new Set(["done", "stopped", "error"]);
+
+export const DEFAULT_SETTINGS = Object.freeze({
+  mode: "chat",
+  model: "",
+  imageModel: "",
+  system: "",
+  voice: "alloy",
+  size: "1024x1024",
+});
+
+function text(value, limit = 2_000_000) {
+  return typeof value === "string" ? value.slice(0, limit) : "";
+}
+
+function image(value) {
+  return typeof value === "string" && IMAGE_PREFIX.test(value) ? value : null;
+}
+
+function cleanError(value) {
+  if (!value || typeof value !== "object") return null;
+  return { title: text(value.title, 200), detail: text(value.detail, 2000), kind: text(value.kind, 40) };
+}
+
+function cleanMessage(raw) {
+  if (!raw || typeof raw !== "object" || !ROLES.has(raw.role)) return null;
+  // A reload during an answer leaves it unfinished: show it as stopped.
+  const status = STATUSES.has(raw.status) ? raw.status : "stopped";
+  return {
+    id: text(raw.id, 80) || newId(),
+    role: raw.role,
+    kind: KINDS.has(raw.kind) ? raw.kind : "chat",
+    text: text(raw.text),
+    image: image(raw.image),
+    imageName: text(raw.imageName, 200),
+    imageDropped: raw.imageDropped === true,
+    model: text(raw.model, 100),
+    prompt: text(raw.prompt, 10_000),
+    status: raw.role === "user" ? "done" : status,
+    error: status === "error" ? cleanError(raw.error) : null,
+  };
+}
+
+/** A short unique id; crypto.randomUUID needs a secure context, which a LAN address is not. */
+export function newId() {
+  if (globalThis.crypto?.randomUUID) {
+    try {
+      return crypto.randomUUID();
+    } catch {
+      // Fall through to the time-based id.
+    }
+  }
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * Read the saved conversation and settings.
+ * @returns {{messages: object[], settings: object}}
+ */
+export function load() {
+  let raw = null;
+  try {
+    raw = JSON.parse(localStorage.getItem(STORAGE_KEY) || "null");
+  } catch {
+    raw = null;
+  }
+  const messages = Array.isArray(raw?.messages) ? raw.messages.map(cleanMessage).filter(Boolean) : [];
+  const settings = { ...DEFAULT_SETTINGS };
+  if (raw?.settings && typeof raw.settings === "object") {
+    for (const name of Object.keys(DEFAULT_SETTINGS)) {
+      if (typeof raw.settings[name] === "string") settings[name] = raw.settings[name].slice(0, 20_000);
+    }
+  }
+  if (settings.mode !== "image") settings.mode = "chat";
+  return { messages, settings };
+}
+
+function serialise(messages, settings) {
+  const saved = messages.map(({ id, role, kind, text: body, image: picture, imageName, imageDropped,
+    model, prompt, status, error }) => ({
+    id, role, kind, text: body, image: picture, imageName, imageDropped, model, prompt, status, error,
+  }));
+  return JSON.stringify({ version: 1, messages: saved, settings });
+}
+
+/**
+ * Save the conversation. When the images do not fit in the browser's quota,
+ * the oldest ones are left out (the text is kept) until it fits.
+ * @param {object[]} messages
+ * @param {object} settings
+ * @returns {boolean} whether every image was kept
+ */
+export function save(messages, settings) {
+  const copy = messages.map((message) => ({ ...message }));
+  for (;;) {
+    try {
+      localStorage.setItem(STORAGE_KEY, serialise(copy, settings));
+      return copy.every((message, n) => message.image === messages[n].image);
+    } catch {
+      const oldest = copy.find((message) => message.image);
+      if (!oldest) return false;
+      oldest.image = null;
+      oldest.imageDropped = true;
+    }
+  }
+}

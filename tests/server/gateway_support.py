@@ -1,0 +1,132 @@
+"""Helpers of the gateway tests: the gateway under uvicorn, the SDK, raw HTTP requests."""
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import openai
+import uvicorn
+from fastapi import FastAPI
+
+# Every await on the gateway in a test is bounded by these.
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+SDK_TIMEOUT = 15.0
+
+
+def _server(app: FastAPI) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        access_log=False,
+        log_config=None,
+        lifespan="on",
+        server_header=False,
+    )
+    return uvicorn.Server(config)
+
+
+def _root(server: uvicorn.Server) -> str:
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@asynccontextmanager
+async def run_gateway(app: FastAPI) -> AsyncIterator[str]:
+    """Serve ``app`` under uvicorn on 127.0.0.1, port 0; yield its root URL."""
+    server = _server(app)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(START_TIMEOUT):
+            while not server.started:
+                if task.done():
+                    task.result()  # raises the reason it stopped
+                    raise RuntimeError("uvicorn stopped before it started")
+                await asyncio.sleep(0.01)
+        yield _root(server)
+    finally:
+        server.should_exit = True
+        async with asyncio.timeout(STOP_TIMEOUT):
+            await task
+
+
+@contextmanager
+def run_gateway_in_thread(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` under uvicorn on its own loop in a thread, for synchronous tests."""
+    server = _server(app)
+    thread = threading.Thread(target=server.run, name="gateway", daemon=True)
+    thread.start()
+    try:
+        for _ in range(int(START_TIMEOUT / 0.01)):
+            if server.started or not thread.is_alive():
+                break
+            threading.Event().wait(0.01)
+        if not server.started:
+            raise RuntimeError("the gateway did not start")
+        yield _root(server)
+    finally:
+        server.should_exit = True
+        thread.join(STOP_TIMEOUT)
+
+
+GatewayFactory = Callable[..., AbstractAsyncContextManager[str]]
+
+
+@asynccontextmanager
+async def sdk(root: str, api_key: str = "x") -> AsyncIterator[openai.AsyncOpenAI]:
+    """The official SDK pointed at a gateway, its own retries off."""
+    client = openai.AsyncOpenAI(
+        base_url=f"{root}/v1", api_key=api_key, max_retries=0, timeout=SDK_TIMEOUT
+    )
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+RAW_TIMEOUT = aiohttp.ClientTimeout(total=15)
+
+
+@dataclass
+class Answer:
+    """One answer as it came over the wire."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+
+async def fetch(method: str, url: str, **kwargs: Any) -> Answer:
+    """Send one request with a fresh aiohttp session and read the whole answer."""
+    async with (
+        aiohttp.ClientSession(timeout=RAW_TIMEOUT) as session,
+        session.request(method, url, **kwargs) as response,
+    ):
+        body = await response.read()
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        return Answer(response.status, headers, body)
+
+
+def assert_openai_error(answer: Answer, status: int) -> dict[str, Any]:
+    """Check an error answer: its status and the OpenAI body; return the error object."""
+    assert answer.status == status, answer.body
+    assert answer.headers["content-type"].startswith("application/json")
+    error = answer.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["type"], str) and error["type"]
+    assert "Traceback" not in error["message"]
+    return error

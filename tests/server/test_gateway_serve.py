@@ -1,0 +1,95 @@
+"""Starting the gateway: serve() with several workers, the environment factory, bad settings."""
+
+import asyncio
+import signal
+import socket
+import sys
+
+import pytest
+from gateway_support import fetch, run_gateway
+
+from aiodynaspark import AsyncClient, InvalidRequestError
+from aiodynaspark.server import create_app, serve
+from aiodynaspark.server._config import ENV_CONFIG, GatewayConfig
+from aiodynaspark.server._serve import app_from_environment
+from aiodynaspark.testing import Emulator
+
+
+def free_port() -> int:
+    # serve() takes a port number: let the OS pick a free one, then hand it over.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_workers_build_their_app_from_the_environment(
+    emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = GatewayConfig.build(base_url=emu.url, api_key="k", max_retries=0, ui=False)
+    monkeypatch.setenv(ENV_CONFIG, config.to_environment())
+    async with run_gateway(app_from_environment()) as root:
+        assert (await fetch("GET", f"{root}/v1/models")).status == 401
+        answer = await fetch("GET", f"{root}/v1/models", headers={"Authorization": "Bearer k"})
+        assert answer.status == 200
+        assert (await fetch("GET", f"{root}/")).status == 404  # ui=False came through
+
+
+async def test_serve_with_two_workers_answers_and_logs_access(emu: Emulator) -> None:
+    port = free_port()
+    code = (
+        "from aiodynaspark.server import serve; "
+        f"serve(port={port}, workers=2, base_url={emu.url!r}, api_key='k', max_retries=0)"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        code,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    root = f"http://127.0.0.1:{port}"
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                try:
+                    answer = await fetch(
+                        "GET", f"{root}/v1/models", headers={"Authorization": "Bearer k"}
+                    )
+                    break
+                except OSError:
+                    await asyncio.sleep(0.1)
+            assert answer.status == 200
+            refused = await fetch("GET", f"{root}/v1/models")
+            assert refused.status == 401
+    finally:
+        process.send_signal(signal.SIGINT)
+        async with asyncio.timeout(20):
+            stdout, _ = await process.communicate()
+    assert b'"GET /v1/models" 200' in stdout
+    assert b'"GET /v1/models" 401' in stdout
+
+
+def test_a_client_cannot_go_to_several_workers() -> None:
+    client = AsyncClient(base_url="http://127.0.0.1:9")
+    with pytest.raises(ValueError, match="workers"):
+        serve(workers=2, client=client)
+
+
+def test_upstream_settings_and_a_client_together_are_refused() -> None:
+    client = AsyncClient(base_url="http://127.0.0.1:9")
+    with pytest.raises(ValueError, match="base_url"):
+        create_app(client=client, base_url="http://127.0.0.1:10")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"base_url": "ftp://nowhere"}, {"timeout": -1}, {"max_body_bytes": 0}, {"max_retries": -1}],
+)
+def test_bad_settings_fail_when_the_app_is_built(options: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        create_app(**options)  # type: ignore[arg-type]
+
+
+def test_upstream_setting_errors_are_library_errors() -> None:
+    with pytest.raises(InvalidRequestError):
+        create_app(base_url="not a url")
