@@ -146,3 +146,9 @@ def test_no_input_raises_anything_but_media_error(source: object) -> None:
 def test_data_uris_never_raise_anything_but_media_error(payload: str) -> None:
     with contextlib.suppress(MediaError):
         load_image("data:image/png;base64," + payload)
+
+
+@pytest.mark.parametrize("url", ["/etc/passwd", "file:///etc/passwd", "https://example.com/a.png"])
+def test_image_url_parts_are_never_read_as_paths_or_fetched(url: str) -> None:
+    with pytest.raises(MediaError, match="data:image"):
+        load_media(None, [url])

@@ -118,3 +118,8 @@ def test_every_message_is_one_role_line_then_assistant(turns: list[tuple[str, st
     assert prompt.endswith("\nAssistant:")
     for role, text in turns:
         assert f"{role.capitalize()}: {text}" in prompt
+
+
+def test_lone_surrogate_is_refused_as_invalid_input() -> None:
+    with pytest.raises(InvalidRequestError, match="lone surrogate"):
+        flatten_messages([{"role": "user", "content": "bad \ud800 text"}])

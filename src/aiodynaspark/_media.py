@@ -203,5 +203,13 @@ def load_media(media: object, image_urls: Iterable[str] = ()) -> list[Image]:
                 images.append(load_image(item[0], item[1]))
             else:
                 images.append(load_image(item))
-    images.extend(load_image(url) for url in image_urls)
+    for url in image_urls:
+        # A URL from a message is never a path: reading local files because a (possibly
+        # remote) caller wrote one into an OpenAI-shaped body would be a hole.
+        if not url.startswith("data:"):
+            raise MediaError(
+                "An image_url part must be a data:image/...;base64, URI; remote URLs are not "
+                "fetched and paths are not read (pass paths through media= instead)."
+            )
+        images.append(load_image(url))
     return images

@@ -100,6 +100,13 @@ def parse_messages(messages: object) -> list[ParsedMessage]:
                 f"{where}: role must be one of {', '.join(sorted(_ROLES))}, got {role!r}."
             )
         text, images = _read_content(message.get("content"), where)
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidRequestError(
+                    f"{where}: the text is not valid Unicode (it holds a lone surrogate)."
+                ) from None
         parsed.append(ParsedMessage(role, text, images))
     return parsed
 
