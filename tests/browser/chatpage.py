@@ -12,7 +12,8 @@ from aiodynaspark.testing import Emulator, RecordedRequest
 
 API_KEY = "browser-test-key"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# Kept by CI as a build artifact; the README shows the copy under docs/images.
+# Kept by CI as a build artifact; the README shows a copy under docs/images, refreshed
+# when AIODYNASPARK_UPDATE_README_IMAGE=1 is set.
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
 README_IMAGE = REPO_ROOT / "docs" / "images" / "chat-page.png"
 
