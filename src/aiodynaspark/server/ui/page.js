@@ -1,0 +1,51 @@
+// The chat page's shared pieces: its elements, its state (restored from
+// storage) and the two ways it speaks to the user (the status line read by
+// screen readers, and a notice that fades). Every page module imports these.
+
+import { $ } from "./dom.js";
+import { load, save } from "./store.js";
+
+// Image ids of the Dynaspark REST API (protocol page, section 2): /v1/models lists chat models only.
+export const KNOWN_IMAGE_MODELS = ["flux", "turbo", "gptimage"];
+const NOTICE_MS = 8000;
+
+export const ui = {
+  composer: $("composer"), prompt: $("prompt"), send: $("send"), stop: $("stop"),
+  attach: $("attach"), fileInput: $("file-input"), attachment: $("attachment"),
+  thumb: $("attachment-thumb"), attachmentName: $("attachment-name"), attachmentSize: $("attachment-size"),
+  removeImage: $("remove-image"), model: $("model"), newChat: $("new-chat"),
+  settingsToggle: $("settings-toggle"), settings: $("settings"), system: $("system"),
+  voice: $("voice"), size: $("size"), keyField: $("key-field"), forgetKey: $("forget-key"),
+  status: $("status"), notice: $("notice"),
+};
+
+const saved = load();
+export const state = {
+  messages: saved.messages,
+  settings: saved.settings,
+  models: { chat: [], image: KNOWN_IMAGE_MODELS },
+  attachment: null, // {dataUrl, name, type, size}
+  reading: false, // an image is being read
+  busy: null, // {controller}
+  audioUrls: [], // blob: URLs of spoken answers, revoked on "New chat"
+};
+let noticeTimer = 0;
+
+export function announce(text) {
+  ui.status.textContent = text;
+}
+
+export function showNotice(text) {
+  ui.notice.textContent = text;
+  ui.notice.hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => {
+    ui.notice.hidden = true;
+  }, NOTICE_MS);
+}
+
+export function persist() {
+  if (!save(state.messages, state.settings)) {
+    announce("Browser storage is full: older images were left out of the saved conversation.");
+  }
+}
