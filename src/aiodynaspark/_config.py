@@ -1,5 +1,6 @@
 """Defaults, environment variables and limits, each with where its number comes from."""
 
+import functools
 import math
 import os
 from collections.abc import Mapping
@@ -80,6 +81,22 @@ class Settings:
         )
 
 
+def environment_proxy(url: str) -> str | None:
+    """The proxy the environment gives for ``url``, or ``None``.
+
+    The standard library's rules, as aiohttp's own ``trust_env`` applies them:
+    ``HTTPS_PROXY``/``HTTP_PROXY`` by the URL's scheme, unless ``NO_PROXY`` exempts the host.
+    """
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if not proxy or (parts.hostname and urllib.request.proxy_bypass(parts.hostname)):
+        return None
+    return proxy
+
+
 def redact_url(url: str) -> str:
     """Return ``url`` with any ``user:password@`` part replaced by ``***@``."""
     scheme, sep, rest = url.partition("://")
@@ -148,6 +165,54 @@ def resolve_settings(
         InvalidRequestError: A keyword or environment value is malformed.
     """
     env = os.environ if environ is None else environ
+    # Only the variables a keyword leaves open are read; the checked result is cached on
+    # the raw values, as a provider call resolves its settings on every call.
+    arguments = (
+        base_url,
+        api_key,
+        timeout,
+        max_retries,
+        proxy,
+        max_retry_wait,
+        connection_limit,
+        backoff_base,
+        trust_env,
+        env.get(ENV_BASE_URL) if base_url is None else None,
+        env.get(ENV_API_KEY) if api_key is None else None,
+        env.get(ENV_TIMEOUT) if timeout is None else None,
+        env.get(ENV_MAX_RETRIES) if max_retries is None else None,
+    )
+    try:
+        return _cached_settings(*arguments)
+    except TypeError:  # an unhashable argument: checked (and refused) without the cache
+        return _build_settings(*arguments)
+
+
+def _build_settings(
+    base_url: str | None,
+    api_key: str | None,
+    timeout: float | None,
+    max_retries: int | None,
+    proxy: str | None,
+    max_retry_wait: float | None,
+    connection_limit: int | None,
+    backoff_base: float | None,
+    trust_env: bool,
+    env_base_url: str | None,
+    env_api_key: str | None,
+    env_timeout: str | None,
+    env_max_retries: str | None,
+) -> Settings:
+    env = {
+        name: value
+        for name, value in (
+            (ENV_BASE_URL, env_base_url),
+            (ENV_API_KEY, env_api_key),
+            (ENV_TIMEOUT, env_timeout),
+            (ENV_MAX_RETRIES, env_max_retries),
+        )
+        if value is not None
+    }
     if base_url is None:
         base_url = env.get(ENV_BASE_URL) or DEFAULT_BASE_URL
         url = _check_base_url(base_url, ENV_BASE_URL)
@@ -198,3 +263,7 @@ def resolve_settings(
         connection_limit=limit,
         backoff_base=backoff,
     )
+
+
+# typed: True and 1 (or 1 and 1.0) are different arguments, and may not share a result.
+_cached_settings = functools.lru_cache(maxsize=64, typed=True)(_build_settings)

@@ -16,10 +16,10 @@ Hierarchy::
     └── ResponseError
 """
 
-import contextlib
 import html
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from types import TracebackType
 
 __all__ = [
     "APIConnectionError",
@@ -285,9 +285,47 @@ def status_error(
     return APIStatusError(f"HTTP {status} from {url}{said}", **common)  # type: ignore[arg-type]
 
 
-@contextlib.contextmanager
-def translate_transport_errors(url: str, timeout: float | None) -> Iterator[None]:
+def transport_error(exc: BaseException, url: str, timeout: float | None) -> DynasparkError | None:
+    """The library error for an aiohttp or timeout exception, or ``None`` for any other.
+
+    Args:
+        exc: The exception raised while sending or reading.
+        url: The endpoint, for the message.
+        timeout: The attempt's total timeout in seconds, for the message.
+    """
+    # Imported here so that `import aiodynaspark` does not pay for aiohttp (about 150 ms).
+    import aiohttp
+
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        figure = f"{timeout:g} s" if timeout else "its timeout"
+        return APITimeoutError(
+            f"No complete answer from {url} within {figure}; raise timeout= (or "
+            "DYNASPARK_TIMEOUT) if the host is slow to wake."
+        )
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return APIConnectionError(
+            f"Could not connect through the proxy to {url}: {type(exc).__name__}. "
+            "Check the proxy URL."
+        )
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return APIConnectionError(
+            f"Could not connect to {url}: {exc.os_error.strerror or exc.os_error}. "
+            "Check the network and base_url."
+        )
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return APIConnectionError(f"{url} closed the connection before answering completely.")
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return APIConnectionError(f"The answer from {url} was cut off: {exc}")
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return APIConnectionError(f"Request to {url} failed: {type(exc).__name__}: {exc}")
+    return None
+
+
+class translate_transport_errors:
     """Turn aiohttp and timeout exceptions raised inside the block into library errors.
+
+    A class rather than a generator-based context manager: it wraps every request, and
+    costs a third as much.
 
     Args:
         url: The endpoint, for the message.
@@ -297,32 +335,24 @@ def translate_transport_errors(url: str, timeout: float | None) -> Iterator[None
         APITimeoutError: The attempt timed out.
         APIConnectionError: Any other aiohttp client failure.
     """
-    # Imported here so that `import aiodynaspark` does not pay for aiohttp (about 150 ms).
-    import aiohttp
 
-    try:
-        yield
-    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-        figure = f"{timeout:g} s" if timeout else "its timeout"
-        raise APITimeoutError(
-            f"No complete answer from {url} within {figure}; raise timeout= (or "
-            "DYNASPARK_TIMEOUT) if the host is slow to wake."
-        ) from exc
-    except aiohttp.ClientProxyConnectionError as exc:
-        raise APIConnectionError(
-            f"Could not connect through the proxy to {url}: {type(exc).__name__}. "
-            "Check the proxy URL."
-        ) from exc
-    except aiohttp.ClientConnectorError as exc:
-        raise APIConnectionError(
-            f"Could not connect to {url}: {exc.os_error.strerror or exc.os_error}. "
-            "Check the network and base_url."
-        ) from exc
-    except aiohttp.ServerDisconnectedError as exc:
-        raise APIConnectionError(
-            f"{url} closed the connection before answering completely."
-        ) from exc
-    except aiohttp.ClientPayloadError as exc:
-        raise APIConnectionError(f"The answer from {url} was cut off: {exc}") from exc
-    except (aiohttp.ClientError, OSError) as exc:
-        raise APIConnectionError(f"Request to {url} failed: {type(exc).__name__}: {exc}") from exc
+    __slots__ = ("timeout", "url")
+
+    def __init__(self, url: str, timeout: float | None) -> None:
+        self.url = url
+        self.timeout = timeout
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            return
+        error = transport_error(exc, self.url, self.timeout)
+        if error is not None:
+            raise error from exc

@@ -5,17 +5,19 @@ Every request of the library goes through :meth:`Transport.send` or
 """
 
 import asyncio
+import contextlib
+import functools
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import aiohttp
 
-from ._config import Settings, redact_url
+from ._config import Settings, environment_proxy, redact_url
 from ._errors import (
     APIConnectionError,
     DynasparkError,
@@ -32,18 +34,41 @@ _log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Decoder = Callable[[aiohttp.ClientResponse], Awaitable[T]]
-StreamParser = Callable[[aiohttp.ClientResponse], AsyncIterator[str]]
+StreamParser = Callable[[aiohttp.ClientResponse], AsyncGenerator[str, None]]
 
 
-@dataclass(frozen=True, slots=True)
+@functools.lru_cache(maxsize=32)
+def _default_policy(max_retries: int, base: float, max_wait: float) -> RetryPolicy:
+    # Shared by transports with the same settings: a provider call builds a transport each
+    # time, and seeding a policy's random generator costs more than a request on loopback.
+    return RetryPolicy(max_retries=max_retries, base=base, max_wait=max_wait)
+
+
+@functools.lru_cache(maxsize=32)
+def _timeouts(total: float, connect: float) -> tuple[aiohttp.ClientTimeout, aiohttp.ClientTimeout]:
+    # A request's total bounds the whole attempt; a stream may run longer than any total,
+    # so its timeout bounds each wait for data instead.
+    return (
+        aiohttp.ClientTimeout(total=total, sock_connect=connect),
+        aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=total),
+    )
+
+
+def _origin(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    return scheme + sep + rest.split("/", 1)[0]
+
+
+@dataclass(slots=True)  # not frozen: a frozen init costs four times as much, per request
 class Request:
-    """What to send; rebuilt into a fresh aiohttp request on every attempt.
+    """What to send; rebuilt into a fresh aiohttp request on every attempt; never modified.
 
     Attributes:
         method: ``GET`` or ``POST``.
         url: The absolute endpoint URL, without query (the query may hold the key).
         params: Query parameters.
-        form: Builds the body for one attempt (a form can be sent only once).
+        body: The body, when it can be sent as is on every attempt.
+        form: Builds the body for one attempt (a form can be sent only once); beats ``body``.
         headers: Request headers.
         model: The model, for the log line.
         image_size: Bytes of the attached image, for the log line.
@@ -52,6 +77,7 @@ class Request:
     method: str
     url: str
     params: Mapping[str, str] | None = None
+    body: bytes | None = None
     form: Callable[[], aiohttp.FormData] | None = None
     headers: Mapping[str, str] | None = None
     model: str | None = None
@@ -104,17 +130,17 @@ class Transport:
         self.settings = settings
         self._session = session
         self._owns_session = session is None
-        self.policy = policy or RetryPolicy(
-            max_retries=settings.max_retries,
-            base=settings.backoff_base,
-            max_wait=settings.max_retry_wait,
+        self.policy = policy or _default_policy(
+            settings.max_retries, settings.backoff_base, settings.max_retry_wait
         )
-        self._timeout = aiohttp.ClientTimeout(
-            total=settings.timeout, sock_connect=settings.connect_timeout
-        )
-        # A stream may run longer than any total; its timeout bounds each wait for data.
-        self._stream_timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=settings.connect_timeout, sock_read=settings.timeout
+        self._timeout, self._stream_timeout = _timeouts(settings.timeout, settings.connect_timeout)
+        # aiohttp's trust_env reads the environment (proxy variables, ~/.netrc) in two
+        # worker-thread calls on every request, which costs more than a whole request on a
+        # fast link. The transport's own session reads the proxy variables itself instead,
+        # once per origin (standard library rules: HTTP(S)_PROXY, ALL_PROXY, NO_PROXY);
+        # ~/.netrc is not used. A borrowed session keeps its own trust_env behaviour.
+        self._env_proxies: dict[str, str | None] | None = (
+            {} if session is None and settings.trust_env and settings.proxy is None else None
         )
 
     @property
@@ -125,7 +151,7 @@ class Transport:
                 limit=self.settings.connection_limit, ttl_dns_cache=300
             )
             self._session = aiohttp.ClientSession(
-                connector=connector, trust_env=self.settings.trust_env, timeout=self._timeout
+                connector=connector, trust_env=False, timeout=self._timeout
             )
         return self._session
 
@@ -146,20 +172,29 @@ class Transport:
     ) -> None:
         await self.aclose()
 
+    def _proxy_for(self, url: str) -> str | None:
+        proxies = self._env_proxies
+        if proxies is None:
+            return self.settings.proxy
+        origin = _origin(url)
+        try:
+            return proxies[origin]
+        except KeyError:
+            proxy = proxies[origin] = environment_proxy(url)
+            return proxy
+
     def _open(self, request: Request, timeout: aiohttp.ClientTimeout) -> Any:
         return self.session.request(
             request.method,
             request.url,
             params=request.params,
-            data=request.form() if request.form is not None else None,
+            data=request.body if request.form is None else request.form(),
             headers=request.headers,
-            proxy=self.settings.proxy,
+            proxy=self._proxy_for(request.url),
             timeout=timeout,
         )
 
     async def _raise_for_status(self, response: aiohttp.ClientResponse, url: str) -> None:
-        if 200 <= response.status < 300:
-            return
         body = await response.text(errors="replace")
         headers = {k.lower(): v for k, v in response.headers.items()}
         raise status_error(response.status, body, headers, url=url, now=time.time())
@@ -214,15 +249,16 @@ class Transport:
             try:
                 with translate_transport_errors(request.url, self.settings.timeout):
                     async with self._open(request, self._timeout) as response:
-                        await self._raise_for_status(response, request.url)
+                        if not 200 <= response.status < 300:
+                            await self._raise_for_status(response, request.url)
                         result = await decode(response)
-                        self._log_done(request, response.status, started)
-                        return result
+                    self._log_done(request, response.status, started)
+                    return result
             except DynasparkError as error:
                 await self._backoff(request, retry, error)
                 retry += 1
 
-    async def stream(self, request: Request, parse: StreamParser) -> AsyncIterator[str]:
+    async def stream(self, request: Request, parse: StreamParser) -> AsyncGenerator[str, None]:
         """Send ``request`` and yield the pieces ``parse`` reads from its answer.
 
         Attempts are retried only until the first piece has been handed out; after that a
@@ -239,9 +275,13 @@ class Transport:
             handed = 0
             try:
                 with translate_transport_errors(request.url, self.settings.timeout):
-                    async with self._open(request, self._stream_timeout) as response:
-                        await self._raise_for_status(response, request.url)
-                        async for piece in parse(response):
+                    async with (
+                        self._open(request, self._stream_timeout) as response,
+                        contextlib.aclosing(parse(response)) as pieces,
+                    ):
+                        if not 200 <= response.status < 300:
+                            await self._raise_for_status(response, request.url)
+                        async for piece in pieces:
                             handed += 1
                             yield piece
                         self._log_done(request, response.status, started)

@@ -1,6 +1,6 @@
 """Response objects in the OpenAI shapes, with the OpenAI field names."""
 
-import secrets
+import random
 import time
 from pathlib import Path
 from typing import Literal
@@ -26,7 +26,9 @@ __all__ = [
 
 def new_completion_id() -> str:
     """A fresh id in OpenAI's form, ``chatcmpl-`` and 24 hex digits."""
-    return "chatcmpl-" + secrets.token_hex(12)
+    # An id needs to be unique, not secret: the random module draws it without the system
+    # call that secrets (os.urandom) makes for every completion.
+    return f"chatcmpl-{random.getrandbits(96):024x}"
 
 
 class _Model(BaseModel):

@@ -1,6 +1,6 @@
 """What every provider shares: attributes, model resolution, the call plumbing, the sync wrapper."""
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -164,7 +164,7 @@ class BaseProvider:
         raise NotImplementedError
 
     @classmethod
-    def stream_chat(cls, transport: Transport, chat: PreparedChat) -> AsyncIterator[str]:
+    def stream_chat(cls, transport: Transport, chat: PreparedChat) -> AsyncGenerator[str, None]:
         """Send a prepared chat and yield its pieces as they arrive."""
         raise NotImplementedError
 

@@ -1,6 +1,6 @@
 """``DynasparkAPI``: the documented REST API (protocol page, section 2)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -56,6 +56,14 @@ async def _read_speech(response: aiohttp.ClientResponse) -> bytes:
         f"Expected audio from the speech endpoint, got {kind or 'no content type'} "
         f"({data[:80].decode('utf-8', 'replace')!r})."
     )
+
+
+async def _whole_answer(response: aiohttp.ClientResponse) -> AsyncGenerator[str, None]:
+    data = await read_json_object(response)
+    text = data.get("response")
+    if not isinstance(text, str):
+        raise ResponseError("The REST API answered with JSON without 'response'.")
+    yield text
 
 
 class DynasparkAPI(BaseProvider):
@@ -173,25 +181,22 @@ class DynasparkAPI(BaseProvider):
         )
 
     @classmethod
-    async def stream_chat(cls, transport: Transport, chat: PreparedChat) -> AsyncIterator[str]:
-        """Ask for a server-sent-event stream and yield each piece as it arrives."""
+    def stream_chat(cls, transport: Transport, chat: PreparedChat) -> AsyncGenerator[str, None]:
+        """Ask for a server-sent-event stream and yield each piece as it arrives.
+
+        The transport's iterator is handed out as is rather than re-yielded: each layer of
+        async generators costs about a microsecond per piece (``python -m benchmarks``).
+        """
         params = {**chat.fields["params"], "stream": "true"}
         request = cls._request(transport, cls.endpoint_path, params, chat.model)
 
-        async def parse(response: aiohttp.ClientResponse) -> AsyncIterator[str]:
+        def parse(response: aiohttp.ClientResponse) -> AsyncGenerator[str, None]:
             if response.content_type == "application/json":
                 # A server that ignored stream=true: its whole answer is one piece.
-                data = await read_json_object(response)
-                text = data.get("response")
-                if not isinstance(text, str):
-                    raise ResponseError("The REST API answered with JSON without 'response'.")
-                yield text
-                return
-            async for piece in iter_text_pieces(response.content.iter_any(), source=request.url):
-                yield piece
+                return _whole_answer(response)
+            return iter_text_pieces(response.content.iter_any(), source=request.url)
 
-        async for piece in transport.stream(request, parse):
-            yield piece
+        return transport.stream(request, parse)
 
     @classmethod
     def image_params(
