@@ -15,6 +15,7 @@ __all__ = [
     "ImagePart",
     "ImageURL",
     "MediaItem",
+    "MediaList",
     "Message",
     "Messages",
     "Role",
@@ -66,3 +67,6 @@ ImageInput: TypeAlias = (
 
 MediaItem: TypeAlias = ImageInput | tuple[ImageInput, str | None]
 """An image alone, or paired with a file name to send it under."""
+
+MediaList: TypeAlias = Sequence[MediaItem]
+"""The ``media`` argument: images, each alone or with a file name."""

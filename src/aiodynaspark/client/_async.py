@@ -13,6 +13,7 @@ import aiohttp
 from .._config import resolve_settings
 from .._errors import DynasparkError, InvalidRequestError
 from .._http import Request, Transport
+from .._types import MediaList, Messages
 from ..providers import BaseProvider, ChatResult, Dynaspark, DynasparkAPI, PreparedChat
 from ._models import (
     ChatCompletion,
@@ -104,11 +105,11 @@ class AsyncCompletions:
     async def create(
         self,
         *,
-        messages: object,
+        messages: Messages,
         model: str | None = ...,
         stream: Literal[False] = ...,
         provider: ProviderChoice = ...,
-        media: object = ...,
+        media: MediaList | None = ...,
         **options: Any,
     ) -> ChatCompletion: ...
 
@@ -116,22 +117,22 @@ class AsyncCompletions:
     async def create(
         self,
         *,
-        messages: object,
+        messages: Messages,
         model: str | None = ...,
         stream: Literal[True],
         provider: ProviderChoice = ...,
-        media: object = ...,
+        media: MediaList | None = ...,
         **options: Any,
     ) -> AsyncStream: ...
 
     async def create(
         self,
         *,
-        messages: object,
+        messages: Messages,
         model: str | None = None,
         stream: bool = False,
         provider: ProviderChoice = None,
-        media: object = None,
+        media: MediaList | None = None,
         **options: Any,
     ) -> ChatCompletion | AsyncStream:
         """Create a chat completion, whole or streamed.
@@ -157,6 +158,25 @@ class AsyncCompletions:
             InvalidRequestError: Bad input, before any request.
             APIConnectionError, APIStatusError, ResponseError: The last attempt's failure;
                 with several providers its message names every attempt.
+        """
+        return await self._create(
+            messages=messages, model=model, stream=stream, provider=provider, media=media, **options
+        )
+
+    async def _create(
+        self,
+        *,
+        messages: object,
+        model: str | None = None,
+        stream: bool = False,
+        provider: ProviderChoice = None,
+        media: object = None,
+        **options: Any,
+    ) -> ChatCompletion | AsyncStream:
+        """:meth:`create` without its overloads, for callers whose ``stream`` is a plain bool.
+
+        Returns:
+            A :class:`ChatCompletion`, or with ``stream=True`` an :class:`AsyncStream`.
         """
         if not isinstance(stream, bool):
             raise InvalidRequestError(f"stream must be True or False, got {stream!r}.")

@@ -14,6 +14,7 @@ from typing import Any, Literal, Self, TypeVar, overload
 
 from .._errors import InvalidRequestError
 from .._sync import ensure_no_running_loop
+from .._types import MediaList, Messages
 from ._async import AsyncClient, AsyncStream
 from ._models import ChatCompletion, ChatCompletionChunk, ImagesResponse, ModelList, SpeechResponse
 from ._routing import ProviderChoice
@@ -89,11 +90,11 @@ class Completions:
     def create(
         self,
         *,
-        messages: object,
+        messages: Messages,
         model: str | None = ...,
         stream: Literal[False] = ...,
         provider: ProviderChoice = ...,
-        media: object = ...,
+        media: MediaList | None = ...,
         **options: Any,
     ) -> ChatCompletion: ...
 
@@ -101,30 +102,30 @@ class Completions:
     def create(
         self,
         *,
-        messages: object,
+        messages: Messages,
         model: str | None = ...,
         stream: Literal[True],
         provider: ProviderChoice = ...,
-        media: object = ...,
+        media: MediaList | None = ...,
         **options: Any,
     ) -> Stream: ...
 
     def create(
         self,
         *,
-        messages: object,
+        messages: Messages,
         model: str | None = None,
         stream: bool = False,
         provider: ProviderChoice = None,
-        media: object = None,
+        media: MediaList | None = None,
         **options: Any,
     ) -> ChatCompletion | Stream:
         """Create a chat completion; the arguments are those of the async client's ``create``."""
         result = self._client._run(
-            self._client._async.chat.completions.create(
+            self._client._async.chat.completions._create(
                 messages=messages,
                 model=model,
-                stream=stream,  # type: ignore[call-overload]
+                stream=stream,
                 provider=provider,
                 media=media,
                 **options,

@@ -10,6 +10,7 @@ from .._config import DEFAULT_BASE_URL, Settings, resolve_settings
 from .._errors import InvalidRequestError, ModelNotSupportedError
 from .._http import Transport
 from .._sync import ensure_no_running_loop, iterate_in_new_loop
+from .._types import MediaList, Messages
 
 __all__ = ["SETTINGS_KEYWORDS", "BaseProvider", "ChatResult", "PreparedChat", "split_settings"]
 
@@ -172,9 +173,9 @@ class BaseProvider:
     async def create_async_generator(
         cls,
         model: str,
-        messages: object,
+        messages: Messages,
         proxy: str | None = None,
-        media: object = None,
+        media: MediaList | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[str]:
         """Send a chat and yield the answer's text, piece by piece.
@@ -211,9 +212,9 @@ class BaseProvider:
     def create_completion(
         cls,
         model: str,
-        messages: object,
+        messages: Messages,
         proxy: str | None = None,
-        media: object = None,
+        media: MediaList | None = None,
         **kwargs: Any,
     ) -> Iterator[str]:
         """The synchronous form of :meth:`create_async_generator`, for code without a loop.

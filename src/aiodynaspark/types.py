@@ -1,0 +1,27 @@
+"""Types of the public API's arguments, for annotating code that calls aiodynaspark."""
+
+from ._types import (
+    ContentPart,
+    ImageInput,
+    ImagePart,
+    ImageURL,
+    MediaItem,
+    MediaList,
+    Message,
+    Messages,
+    Role,
+    TextPart,
+)
+
+__all__ = [
+    "ContentPart",
+    "ImageInput",
+    "ImagePart",
+    "ImageURL",
+    "MediaItem",
+    "MediaList",
+    "Message",
+    "Messages",
+    "Role",
+    "TextPart",
+]
