@@ -198,6 +198,9 @@ def emulator(
         stream_delay=stream_delay,
         latency=latency,
         cold_start=cold_start,
+        # Nobody can read the records of a command-line emulator; keeping them would only
+        # grow its memory with every request.
+        record=False,
     )
     try:
         run_async(_run_until_signal(server))

@@ -96,7 +96,8 @@ def open_target(options: ServiceOptions) -> Iterator[Target]:
         return
     from ..testing import Emulator
 
-    with Emulator.run_in_thread(host="127.0.0.1", port=0) as emulator:
+    # record=False: `serve --offline` may run for days, and nothing reads the records.
+    with Emulator.run_in_thread(host="127.0.0.1", port=0, record=False) as emulator:
         yield Target(emulator.url, options.timeout, options.max_retries, trust_env=False)
 
 

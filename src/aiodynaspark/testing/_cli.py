@@ -98,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream_delay=args.stream_delay,
         cold_start=args.cold_start,
         latency=args.latency,
+        # Nobody can read the records of a command-line emulator; keeping them would only
+        # grow its memory with every request.
+        record=False,
     )
     try:
         asyncio.run(_serve(emulator))
