@@ -130,3 +130,19 @@ async def test_unreachable_host_is_a_connection_error_after_retries() -> None:
                 "", USER, base_url="http://127.0.0.1:1", max_retries=1, backoff_base=0.01
             )
         )
+
+
+async def test_environment_proxy_credentials_are_used_but_never_logged(
+    emu: Emulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="aiodynaspark")
+    async with ForwardProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url.replace("http://", "http://env:t0ps3cret@"))
+        monkeypatch.setenv("NO_PROXY", "")
+        text = await collect(Dynaspark.create_async_generator("", USER, base_url=emu.url))
+    assert text == answer_for("gemini-1.5-flash", "ping")
+    [(_, auth)] = proxy.seen
+    assert auth is not None and auth.startswith("Basic ")
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "t0ps3cret" not in logged
+    assert "proxy=http://***@127.0.0.1" in logged

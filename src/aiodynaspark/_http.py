@@ -137,7 +137,7 @@ class Transport:
         # aiohttp's trust_env reads the environment (proxy variables, ~/.netrc) in two
         # worker-thread calls on every request, which costs more than a whole request on a
         # fast link. The transport's own session reads the proxy variables itself instead,
-        # once per origin (standard library rules: HTTP(S)_PROXY, ALL_PROXY, NO_PROXY);
+        # once per origin (standard library rules: HTTP(S)_PROXY, NO_PROXY);
         # ~/.netrc is not used. A borrowed session keeps its own trust_env behaviour.
         self._env_proxies: dict[str, str | None] | None = (
             {} if session is None and settings.trust_env and settings.proxy is None else None
@@ -231,7 +231,7 @@ class Transport:
                 f"{request.image_size}B" if request.image_size is not None else "none",
                 status,
                 (time.perf_counter() - started) * 1000,
-                redact_url(self.settings.proxy) if self.settings.proxy else "none",
+                redact_url(proxy) if (proxy := self._proxy_for(request.url)) else "none",
             )
 
     async def send(self, request: Request, decode: Decoder[T]) -> T:
