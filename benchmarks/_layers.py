@@ -6,6 +6,7 @@ microseconds per request of each layer (median and best of the rounds, layers in
 * ``floor``: raw aiohttp, hand-built form (as scenario 1);
 * ``transport``: the same request through ``Transport.send`` (retries, timeout, errors);
 * ``provider``: ``Dynaspark.complete`` on a prepared chat (form, headers, answer check);
+* ``provider_full``: ``Dynaspark.create_async_generator`` (settings, checking, transport);
 * ``client_send``: ``AsyncClient``'s provider loop on a prepared chat (fallback);
 * ``client_model``: that, plus the ``ChatCompletion`` response model;
 * ``client_full``: ``chat.completions.create`` (plus checking and reading the messages).
@@ -64,6 +65,19 @@ class Provider(_Layer):
         assert result.text == WEB_ANSWER
 
 
+class ProviderFull(_Layer):
+    name = "provider_full"
+
+    async def send(self) -> None:
+        pieces = [
+            piece
+            async for piece in self.provider.create_async_generator(
+                MODEL, MESSAGES, session=self.session, base_url=self.url
+            )
+        ]
+        assert "".join(pieces) == WEB_ANSWER
+
+
 class ClientSend(_Layer):
     name = "client_send"
 
@@ -100,7 +114,15 @@ class ClientFull(_Layer):
         assert completion.choices[0].message.content == WEB_ANSWER
 
 
-LAYERS: list[type[Floor]] = [Floor, Transport, Provider, ClientSend, ClientModel, ClientFull]
+LAYERS: list[type[Floor]] = [
+    Floor,
+    Transport,
+    Provider,
+    ProviderFull,
+    ClientSend,
+    ClientModel,
+    ClientFull,
+]
 
 
 async def _measure(url: str, concurrency: int, rounds: int, per_round: int) -> dict[str, Any]:
