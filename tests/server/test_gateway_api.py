@@ -2,6 +2,7 @@
 
 import asyncio
 import base64
+import itertools
 import logging
 
 import openai
@@ -62,6 +63,30 @@ async def test_stream_events_reach_the_client_before_the_upstream_finishes(
         chunk.choices[0].delta.content or "" for chunk in rest
     )
     assert text == answer_for("gemini-1.5-flash", "one two three")
+
+
+async def test_a_paced_stream_is_forwarded_event_by_event(
+    emu: Emulator, client: openai.AsyncOpenAI
+) -> None:
+    # The gateway sends together only the events that are ready together; events the
+    # upstream spaces out must reach the client spaced out, not held back and joined.
+    emu.stream_delay = 0.15
+    prompt = "one two three four"
+    started = asyncio.get_running_loop().time()
+    stream = await client.chat.completions.create(
+        model="gemini-1.5-flash", messages=[{"role": "user", "content": prompt}], stream=True
+    )
+    arrivals: list[float] = []
+    pieces: list[str] = []
+    async with asyncio.timeout(CHAT_TIMEOUT):
+        async for chunk in stream:
+            if chunk.choices[0].delta.content:
+                arrivals.append(asyncio.get_running_loop().time() - started)
+                pieces.append(chunk.choices[0].delta.content)
+    assert "".join(pieces) == answer_for("gemini-1.5-flash", prompt)
+    assert len(arrivals) >= 3
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    assert all(gap > 0.05 for gap in gaps), gaps
 
 
 async def test_raw_stream_is_sse_ending_with_done(gateway: str) -> None:
