@@ -11,15 +11,17 @@ one write. A paced answer (the usual case) is therefore sent event by event, exa
 each arrives, while events that came in one upstream read, as under load, share one trip
 through the ASGI stack: each ``send`` costs about 35 µs of the gateway's CPU, far more than
 the event (``docs/performance.md``, scenario 4).
+
+The response is a plain ASGI callable on asyncio rather than Starlette's
+``StreamingResponse``, whose task group loads anyio's event loop backend (about 1 MiB
+resident) and adds two tasks to every stream for what one task here does.
 """
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
-import anyio
-from starlette.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
 
 from ..client import AsyncStream, ChatCompletionChunk
 from ._errors import error_event, from_exception
@@ -28,9 +30,14 @@ __all__ = ["ChatEventStream"]
 
 _DONE = b"data: [DONE]\n\n"
 # Proxies (nginx and others) must pass events on at once, and never cache them.
-_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
 # Events read ahead of a slow client; past this the upstream is not read until it catches up.
 _READ_AHEAD = 256
+_END: Message = {"type": "http.response.body", "body": b"", "more_body": False}
 
 
 def _event(chunk: ChatCompletionChunk) -> bytes:
@@ -50,52 +57,68 @@ async def _read_upstream(stream: AsyncStream, queue: "asyncio.Queue[bytes | None
     await queue.put(None)
 
 
-async def _events(first: ChatCompletionChunk, stream: AsyncStream) -> AsyncIterator[bytes]:
-    yield _event(first)
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue(_READ_AHEAD)
-    reader = asyncio.create_task(_read_upstream(stream, queue))
-    try:
-        while True:
-            item = await queue.get()
-            ready: list[bytes] = []
-            while item is not None:
-                ready.append(item)
-                if queue.empty():
-                    break
-                item = queue.get_nowait()
-            if ready:
-                yield b"".join(ready)
-            if item is None:
-                return
-    finally:
-        reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader
-
-
-class ChatEventStream(StreamingResponse):
+class ChatEventStream(Response):
     """The ``text/event-stream`` answer of a streamed chat completion.
 
     The caller pulls the first chunk before building it, so an upstream that fails at once is
-    answered with a real error status, not a 200 stream holding only an error.
+    answered with a real error status, not a 200 stream holding only an error. A client that
+    leaves mid-stream stops the reading, and the upstream connection is released at once.
 
     Args:
         first: The first chunk, already received.
         stream: The rest of the chunks.
     """
 
+    media_type = "text/event-stream"
+
     def __init__(self, first: ChatCompletionChunk, stream: AsyncStream) -> None:
-        super().__init__(_events(first, stream), media_type="text/event-stream", headers=_HEADERS)
+        # Not Response.__init__: there is no body to render; FastAPI passes any Response
+        # through untouched, and only its background attribute is read.
+        self.status_code = 200
+        self.background = None
+        self._first = first
         self._stream = stream
+        self._gone = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(_READ_AHEAD)
+        reader: asyncio.Task[None] | None = None
+        watcher = asyncio.create_task(self._watch(receive, queue))
         try:
-            await super().__call__(scope, receive, send)
+            await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
+            await send(self._body(_event(self._first)))
+            reader = asyncio.create_task(_read_upstream(self._stream, queue))
+            while not self._gone:
+                item = await queue.get()
+                ready: list[bytes] = []
+                while item is not None:
+                    ready.append(item)
+                    if queue.empty():
+                        break
+                    item = queue.get_nowait()
+                if ready and not self._gone:
+                    await send(self._body(b"".join(ready)))
+                if item is None:
+                    break
+            if not self._gone:
+                await send(_END)
         finally:
-            # A client that leaves mid-stream cancels the sending; release the upstream
-            # connection now rather than when the garbage collector finds the generators.
-            with anyio.CancelScope(shield=True):
-                aclose = getattr(self.body_iterator, "aclose", None)
-                if aclose is not None:
-                    await aclose()
-                await self._stream.aclose()
+            for task in (reader, watcher):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            # Release the upstream connection now, not when the garbage collector finds it.
+            await asyncio.shield(self._stream.aclose())
+
+    @staticmethod
+    def _body(data: bytes) -> Message:
+        return {"type": "http.response.body", "body": data, "more_body": True}
+
+    async def _watch(self, receive: Receive, queue: "asyncio.Queue[bytes | None]") -> None:
+        """Wait for the client to leave; then stop the response, however it waits."""
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self._gone = True
+        if queue.empty():
+            queue.put_nowait(None)  # wakes the response if it waits for the next event
