@@ -39,11 +39,5 @@ async def main(base_url: str) -> None:
 
 
 if __name__ == "__main__":
-    # The loop uvicorn itself would choose: uvloop when installed.
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main(sys.argv[1]))
-    else:
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(main(sys.argv[1]))
+    # The standard asyncio loop, as serve() runs the gateway.
+    asyncio.run(main(sys.argv[1]))

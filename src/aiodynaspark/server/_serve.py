@@ -153,6 +153,9 @@ def serve(
         "lifespan": "on",
         # No WebSocket routes: do not load a WebSocket library (about 2 MiB resident).
         "ws": "none",
+        # The standard asyncio loop: uvloop measured no less gateway CPU per request here
+        # (the time goes to Python code, not the loop) and costs 2.5 MiB more resident.
+        "loop": "asyncio",
         # On SIGTERM, answers in flight (streams too) get this long to finish.
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
     }
