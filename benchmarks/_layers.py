@@ -28,9 +28,9 @@ class _Layer(Floor):
         await super().open()
         from aiodynaspark import AsyncClient, Dynaspark
         from aiodynaspark._config import resolve_settings
-        from aiodynaspark._http import Request, Transport, read_json_object
+        from aiodynaspark._http import Request, Transport, json_object
 
-        self.request_type, self.read = Request, read_json_object
+        self.request_type, self.read = Request, json_object
         self.transport = Transport(resolve_settings(base_url=self.url), session=self.session)
         self.provider = Dynaspark
         self.chat = Dynaspark.prepare_chat(MODEL, MESSAGES, None, {})

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aiodynaspark import InvalidRequestError
-from aiodynaspark._prompt import flatten_messages, parse_messages
+from aiodynaspark._prompt import flatten_messages, parse_messages, plain_prompt
 
 
 def test_single_message_is_sent_unchanged() -> None:
@@ -123,3 +123,30 @@ def test_every_message_is_one_role_line_then_assistant(turns: list[tuple[str, st
 def test_lone_surrogate_is_refused_as_invalid_input() -> None:
     with pytest.raises(InvalidRequestError, match="lone surrogate"):
         flatten_messages([{"role": "user", "content": "bad \ud800 text"}])
+
+
+@given(st.lists(_message, max_size=5) | _json)
+def test_the_fast_path_agrees_with_the_general_one_or_steps_aside(messages: object) -> None:
+    # plain_prompt serves the common case only; where it answers, it must answer exactly
+    # what the checked, general path answers.
+    fast = plain_prompt(messages)
+    if fast is None:
+        return
+    assert fast == flatten_messages(messages)
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["system", "developer", "user", "assistant", "tool"]), st.text()),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_the_fast_path_takes_every_text_only_conversation(turns: list[tuple[str, str]]) -> None:
+    messages = [{"role": role, "content": text} for role, text in turns]
+    try:
+        expected = flatten_messages(messages)
+    except InvalidRequestError:  # a lone surrogate: the general path words the error
+        assert plain_prompt(messages) is None
+        return
+    assert plain_prompt(messages) == expected

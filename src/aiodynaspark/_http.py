@@ -10,7 +10,7 @@ import functools
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -28,12 +28,13 @@ from ._errors import (
 )
 from ._retry import RetryPolicy
 
-__all__ = ["Request", "Transport", "read_json_object"]
+__all__ = ["Decoder", "Request", "Transport", "json_object"]
 
 _log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Decoder = Callable[[aiohttp.ClientResponse], Awaitable[T]]
+Decoder = Callable[[aiohttp.ClientResponse, bytes], T]
+"""Turns a 2xx answer (its response, for status and headers, and its whole body) into a result."""
 StreamParser = Callable[[aiohttp.ClientResponse], AsyncGenerator[str, None]]
 
 
@@ -84,13 +85,12 @@ class Request:
     image_size: int | None = None
 
 
-async def read_json_object(response: aiohttp.ClientResponse) -> dict[str, Any]:
-    """Read a 2xx body as a JSON object, whatever content type it claims.
+def json_object(response: aiohttp.ClientResponse, raw: bytes) -> dict[str, Any]:
+    """Decode a 2xx body as a JSON object, whatever content type it claims.
 
     Raises:
         ResponseError: The body is not JSON, or is JSON but not an object.
     """
-    raw = await response.read()
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -150,8 +150,14 @@ class Transport:
             connector = aiohttp.TCPConnector(
                 limit=self.settings.connection_limit, ttl_dns_cache=300
             )
+            # No cookie jar: the service sets no cookie the library needs, the original
+            # module never kept one between requests (a session per call), and filtering
+            # and storing cookies is work on every request and every answer.
             self._session = aiohttp.ClientSession(
-                connector=connector, trust_env=False, timeout=self._timeout
+                connector=connector,
+                trust_env=False,
+                timeout=self._timeout,
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
 
@@ -235,7 +241,7 @@ class Transport:
             )
 
     async def send(self, request: Request, decode: Decoder[T]) -> T:
-        """Send ``request`` with retries and decode its 2xx answer.
+        """Send ``request`` with retries, read its 2xx answer whole and decode it.
 
         Raises:
             APIConnectionError: The service could not be reached (after the retries).
@@ -251,7 +257,7 @@ class Transport:
                     async with self._open(request, self._timeout) as response:
                         if not 200 <= response.status < 300:
                             await self._raise_for_status(response, request.url)
-                        result = await decode(response)
+                        result = decode(response, await response.read())
                     self._log_done(request, response.status, started)
                     return result
             except DynasparkError as error:

@@ -6,7 +6,7 @@ from typing import Any
 
 from ._errors import InvalidRequestError
 
-__all__ = ["ParsedMessage", "flatten_messages", "parse_messages"]
+__all__ = ["ParsedMessage", "flatten_messages", "parse_messages", "plain_prompt"]
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _SYSTEM_ROLES = frozenset({"system", "developer"})
@@ -109,6 +109,49 @@ def parse_messages(messages: object) -> list[ParsedMessage]:
                 ) from None
         parsed.append(ParsedMessage(role, text, images))
     return parsed
+
+
+def _plain_text(message: object) -> str | None:
+    if type(message) is not dict:
+        return None
+    text = message.get("content")
+    role = message.get("role")
+    if type(text) is not str or type(role) is not str or role not in _ROLES:
+        return None
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    return text
+
+
+def plain_prompt(messages: object) -> str | None:
+    """The prompt of the commonest conversation, built in one pass; ``None`` for any other.
+
+    The common case is a list of plain dicts whose contents are all strings. For it, this
+    gives what :func:`flatten_messages` gives, without building :class:`ParsedMessage`
+    objects. Anything else (content parts, images, ``None`` content, any mistake) gives
+    ``None``, and the caller takes the general path, which also words the errors.
+
+    Example:
+        >>> plain_prompt([{"role": "user", "content": "Hi"}])
+        'Hi'
+        >>> plain_prompt([{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]) is None
+        True
+    """
+    if type(messages) is not list or not messages:
+        return None
+    if len(messages) == 1:
+        return _plain_text(messages[0])
+    lines = []
+    for message in messages:
+        text = _plain_text(message)
+        if text is None:
+            return None
+        lines.append(f"{message['role'].capitalize()}: {text}")
+    lines.append("Assistant:")
+    return "\n".join(lines)
 
 
 def flatten_messages(messages: object) -> str:

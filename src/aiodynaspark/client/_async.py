@@ -13,6 +13,7 @@ import aiohttp
 from .._config import resolve_settings
 from .._errors import DynasparkError, InvalidRequestError
 from .._http import Request, Transport
+from .._prompt import plain_prompt
 from .._types import MediaList, Messages
 from ..providers import BaseProvider, ChatResult, Dynaspark, DynasparkAPI, PreparedChat
 from ._models import (
@@ -41,8 +42,8 @@ IGNORED_FIELDS = frozenset(
 SPEECH_MODELS = frozenset({"openai-audio", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"})
 
 
-async def _read_bytes(response: aiohttp.ClientResponse) -> bytes:
-    return await response.read()
+def _body(response: aiohttp.ClientResponse, raw: bytes) -> bytes:
+    return raw
 
 
 class AsyncStream:
@@ -85,10 +86,17 @@ class AsyncCompletions:
         stream: bool,
         options: dict[str, Any],
     ) -> list[tuple[type[BaseProvider], PreparedChat]]:
+        choice = provider if provider is not None else self._client.provider
+        if not options and media is None and not stream and (choice is None or choice == "auto"):
+            # The commonest request: plain text, no options, the automatic choice, which
+            # then is the web form. Checked in one pass; anything else takes the full path.
+            prompt = plain_prompt(messages)
+            if prompt is not None and prompt.strip():
+                return [(Dynaspark, PreparedChat(Dynaspark.get_model(model), prompt))]
         sampling = _sampling_options(options) if options else options
         has_image = bool(media) or _has_image_part(messages)
         chosen = choose_providers(
-            provider if provider is not None else self._client.provider,
+            choice,
             has_image=has_image,
             options=sampling,
             stream=stream,
@@ -346,7 +354,7 @@ class AsyncImages:
         transport = self._client.transport
         result = await DynasparkAPI.request_image(transport, params)
         if response_format == "b64_json":
-            data = await transport.send(Request("GET", result.url), _read_bytes)
+            data = await transport.send(Request("GET", result.url), _body)
             image = Image(b64_json=base64.b64encode(data).decode("ascii"), seed=result.seed)
         else:
             image = Image(url=result.url, seed=result.seed)

@@ -1,7 +1,7 @@
 """What every provider shares: attributes, model resolution, the call plumbing, the sync wrapper."""
 
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import aiohttp
@@ -9,6 +9,7 @@ import aiohttp
 from .._config import DEFAULT_BASE_URL, Settings, resolve_settings
 from .._errors import InvalidRequestError, ModelNotSupportedError
 from .._http import Transport
+from .._media import Image
 from .._sync import ensure_no_running_loop, iterate_in_new_loop
 from .._types import MediaList, Messages
 
@@ -40,15 +41,22 @@ def split_settings(
     Raises:
         InvalidRequestError: A connection keyword is malformed.
     """
-    options = dict(kwargs)
-    session = options.pop("session", None)
-    settings = resolve_settings(
-        proxy=proxy, **{key: options.pop(key) for key in SETTINGS_KEYWORDS & options.keys()}
-    )
-    return settings, session, options
+    session = None
+    connection: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key in SETTINGS_KEYWORDS:
+            connection[key] = value
+        elif key == "session":
+            session = value
+        else:
+            options[key] = value
+    return resolve_settings(proxy=proxy, **connection), session, options
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, these two: a frozen dataclass's __init__ sets each field through
+# object.__setattr__, which costs more per request than the rest of building it.
+@dataclass(slots=True)
 class ChatResult:
     """A whole answer with what the service said about it.
 
@@ -63,21 +71,23 @@ class ChatResult:
     usage: dict[str, int] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PreparedChat:
-    """A chat request after every check, ready to send.
+    """A chat request after every check, ready to send; never modified once built.
 
     Attributes:
         model: The resolved model id.
         prompt: The text sent as ``user_input``.
         stream: Whether the caller asked for a stream.
-        fields: Protocol-specific extras (the image, query parameters).
+        image: The image the web form sends with the prompt (``Dynaspark``).
+        params: The encoded query parameters (``DynasparkAPI``).
     """
 
     model: str
     prompt: str
     stream: bool = False
-    fields: dict[str, Any] = field(default_factory=dict)
+    image: Image | None = None
+    params: dict[str, str] | None = None
 
 
 class BaseProvider:
@@ -200,13 +210,16 @@ class BaseProvider:
         """
         settings, session, options = split_settings(kwargs, proxy)
         chat = cls.prepare_chat(model, messages, media, options)
-        async with Transport(settings, session=session) as transport:
+        transport = Transport(settings, session=session)
+        try:
             if chat.stream:
                 async for piece in cls.stream_chat(transport, chat):
                     yield piece
             else:
                 result = await cls.complete(transport, chat)
                 yield result.text
+        finally:
+            await transport.aclose()  # closes only a session the transport opened
 
     @classmethod
     def create_completion(

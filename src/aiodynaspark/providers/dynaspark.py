@@ -9,9 +9,9 @@ import aiohttp
 
 from .._config import BROWSER_USER_AGENT
 from .._errors import InvalidRequestError, MediaError, ResponseError
-from .._http import Request, Transport, read_json_object
+from .._http import Request, Transport, json_object
 from .._media import Image, load_media
-from .._prompt import flatten_messages, parse_messages
+from .._prompt import flatten_messages, parse_messages, plain_prompt
 from ._base import BaseProvider, ChatResult, PreparedChat
 
 __all__ = ["GEMINI_ALIASES", "GEMINI_MODELS", "Dynaspark", "check_options", "encode_text_form"]
@@ -116,8 +116,8 @@ def _form_factory(prompt: str, model: str, image: Image) -> Any:
     return build
 
 
-async def _read_answer(response: aiohttp.ClientResponse) -> str:
-    data = await read_json_object(response)
+def _answer(response: aiohttp.ClientResponse, raw: bytes) -> str:
+    data = json_object(response, raw)
     answer = data.get("response")
     if isinstance(answer, str):
         return answer
@@ -169,6 +169,8 @@ class Dynaspark(BaseProvider):
         """
         check_options(cls.__name__, options, _WEB_OPTIONS)
         resolved = cls.get_model(model)
+        if media is None and (prompt := plain_prompt(messages)) is not None and prompt.strip():
+            return PreparedChat(resolved, prompt)  # the common case: text only, all checked
         parsed = parse_messages(messages)
         urls = [url for message in parsed for url in message.image_urls]
         images = load_media(media, urls) if media is not None or urls else []
@@ -180,12 +182,7 @@ class Dynaspark(BaseProvider):
         prompt = flatten_messages(parsed)
         if not prompt.strip():
             raise InvalidRequestError("The conversation has no text; the service needs a prompt.")
-        return PreparedChat(
-            model=resolved,
-            prompt=prompt,
-            stream=False,
-            fields={"image": images[0] if images else None},
-        )
+        return PreparedChat(resolved, prompt, image=images[0] if images else None)
 
     @classmethod
     async def complete(cls, transport: Transport, chat: PreparedChat) -> ChatResult:
@@ -195,7 +192,7 @@ class Dynaspark(BaseProvider):
             APIConnectionError, APIStatusError, ResponseError: As the transport reports.
         """
         base = transport.settings.base_url
-        image: Image | None = chat.fields.get("image")
+        image = chat.image
         if image is None:
             body, content_type = encode_text_form(chat.prompt, chat.model)
             headers = (
@@ -215,7 +212,7 @@ class Dynaspark(BaseProvider):
                 model=chat.model,
                 image_size=len(image.data),
             )
-        text = await transport.send(request, _read_answer)
+        text = await transport.send(request, _answer)
         return ChatResult(text=text, model=chat.model)
 
     @classmethod

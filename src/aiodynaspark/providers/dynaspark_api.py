@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import aiohttp
 
 from .._errors import InvalidRequestError, MediaError, ResponseError
-from .._http import Request, Transport, read_json_object
+from .._http import Request, Transport, json_object
 from .._prompt import flatten_messages, parse_messages
 from .._sse import iter_text_pieces
 from ._base import BaseProvider, ChatResult, PreparedChat, split_settings
@@ -45,9 +45,8 @@ def _read_usage(value: object) -> dict[str, int] | None:
     return usage if len(usage) == 3 else None
 
 
-async def _read_speech(response: aiohttp.ClientResponse) -> bytes:
+def _speech(response: aiohttp.ClientResponse, data: bytes) -> bytes:
     kind = response.headers.get("content-type", "")
-    data = await response.read()
     if kind.startswith("audio/") or data[:3] == b"ID3" or data[:2] in (b"\xff\xfb", b"\xff\xf3"):
         if not data:
             raise ResponseError("The service sent an empty audio answer.")
@@ -59,7 +58,7 @@ async def _read_speech(response: aiohttp.ClientResponse) -> bytes:
 
 
 async def _whole_answer(response: aiohttp.ClientResponse) -> AsyncGenerator[str, None]:
-    data = await read_json_object(response)
+    data = json_object(response, await response.read())
     text = data.get("response")
     if not isinstance(text, str):
         raise ResponseError("The REST API answered with JSON without 'response'.")
@@ -146,7 +145,7 @@ class DynasparkAPI(BaseProvider):
         if not isinstance(stream, bool):
             raise InvalidRequestError(f"stream must be True or False, got {stream!r}.")
         params["user_input"] = prompt
-        return PreparedChat(model=resolved, prompt=prompt, stream=stream, fields={"params": params})
+        return PreparedChat(resolved, prompt, stream=stream, params=params)
 
     @classmethod
     def _request(
@@ -165,8 +164,8 @@ class DynasparkAPI(BaseProvider):
     @classmethod
     async def complete(cls, transport: Transport, chat: PreparedChat) -> ChatResult:
         """Ask for the whole answer, with the model and usage when the service gives them."""
-        request = cls._request(transport, cls.endpoint_path, chat.fields["params"], chat.model)
-        data = await transport.send(request, read_json_object)
+        request = cls._request(transport, cls.endpoint_path, chat.params or {}, chat.model)
+        data = await transport.send(request, json_object)
         text = data.get("response")
         if not isinstance(text, str):
             raise ResponseError(
@@ -187,7 +186,7 @@ class DynasparkAPI(BaseProvider):
         The transport's iterator is handed out as is rather than re-yielded: each layer of
         async generators costs about a microsecond per piece (``python -m benchmarks``).
         """
-        params = {**chat.fields["params"], "stream": "true"}
+        params = {**(chat.params or {}), "stream": "true"}
         request = cls._request(transport, cls.endpoint_path, params, chat.model)
 
         def parse(response: aiohttp.ClientResponse) -> AsyncGenerator[str, None]:
@@ -235,7 +234,7 @@ class DynasparkAPI(BaseProvider):
     async def request_image(cls, transport: Transport, params: dict[str, str]) -> ImageResult:
         """Send a checked image request (see :meth:`image_params`)."""
         request = cls._request(transport, cls.image_endpoint_path, params, params["model"])
-        data = await transport.send(request, read_json_object)
+        data = await transport.send(request, json_object)
         url = data.get("image_url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ResponseError("The image endpoint answered without an http(s) 'image_url'.")
@@ -267,7 +266,7 @@ class DynasparkAPI(BaseProvider):
     async def request_speech(cls, transport: Transport, params: dict[str, str]) -> bytes:
         """Send a checked speech request; returns the MP3 bytes."""
         request = cls._request(transport, cls.endpoint_path, params, cls.audio_model)
-        return await transport.send(request, _read_speech)
+        return await transport.send(request, _speech)
 
     @classmethod
     async def generate_image(
