@@ -7,6 +7,7 @@ anyone reads, and records when the gateway closes its connection.
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -74,21 +75,28 @@ async def slow_gateway() -> AsyncIterator[tuple[SlowUpstream, str]]:
         yield upstream, gateway
 
 
+async def read_then_leave(gateway: str, prompt: str, count: int) -> list[dict[str, Any]]:
+    """Ask the gateway for a stream, read its first ``count`` events, then hang up."""
+    body = {"messages": [{"role": "user", "content": prompt}], "stream": True}
+    events: list[dict[str, Any]] = []
+    async with aiohttp.ClientSession() as session:
+        response = await session.post(f"{gateway}/v1/chat/completions", json=body)
+        assert response.status == 200
+        async with asyncio.timeout(TIMEOUT):
+            async for line in response.content:
+                if line.startswith(b"data: "):
+                    events.append(json.loads(line.removeprefix(b"data: ")))
+                if len(events) == count:
+                    break
+        response.close()  # leave, mid-stream, without reading the rest
+    return events
+
+
 async def test_a_client_that_leaves_mid_stream_releases_the_upstream(
     slow_gateway: tuple[SlowUpstream, str],
 ) -> None:
     upstream, gateway = slow_gateway
-    body = {"messages": [{"role": "user", "content": "Tell me everything"}], "stream": True}
-    async with aiohttp.ClientSession() as session:
-        response = await session.post(f"{gateway}/v1/chat/completions", json=body)
-        assert response.status == 200
-        events = 0
-        async with asyncio.timeout(TIMEOUT):
-            async for line in response.content:
-                events += line.startswith(b"data: ")
-                if events == 3:
-                    break
-        response.close()  # leave, mid-stream, without reading the rest
+    await read_then_leave(gateway, "Tell me everything", 3)
     await asyncio.wait_for(upstream.hung_up.wait(), TIMEOUT)
     assert upstream.requests == 1
 
@@ -97,17 +105,7 @@ async def test_events_keep_coming_while_the_client_reads(
     slow_gateway: tuple[SlowUpstream, str],
 ) -> None:
     upstream, gateway = slow_gateway
-    body = {"messages": [{"role": "user", "content": "Go on"}], "stream": True}
-    async with aiohttp.ClientSession() as session:
-        response = await session.post(f"{gateway}/v1/chat/completions", json=body)
-        texts = []
-        async with asyncio.timeout(TIMEOUT):
-            async for line in response.content:
-                if line.startswith(b"data: "):
-                    chunk = json.loads(line.removeprefix(b"data: "))
-                    texts.append(chunk["choices"][0]["delta"].get("content") or "")
-                if len(texts) == 6:
-                    break
-        response.close()
+    events = await read_then_leave(gateway, "Go on", 6)
+    texts = [event["choices"][0]["delta"].get("content") or "" for event in events]
     assert "".join(texts).split() == [f"w{index}" for index in range(6)]
     assert upstream.requests == 1
