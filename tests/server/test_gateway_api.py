@@ -93,6 +93,8 @@ async def test_raw_stream_is_sse_ending_with_done(gateway: str) -> None:
     body = {"messages": [{"role": "user", "content": "Hi"}], "stream": True}
     response = await fetch("POST", f"{gateway}/v1/chat/completions", json=body)
     assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["cache-control"] == "no-cache"
+    assert response.headers["x-accel-buffering"] == "no"  # proxies must not hold events
     events = [e for e in response.text.split("\n\n") if e]
     assert all(e.startswith("data: ") for e in events)
     assert events[-1] == "data: [DONE]"

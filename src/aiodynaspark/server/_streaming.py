@@ -30,11 +30,7 @@ __all__ = ["ChatEventStream"]
 
 _DONE = b"data: [DONE]\n\n"
 # Proxies (nginx and others) must pass events on at once, and never cache them.
-_HEADERS = [
-    (b"content-type", b"text/event-stream; charset=utf-8"),
-    (b"cache-control", b"no-cache"),
-    (b"x-accel-buffering", b"no"),
-]
+_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 # Events read ahead of a slow client; past this the upstream is not read until it catches up.
 _READ_AHEAD = 256
 _END: Message = {"type": "http.response.body", "body": b"", "more_body": False}
@@ -72,10 +68,11 @@ class ChatEventStream(Response):
     media_type = "text/event-stream"
 
     def __init__(self, first: ChatCompletionChunk, stream: AsyncStream) -> None:
-        # Not Response.__init__: there is no body to render; FastAPI passes any Response
-        # through untouched, and only its background attribute is read.
+        # Not Response.__init__: there is no body to render. The headers are set up as
+        # any response's, so they can still be read and changed until it is sent.
         self.status_code = 200
         self.background = None
+        self.init_headers(_HEADERS)
         self._first = first
         self._stream = stream
         self._gone = False
@@ -85,7 +82,8 @@ class ChatEventStream(Response):
         reader: asyncio.Task[None] | None = None
         watcher = asyncio.create_task(self._watch(receive, queue))
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
+            start = {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
+            await send(start)
             await send(self._body(_event(self._first)))
             reader = asyncio.create_task(_read_upstream(self._stream, queue))
             while not self._gone:
