@@ -68,6 +68,17 @@ def _read_content(content: object, where: str) -> tuple[str, tuple[str, ...]]:
     return "\n".join(texts), tuple(images)
 
 
+def _is_valid_unicode(text: str) -> bool:
+    # A str can hold a lone surrogate, which no encoding can send; ASCII never does.
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_messages(messages: object) -> list[ParsedMessage]:
     """Check a conversation and read each message's role, text and image URLs.
 
@@ -100,13 +111,10 @@ def parse_messages(messages: object) -> list[ParsedMessage]:
                 f"{where}: role must be one of {', '.join(sorted(_ROLES))}, got {role!r}."
             )
         text, images = _read_content(message.get("content"), where)
-        if not text.isascii():
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:
-                raise InvalidRequestError(
-                    f"{where}: the text is not valid Unicode (it holds a lone surrogate)."
-                ) from None
+        if not _is_valid_unicode(text):
+            raise InvalidRequestError(
+                f"{where}: the text is not valid Unicode (it holds a lone surrogate)."
+            )
         parsed.append(ParsedMessage(role, text, images))
     return parsed
 
@@ -118,12 +126,7 @@ def _plain_text(message: object) -> str | None:
     role = message.get("role")
     if type(text) is not str or type(role) is not str or role not in _ROLES:
         return None
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return None
-    return text
+    return text if _is_valid_unicode(text) else None
 
 
 def plain_prompt(messages: object) -> str | None:
