@@ -171,6 +171,9 @@ def run_gateway_load(
                 "gateway_cpu_share_of_one_core": round(cpu / gateway_load["seconds"], 2),
             },
         }
+        # Each load's own high-water mark: the plain load runs first, so the figure after
+        # the stream load shows what streams add on top.
+        results[mode]["rss_after_mib"] = round(rss_kib(gateway.pid) / 1024, 1)
         progress(
             f"    {mode}: +{results[mode]['low_load']['added_p50_ms']} ms p50 at low load, "
             f"{gateway_load['requests_per_second']:.0f}/s vs floor "

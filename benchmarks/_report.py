@@ -178,7 +178,9 @@ def render(results: dict[str, Any], targets: list[dict[str, Any]]) -> str:
         )
         out.append(
             f"gateway RSS: {block['rss_after_start_mib']} MiB after start, "
-            f"{block['rss_after_load_mib']} MiB after load (peak {block['rss_peak_mib']} MiB)"
+            f"{block['rss_after_load_mib']} MiB after load (peak {block['rss_peak_mib']} MiB; "
+            f"{block['plain']['rss_after_mib']} after the plain load, "
+            f"{block['stream']['rss_after_mib']} after the stream load)"
         )
     block = results.get("startup")
     if block:
