@@ -12,7 +12,7 @@ from ._common import MESSAGES, MODEL, PROMPT, WEB_ANSWER
 
 __all__ = ["ASYNC_VARIANTS", "BROWSER_HEADERS", "SYNC_VARIANTS", "AsyncVariant", "SyncVariant"]
 
-# What the site's own page sends, as the library does (protocol page, section 1); the floor
+# What the site's own page sends, as the library does; the floor
 # and the original pattern send the same headers, so every variant sends the same request.
 BROWSER_HEADERS = {
     "accept": "*/*",

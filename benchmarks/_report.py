@@ -1,4 +1,4 @@
-"""The targets of issue 7, checked against a run's figures, and the printed table."""
+"""The performance targets, checked against a run's figures, and the printed table."""
 
 from typing import Any
 

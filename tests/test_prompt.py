@@ -1,4 +1,4 @@
-"""Flattening conversations into one prompt (protocol page, section 3)."""
+"""Flattening conversations into the one prompt the web form takes."""
 
 import pytest
 from hypothesis import given

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from ._errors import InvalidRequestError
 
-# The public host (protocol page, introduction).
+# The service's public host.
 DEFAULT_BASE_URL = "https://dynaspark.onrender.com"
 
-# Render's free tier takes 30-60 s to wake an idle app (protocol page): a total of 90 s per
+# The host is a Render free-tier app, which takes 30-60 s to wake after idling: a total of 90 s per
 # attempt leaves room for a wake-up and a slow answer. Connecting is quick even then.
 DEFAULT_TIMEOUT = 90.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -36,7 +36,7 @@ ENV_API_KEY = "DYNASPARK_API_KEY"
 ENV_TIMEOUT = "DYNASPARK_TIMEOUT"
 ENV_MAX_RETRIES = "DYNASPARK_MAX_RETRIES"
 
-# A desktop Chrome user agent, as the site's own page sends (protocol page, section 1).
+# A desktop Chrome user agent, as the site's own page sends.
 BROWSER_USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
     "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"

@@ -200,7 +200,7 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float) -> float | None
     """Read how long the server asks to wait: ``Retry-After`` then ``X-RateLimit-Reset``.
 
     ``Retry-After`` may be seconds or an HTTP date (RFC 9110, section 10.2.3);
-    ``X-RateLimit-Reset`` is a Unix time (protocol page, section 2).
+    ``X-RateLimit-Reset`` is a Unix time, as the REST API documents it.
 
     Args:
         headers: The answer's headers, lower-case names.

@@ -1,4 +1,4 @@
-"""Image inputs to bytes, with the content type read from the bytes (protocol page, section 5)."""
+"""Image inputs to bytes, with the content type read from the bytes, never from the file name."""
 
 import base64
 import binascii

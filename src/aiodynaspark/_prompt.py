@@ -1,4 +1,4 @@
-"""Read OpenAI-style conversations, and flatten them into one prompt (protocol page, section 3)."""
+"""Read OpenAI-style conversations, and flatten them into the one prompt the web form takes."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -160,7 +160,7 @@ def plain_prompt(messages: object) -> str | None:
 def flatten_messages(messages: object) -> str:
     """Flatten a conversation into the single prompt text the web form takes.
 
-    The rule (protocol page, section 3): exactly one message gives its text unchanged;
+    The rule the original module used: exactly one message gives its text unchanged;
     otherwise each message becomes a line ``Role: text`` with the role capitalised, and a
     last line ``Assistant:`` asks the model to continue as the assistant.
 

@@ -22,7 +22,8 @@ from ._errors import (
 
 __all__ = ["RETRYABLE_STATUSES", "RetryPolicy"]
 
-# Statuses worth another attempt: request timeout, rate limit, server errors (issue 3).
+# Statuses worth another attempt: request timeout, rate limit, server errors; a 4xx other than
+# 408 and 429 would fail the same way again.
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 

@@ -81,7 +81,7 @@ class SSEDecoder:
 def text_from_payload(data: str) -> str | None:
     """Read the text piece of one event's data.
 
-    Accepted shapes (protocol page, section 2): OpenAI chunks
+    The service does not document its event payload; these shapes are accepted: OpenAI chunks
     ``{"choices": [{"delta": {"content": "..."}}]}`` (also ``message.content`` and ``text``),
     ``{"response": "..."}``, ``{"content": "..."}``, a JSON string, and plain text.
 

@@ -16,7 +16,7 @@ __all__ = ["WaitIndicator", "is_interactive"]
 
 # Quick answers should not flash a spinner: it appears only once a wait is noticeable.
 SHOW_AFTER = 0.3
-# After this long, say why the wait may be long (protocol page: a sleeping host takes 30-60 s).
+# After this long, say why the wait may be long (a sleeping host takes 30-60 s to wake).
 WAKE_HINT_AFTER = 5.0
 REFRESH = 0.1
 _PLAIN_FRAMES = "|/-\\"

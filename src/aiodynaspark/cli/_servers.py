@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["emulator", "serve"]
 
-# Interface page, section 4.
+# The documented default ports: the gateway on 8080, the emulator beside it on 8090.
 GATEWAY_PORT = 8080
 EMULATOR_PORT = 8090
 # Modules of the 'server' extra: their absence is a missing extra, not a bug.

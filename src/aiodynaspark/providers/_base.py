@@ -15,7 +15,8 @@ from .._types import MediaList, Messages
 
 __all__ = ["SETTINGS_KEYWORDS", "BaseProvider", "ChatResult", "PreparedChat", "split_settings"]
 
-# Keywords that configure the connection rather than the request (interface, configuration).
+# Keywords that configure the connection rather than the request: the settings every entry
+# point shares (base URL, key, timeout, retries, session).
 SETTINGS_KEYWORDS = frozenset(
     {
         "base_url",

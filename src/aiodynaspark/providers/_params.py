@@ -1,4 +1,4 @@
-"""Checking and encoding the REST API's query parameters (protocol page, section 2)."""
+"""Checking and encoding the REST API's query parameters, within the ranges its authors document."""
 
 import math
 from collections.abc import Mapping

@@ -1,4 +1,4 @@
-"""``Dynaspark``: the web form endpoint, as the original module spoke it (protocol, section 1)."""
+"""``Dynaspark``: the web form endpoint (``POST /generate_response``) of the original module."""
 
 import functools
 import secrets
@@ -16,7 +16,7 @@ from ._base import BaseProvider, ChatResult, PreparedChat
 
 __all__ = ["GEMINI_ALIASES", "GEMINI_MODELS", "Dynaspark", "check_options", "encode_text_form"]
 
-# The model ids of the original module (protocol page, section 4); all accept an image.
+# The model ids of the original module, the first the default; all accept an image.
 GEMINI_MODELS = [
     "gemini-1.5-flash",
     "gemini-1.5-flash-8b",
@@ -58,7 +58,7 @@ def check_options(provider: str, options: dict[str, Any], accepted: frozenset[st
 
 @functools.lru_cache(maxsize=16)
 def _browser_headers(base_url: str) -> dict[str, str]:
-    # What the site's own page sends (protocol page, section 1).
+    # What the site's own page sends.
     return {
         "accept": "*/*",
         "accept-language": "en-US,en;q=0.9",

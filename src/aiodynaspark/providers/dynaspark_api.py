@@ -1,4 +1,4 @@
-"""``DynasparkAPI``: the documented REST API (protocol page, section 2)."""
+"""``DynasparkAPI``: the REST API the service's authors document (``GET /api/...``)."""
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass

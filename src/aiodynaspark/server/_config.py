@@ -18,7 +18,7 @@ __all__ = [
 # 30 MiB leaves room for the rest of the request.
 DEFAULT_MAX_BODY_BYTES = 30 * 1024 * 1024
 
-# The gateway's own API key, checked on /v1 routes (issue 5). Not DYNASPARK_API_KEY: that one
+# The gateway's own API key, checked on /v1 routes. Not DYNASPARK_API_KEY: that one
 # is the upstream credential the gateway sends to Dynaspark.
 ENV_API_KEY = "AIODYNASPARK_API_KEY"
 

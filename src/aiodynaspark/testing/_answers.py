@@ -18,7 +18,7 @@ __all__ = [
     "split_pieces",
 ]
 
-# Protocol page, section 4: the web form's model ids, the first is the default.
+# The web form's model ids, the first the default.
 WEB_MODELS: tuple[str, ...] = (
     "gemini-1.5-flash",
     "gemini-1.5-flash-8b",
@@ -33,21 +33,21 @@ DEFAULT_MODEL = WEB_MODELS[0]
 AUDIO_MODEL = "openai-audio"
 """REST model id that switches ``/api/generate_response`` to speech output."""
 
-# Protocol page, section 2: /api/generate_image `model`.
+# The values /api/generate_image documents for `model`.
 IMAGE_MODELS: tuple[str, ...] = ("flux", "turbo", "gptimage")
 """Model ids accepted by ``/api/generate_image``; the first is the default."""
 
 DEFAULT_IMAGE_MODEL = IMAGE_MODELS[0]
 """Image model used when the request names none."""
 
-# Protocol page, section 2: `voice` with model=openai-audio, default alloy.
+# The documented values of `voice` with model=openai-audio, the first (alloy) the default.
 VOICES: tuple[str, ...] = ("alloy", "echo", "fable", "onyx", "nova", "shimmer")
 """Voices accepted with ``model=openai-audio``; the first is the default."""
 
 DEFAULT_VOICE = VOICES[0]
 """Voice used when a speech request names none."""
 
-# Protocol page, section 5: magic numbers of the accepted image types.
+# Magic numbers of the accepted image types: the type is read from the bytes, not the name.
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
 

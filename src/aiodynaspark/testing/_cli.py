@@ -12,7 +12,7 @@ from ._emulator import Emulator
 __all__ = ["DEFAULT_PORT", "build_parser", "main"]
 
 DEFAULT_PORT = 8090
-"""Port of ``aiodynaspark emulator`` (interface page, section 4)."""
+"""Default port of ``aiodynaspark emulator``, beside the gateway's 8080."""
 
 
 def _non_negative(text: str) -> float:

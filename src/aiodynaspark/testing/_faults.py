@@ -29,14 +29,14 @@ FaultKind = Literal[
 """Names of the fault kinds, one per constructor of `Fault`."""
 
 StreamShape = Literal["openai", "response", "text"]
-"""Payload shapes of a streamed REST answer (protocol page, section 2)."""
+"""Payload shapes of a streamed REST answer; the service does not document which it sends."""
 
 BodyType = Literal["json", "text", "html"]
 """Body formats of a `Fault.status` answer."""
 
 _STREAM_SHAPES: tuple[str, ...] = ("openai", "response", "text")
 _BODY_TYPES: tuple[str, ...] = ("json", "text", "html")
-# Protocol page, section 2: the documented free-key quota is 100 per hour.
+# The documented quota of the free key: 100 requests per hour.
 _DOCUMENTED_RATE_LIMIT = 100
 # A fixed, plausible ray id: answers stay deterministic.
 _CF_RAY = "8e4f2a1b9c3d5e6f-FRA"

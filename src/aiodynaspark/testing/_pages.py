@@ -1,7 +1,7 @@
 """HTML pages served by faults: what a browser-facing host sends instead of JSON.
 
 The texts are the emulator's own words, shaped like the pages a Render app
-behind Cloudflare really returns (protocol page, section 1): a title the
+behind Cloudflare really returns: a title the
 client can show, and markers (``Just a moment...``) a client may detect.
 """
 

@@ -28,14 +28,14 @@ __all__ = [
     "require_prompt",
 ]
 
-# Protocol page, section 2: documented ranges of the sampling parameters.
+# The ranges the REST API documents for the sampling parameters.
 _FLOAT_RANGES: tuple[tuple[str, float, float], ...] = (
     ("temperature", 0.0, 3.0),
     ("top_p", 0.0, 1.0),
     ("presence_penalty", -2.0, 2.0),
     ("frequency_penalty", -2.0, 2.0),
 )
-# Protocol page, section 2: image sides 64-2048, default 768.
+# The REST API documents image sides of 64-2048, default 768.
 _MIN_SIDE = 64
 _MAX_SIDE = 2048
 _DEFAULT_SIDE = 768

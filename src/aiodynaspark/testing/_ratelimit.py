@@ -27,7 +27,7 @@ class RateDecision:
     retry_after: float
 
     def headers(self) -> dict[str, str]:
-        """Render the rate limit headers (protocol page, section 2).
+        """Render the rate limit headers the REST API documents.
 
         Returns:
             ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and

@@ -9,7 +9,7 @@ from ._faults import Fault, render_fault
 __all__ = ["HTML_TYPE", "drop_connection", "fault_reply", "json_error"]
 
 HTML_TYPE = "text/html"
-"""Content type the web form serves its JSON with (protocol page, section 1)."""
+"""Content type the web form serves its JSON with (it may also be ``text/plain``)."""
 
 
 def json_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:

@@ -1,4 +1,4 @@
-"""Handlers of the REST API (protocol page, section 2) and the health page."""
+"""Handlers of the REST API (``GET /api/...``) and the health page (``GET /status``)."""
 
 import json
 

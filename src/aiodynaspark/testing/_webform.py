@@ -1,4 +1,4 @@
-"""Handler of the web form endpoint ``POST /generate_response`` (protocol page, section 1)."""
+"""Handler of the web form endpoint ``POST /generate_response``, the one the site's page uses."""
 
 import json
 

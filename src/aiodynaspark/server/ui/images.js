@@ -1,5 +1,5 @@
-// Images the user attaches: checked by their bytes, as the library does
-// (protocol page, section 5), and read into a data: URI for an image_url part.
+// Images the user attaches: their type read from their bytes (JPEG, PNG, GIF, WEBP), never
+// from the file name, as the library does, and read into a data: URI for an image_url part.
 
 import { formatBytes } from "./dom.js";
 

@@ -5,7 +5,7 @@
 import { $ } from "./dom.js";
 import { load, save } from "./store.js";
 
-// Image ids of the Dynaspark REST API (protocol page, section 2): /v1/models lists chat models only.
+// Image model ids /api/generate_image accepts; /v1/models lists chat models only, so the page knows these.
 export const KNOWN_IMAGE_MODELS = ["flux", "turbo", "gptimage"];
 const NOTICE_MS = 8000;
 
