@@ -13,6 +13,7 @@ Example:
 from ._answers import IMAGE_MODELS, VOICES, WEB_MODELS, answer_for
 from ._emulator import Emulator
 from ._faults import Fault
+from ._quirks import Quirk
 from ._records import RecordedRequest, UploadedFile
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "WEB_MODELS",
     "Emulator",
     "Fault",
+    "Quirk",
     "RecordedRequest",
     "UploadedFile",
     "answer_for",

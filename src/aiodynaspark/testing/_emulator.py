@@ -5,20 +5,29 @@ import contextlib
 import logging
 from collections.abc import Callable, Collection, Iterator
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from aiohttp import web
 
 from ._faults import Fault
+from ._quirks import Quirk
 from ._records import RecordedRequest
+from ._replies import json_error
 from ._rest import RestEndpoints
-from ._state import ServerState
+from ._state import Handler, ServerState
 from ._thread import serve_in_thread
 from ._webform import MAX_BODY_SIZE, WebFormEndpoint
 
 __all__ = ["Emulator", "build_app"]
 
 _logger = logging.getLogger(__name__)
+
+# Common proxies in front of hosts like this one refuse request lines past 8 KB (nginx's
+# large_client_header_buffers default is 8k); the emulator answers 414 past it by default.
+DEFAULT_URL_LIMIT = 8192
+# aiohttp's own request-line limit (8,190 bytes) would answer 400 before the emulator's
+# check could: raised so the emulator's limit, or none, decides.
+_MAX_LINE_SIZE = 1024 * 1024
 
 # Handlers are cancelled before the runner shuts down, so these bounds only
 # matter for a handler that ignores cancellation or a request racing close().
@@ -37,7 +46,7 @@ def build_app(state: ServerState) -> web.Application:
         ``GET /api/generate_response``, ``GET /api/generate_image``,
         ``GET /images/{token}.png`` and ``GET /status``.
     """
-    app = web.Application(client_max_size=MAX_BODY_SIZE)
+    app = web.Application(client_max_size=MAX_BODY_SIZE, middlewares=[_url_limit(state)])
     rest = RestEndpoints(state)
     form = WebFormEndpoint(state)
     app.router.add_post("/generate_response", state.tracked(form.generate))
@@ -46,6 +55,17 @@ def build_app(state: ServerState) -> web.Application:
     app.router.add_get("/images/{token}.png", state.tracked(rest.image_file))
     app.router.add_get("/status", state.tracked(rest.status))
     return app
+
+
+def _url_limit(state: ServerState) -> Callable[..., Any]:
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        limit = state.url_limit
+        if limit is not None and len(request.raw_path) > limit:
+            return json_error(414, f"Request-URI too long (limit {limit} bytes)")
+        return await handler(request)
+
+    return check
 
 
 class Emulator:
@@ -76,6 +96,10 @@ class Emulator:
             endpoints, not ``/status`` or image downloads) waits before its
             answer.
         record: Keep every request in `requests`; off for benchmarks.
+        url_limit: Longest request target (path and query) in bytes; longer ones get 414,
+            as proxies in front of real hosts answer. ``None``: no limit of its own.
+        require_browser_headers: The web form refuses (403) requests without the headers
+            the site's own page sends, as a host behind a bot filter may.
 
     Raises:
         ValueError: A number is out of range.
@@ -93,6 +117,8 @@ class Emulator:
         cold_start: float = 0.0,
         latency: float = 0.0,
         record: bool = True,
+        url_limit: int | None = DEFAULT_URL_LIMIT,
+        require_browser_headers: bool = False,
     ) -> None:
         self._host = host
         self._port = port
@@ -105,6 +131,8 @@ class Emulator:
             latency=latency,
             record=record,
         )
+        self._state.url_limit = url_limit
+        self._state.require_browser_headers = require_browser_headers
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -130,6 +158,20 @@ class Emulator:
         return self._state.peer_ports
 
     @property
+    def disconnects(self) -> int:
+        """Handlers cancelled because their client left (or the emulator closed)."""
+        return self._state.disconnects
+
+    @property
+    def url_limit(self) -> int | None:
+        """Longest request target answered; longer ones get 414. Settable."""
+        return self._state.url_limit
+
+    @url_limit.setter
+    def url_limit(self, limit: int | None) -> None:
+        self._state.url_limit = limit
+
+    @property
     def stream_delay(self) -> float:
         """Seconds between two events of a stream; settable at run time."""
         return self._state.stream_delay
@@ -151,8 +193,8 @@ class Emulator:
             raise ValueError(f"latency must be >= 0, got {seconds!r}")
         self._state.latency = seconds
 
-    def push(self, *faults: Fault | None) -> None:
-        """Queue faults: each service request takes the next one.
+    def push(self, *faults: Fault | Quirk | None) -> None:
+        """Queue faults and quirks: each service request takes the next one.
 
         ``/status`` and image downloads take none. ``None`` in the queue
         means "answer that request normally". Queued faults go before random
@@ -220,6 +262,7 @@ class Emulator:
             access_log=None,  # no per-request logging: benchmarks push thousands per second
             handler_cancellation=True,  # a client that leaves cancels its handler
             shutdown_timeout=_SHUTDOWN_TIMEOUT,
+            max_line_size=_MAX_LINE_SIZE,
         )
         await runner.setup()
         try:
@@ -281,6 +324,8 @@ class Emulator:
         cold_start: float = 0.0,
         latency: float = 0.0,
         record: bool = True,
+        url_limit: int | None = DEFAULT_URL_LIMIT,
+        require_browser_headers: bool = False,
     ) -> Iterator["Emulator"]:
         """Run an emulator on its own event loop in a daemon thread.
 
@@ -309,6 +354,8 @@ class Emulator:
             cold_start=cold_start,
             latency=latency,
             record=record,
+            url_limit=url_limit,
+            require_browser_headers=require_browser_headers,
         )
         with serve_in_thread(emulator) as started:
             yield started

@@ -5,9 +5,10 @@ import json
 from aiohttp import web
 
 from ._answers import AUDIO_MODEL, answer_for, count_words, split_pieces
-from ._faults import StreamShape
+from ._faults import Fault, StreamShape
 from ._media import fake_mp3, image_spec, png_bytes
 from ._params import BadRequest, check_api_key, parse_chat_query, parse_image_query
+from ._quirks import Quirk, render_quirk
 from ._replies import drop_connection, fault_reply, json_error
 from ._state import ServerState
 from ._streaming import stream_answer
@@ -44,7 +45,8 @@ class RestEndpoints:
         fault = await state.admit()
         shape: StreamShape = "openai"
         cut_after: int | None = None
-        if fault is not None:
+        quirk = fault if isinstance(fault, Quirk) else None
+        if isinstance(fault, Fault):
             replacement = fault_reply(request, fault, can_stream=True)
             if replacement is not None:
                 return replacement
@@ -73,6 +75,12 @@ class RestEndpoints:
         answer = answer_for(query.model, query.user_input)
         if query.json:
             answer = json.dumps({"answer": answer})
+        if quirk is not None:
+            quirky = await render_quirk(
+                request, quirk, streams=streams, pieces=split_pieces(answer)
+            )
+            if quirky is not None:
+                return quirky
         if streams:
             return await stream_answer(
                 request,
@@ -107,7 +115,13 @@ class RestEndpoints:
         state = self._state
         state.remember(request, await state.arrive(request))
         fault = await state.admit()
-        if fault is not None:
+        image_url: str | None = None
+        if isinstance(fault, Quirk):
+            if fault.kind == "image_url":
+                image_url = fault.location
+            elif quirky := await render_quirk(request, fault, streams=False, pieces=()):
+                return quirky
+        elif fault is not None:
             replacement = fault_reply(request, fault)
             if replacement is not None:
                 return replacement
@@ -125,7 +139,7 @@ class RestEndpoints:
         )
         state.images[token] = spec
         body = {
-            "image_url": f"{state.url}/images/{token}.png",
+            "image_url": image_url or f"{state.url}/images/{token}.png",
             "model": query.model,
             "seed": query.seed,
         }

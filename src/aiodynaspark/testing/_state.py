@@ -11,6 +11,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -18,6 +19,9 @@ from ._faults import Fault
 from ._media import ImageSpec
 from ._ratelimit import RateDecision, RateLimiter
 from ._records import RecordedRequest, UploadedFile
+
+if TYPE_CHECKING:  # the quirks module imports the stream writer, which imports this one
+    from ._quirks import Quirk
 
 __all__ = ["Handler", "ServerState"]
 
@@ -70,7 +74,7 @@ class ServerState:
         self.latency = latency
         self.limiter = None if rate_limit is None else RateLimiter(rate_limit, rate_window)
         self.images: dict[str, ImageSpec] = {}
-        self.faults: deque[Fault | None] = deque()
+        self.faults: deque[Fault | Quirk | None] = deque()
         self._random_fault: tuple[Fault, float, random.Random] | None = None
         self._released = asyncio.Event()
         self._released.set()
@@ -78,6 +82,9 @@ class ServerState:
         self._awake = cold_start <= 0
         self._awake_at: float | None = None
         self._inflight: set[asyncio.Task[object]] = set()
+        self.disconnects = 0
+        self.url_limit: int | None = None
+        self.require_browser_headers = False
 
     def on_start(self, url: str) -> None:
         """Prepare for serving on a (new) event loop at ``url``.
@@ -154,24 +161,24 @@ class ServerState:
             )
         )
 
-    async def admit(self) -> Fault | None:
+    async def admit(self) -> "Fault | Quirk | None":
         """Draw this request's fault and wait the latency the request is due.
 
         The wait is the emulator's latency, plus the fault's ``delay``, plus a
         `Fault.hang` fault's ``seconds``.
 
         Returns:
-            The fault to apply, or ``None`` to answer normally.
+            The fault or quirk to apply, or ``None`` to answer normally.
         """
         fault = self._draw_fault()
         wait = self.latency
-        if fault is not None:
+        if isinstance(fault, Fault):
             wait += fault.delay + fault.seconds
         if wait > 0:
             await asyncio.sleep(wait)
         return fault
 
-    def _draw_fault(self) -> Fault | None:
+    def _draw_fault(self) -> "Fault | Quirk | None":
         if self.faults:
             return self.faults.popleft()
         chance = self._random_fault
@@ -222,6 +229,7 @@ class ServerState:
         self.requests.clear()
         self.peer_ports.clear()
         self.faults.clear()
+        self.disconnects = 0
         self._random_fault = None
         if self.limiter is not None:
             self.limiter.reset()
@@ -246,6 +254,10 @@ class ServerState:
             inflight.add(task)
             try:
                 return await handler(request)
+            except asyncio.CancelledError:
+                # aiohttp cancels a handler whose client left (handler_cancellation).
+                self.disconnects += 1
+                raise
             finally:
                 inflight.discard(task)
 

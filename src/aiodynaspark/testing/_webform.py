@@ -6,6 +6,7 @@ from aiohttp import BodyPartReader, web
 
 from ._answers import WEB_MODELS, answer_for, detect_image_kind
 from ._params import BadRequest, require_prompt
+from ._quirks import Quirk, browser_headers_missing, render_quirk
 from ._records import UploadedFile
 from ._replies import HTML_TYPE, fault_reply, json_error
 from ._rest import RATE_LIMIT_MESSAGE
@@ -108,7 +109,21 @@ class WebFormEndpoint:
             form, file, problem = {}, None, exc
         state.remember(request, arrival, form, file)
         fault = await state.admit()
-        if fault is not None:
+        if state.require_browser_headers and (
+            missing := browser_headers_missing(request, state.url)
+        ):
+            return json_error(403, f"Forbidden: request without the site's {missing} header")
+        if isinstance(fault, Quirk):
+            try:
+                pieces: tuple[str, ...] = (_answer(form, file),) if problem is None else ()
+            except BadRequest:
+                pieces = ()
+            quirky = await render_quirk(
+                request, fault, streams=False, pieces=pieces, json_type=HTML_TYPE
+            )
+            if quirky is not None:
+                return quirky
+        elif fault is not None:
             replacement = fault_reply(request, fault, json_type=HTML_TYPE)
             if replacement is not None:
                 return replacement
