@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -123,3 +124,61 @@ def test_serve_answers_health_and_models_then_stops(cli: CLI) -> None:
     # uvicorn shuts down gracefully, then ends by the signal it caught (as it documents).
     assert process.returncode in (0, -signal.SIGTERM)
     assert b"Traceback" not in errors
+
+
+@pytest.mark.skipif(
+    not _gateway_available(),
+    reason="aiodynaspark.server (the gateway and its 'server' extra) is not importable",
+)
+def test_serve_on_a_busy_port_gives_one_line(cli: CLI) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = cli.run("serve", "--port", str(port), "--offline")
+
+    assert f"127.0.0.1:{port}" in assert_one_error_line(result, code=1)
+
+
+@pytest.mark.skipif(
+    not _gateway_available(),
+    reason="aiodynaspark.server (the gateway and its 'server' extra) is not importable",
+)
+def test_serve_takes_every_gateway_setting_as_an_option(cli: CLI) -> None:
+    # --max-body-bytes is not written anywhere in the CLI: it comes from the settings model.
+    port = _free_port()
+    root = f"http://127.0.0.1:{port}"
+    argv = cli.argv("serve", "--port", str(port), "--offline", "--max-body-bytes", "64")
+    with _running(argv) as process:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                _get(f"{root}/health")
+                break
+            except OSError:
+                time.sleep(0.1)
+        request = urllib.request.Request(
+            f"{root}/v1/chat/completions",
+            data=json.dumps({"messages": [{"role": "user", "content": "x" * 100}]}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _DIRECT.open(request, timeout=10)
+        refused.value.close()
+        assert refused.value.code == 413
+        process.send_signal(signal.SIGTERM)
+
+
+def test_emulator_accepts_only_the_api_keys_it_is_given(cli: CLI) -> None:
+    with _running(cli.argv("emulator", "--port", "0", "--api-key", "secret")) as process:
+        line = _read_line(process, time.monotonic() + STARTUP_TIMEOUT)
+        url = line.rsplit(" ", 1)[1].strip()
+        chat = f"{url}/api/generate_response?user_input=Hi&model=gemini-2.0-flash"
+        status, _ = _get(f"{chat}&api_key=secret")
+        assert status == 200
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _get(f"{chat}&api_key=guess")
+        refused.value.close()
+        assert refused.value.code == 401
+        process.send_signal(signal.SIGTERM)

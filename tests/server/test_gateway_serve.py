@@ -9,9 +9,9 @@ import pytest
 from gateway_support import fetch, run_gateway
 
 from aiodynaspark import AsyncClient, InvalidRequestError
-from aiodynaspark.server import create_app, serve
-from aiodynaspark.server._config import ENV_CONFIG, GatewayConfig
+from aiodynaspark.server import GatewaySettings, create_app, serve
 from aiodynaspark.server._serve import app_from_environment
+from aiodynaspark.server._settings import ENV_SETTINGS
 from aiodynaspark.testing import Emulator
 
 
@@ -25,8 +25,8 @@ def free_port() -> int:
 async def test_workers_build_their_app_from_the_environment(
     emu: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = GatewayConfig.build(base_url=emu.url, api_key="k", max_retries=0, ui=False)
-    monkeypatch.setenv(ENV_CONFIG, config.to_environment())
+    settings = GatewaySettings(base_url=emu.url, api_key="k", max_retries=0, ui=False)
+    monkeypatch.setenv(ENV_SETTINGS, settings.model_dump_json())
     async with run_gateway(app_from_environment()) as root:
         assert (await fetch("GET", f"{root}/v1/models")).status == 401
         answer = await fetch("GET", f"{root}/v1/models", headers={"Authorization": "Bearer k"})

@@ -20,6 +20,7 @@ import pytest
 from multidict import CIMultiDictProxy
 
 import aiodynaspark.testing
+from aiodynaspark.cli import main as cli_main
 from aiodynaspark.testing import (
     IMAGE_MODELS,
     VOICES,
@@ -29,7 +30,6 @@ from aiodynaspark.testing import (
     RecordedRequest,
     answer_for,
 )
-from aiodynaspark.testing._cli import main as cli_main
 
 TIMEOUT = 5.0
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(40)
@@ -886,8 +886,8 @@ def test_run_in_thread_hold_and_release_work_from_the_calling_thread() -> None:
 def test_cli_reports_a_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
     with Emulator.run_in_thread() as emu:
         port = emu.url.rsplit(":", 1)[1]
-        assert cli_main(["--port", port]) == 1
-    assert capsys.readouterr().err.startswith("error: cannot listen on 127.0.0.1:")
+        assert cli_main(["emulator", "--port", port]) == 1
+    assert capsys.readouterr().err.startswith("error: Cannot listen on 127.0.0.1:")
 
 
 def test_module_entry_point_serves_until_sigterm() -> None:

@@ -2,13 +2,13 @@
 
 import contextlib
 import signal
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ._failures import CommandError, MissingExtraError
 from ._service import ServiceOptions, open_target, run_async
+from ._settings_options import SettingsCommand, given_on_command_line
 
 if TYPE_CHECKING:
     from ..testing import Emulator
@@ -22,106 +22,57 @@ EMULATOR_PORT = 8090
 _SERVER_EXTRA_MODULES = frozenset({"fastapi", "uvicorn", "starlette"})
 
 
-@click.command(short_help="Run the OpenAI-compatible gateway.")
-@click.option(
-    "--host", default="127.0.0.1", show_default=True, metavar="HOST", help="Interface to listen on."
-)
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=GATEWAY_PORT,
-    show_default=True,
-    metavar="PORT",
-    help="TCP port to listen on.",
-)
-@click.option(
-    "--api-key",
-    metavar="KEY",
-    help="Require 'Authorization: Bearer KEY' on every request (default: open).",
-)
-@click.option(
-    "--base-url",
-    metavar="URL",
-    help="Dynaspark root to forward to (default: $DYNASPARK_BASE_URL or the public host).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    metavar="N",
-    help="Processes sharing the port.",
-)
-@click.option("--no-ui", is_flag=True, help="Serve the API only, without the chat page.")
-@click.option(
-    "--cors-origin",
-    "cors_origins",
-    multiple=True,
-    metavar="ORIGIN",
-    help="Allow browser calls from ORIGIN (repeatable; '*' for any).",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    metavar="SECONDS",
-    help="Upstream time per attempt (default: $DYNASPARK_TIMEOUT or 90).",
-)
-@click.option(
-    "--max-retries",
-    type=click.IntRange(min=0),
-    metavar="N",
-    help="Upstream retries after the first attempt (default: $DYNASPARK_MAX_RETRIES or 2).",
+def _gateway_settings() -> tuple[Any, Any, Any]:
+    try:
+        from ..server._settings import ServeSettings, environment_variable, flag_for
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] in _SERVER_EXTRA_MODULES:
+            raise MissingExtraError("The gateway", "server") from exc
+        raise
+    return ServeSettings, flag_for, environment_variable
+
+
+@click.command(
+    cls=SettingsCommand,
+    load=_gateway_settings,
+    short_help="Run the OpenAI-compatible gateway.",
 )
 @click.option(
     "--offline", is_flag=True, help="Forward to the built-in emulator instead of Dynaspark."
 )
 @click.pass_context
-def serve(
-    ctx: click.Context,
-    host: str,
-    port: int,
-    api_key: str | None,
-    base_url: str | None,
-    workers: int,
-    no_ui: bool,
-    cors_origins: Sequence[str],
-    timeout: float | None,
-    max_retries: int | None,
-    offline: bool,
-) -> None:
+def serve(ctx: click.Context, /, offline: bool, **settings: Any) -> None:
     """Run the OpenAI-compatible gateway until Ctrl-C (needs the 'server' extra).
+
+    Every option can also be set by its environment variable, shown in brackets.
 
     \b
     Example:
       aiodynaspark serve --port 8080 --api-key secret
       curl -H 'Authorization: Bearer secret' http://127.0.0.1:8080/v1/models
     """
-    if offline and base_url is not None:
+    given = given_on_command_line(ctx, settings)
+    if offline and "base_url" in given:
         raise click.UsageError("--offline and --base-url exclude each other.")
-    try:
-        from ..server import serve as run_gateway
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.split(".")[0] in _SERVER_EXTRA_MODULES:
-            raise MissingExtraError("The gateway", "server") from exc
-        raise
+    from ..server import serve as run_gateway
+
     verbose = bool(ctx.find_root().params.get("verbose"))
-    with open_target(ServiceOptions(base_url, timeout, max_retries, offline)) as target:
+    with open_target(ServiceOptions(offline=offline)) as target:
+        if offline:
+            given["base_url"] = target.base_url
         try:
-            run_gateway(
-                host,
-                port,
-                workers=workers,
-                log_level="debug" if verbose else "info",
-                base_url=target.base_url,
-                api_key=api_key,
-                ui=not no_ui,
-                cors_origins=tuple(cors_origins),
-                timeout=target.timeout,
-                max_retries=target.max_retries,
-            )
+            run_gateway(log_level="debug" if verbose else "info", **given)
         except ValueError as exc:
             # The gateway checks its settings before it listens: a bad value given here.
             raise click.UsageError(str(exc), ctx) from exc
+        except OSError as exc:
+            raise CommandError(_cannot_listen(given, exc, GATEWAY_PORT)) from exc
+
+
+def _cannot_listen(given: dict[str, Any], exc: OSError, default_port: int) -> str:
+    host = given.get("host", "127.0.0.1")
+    port = given.get("port", default_port)
+    return f"Cannot listen on {host}:{port}: {exc.strerror or exc}."
 
 
 async def _run_until_signal(server: "Emulator") -> None:
@@ -163,6 +114,21 @@ _SECONDS = click.FloatRange(min=0)
     help="Requests allowed per hour, then 429 with rate-limit headers (default: no limit).",
 )
 @click.option(
+    "--rate-window",
+    type=click.FloatRange(min=0, min_open=True),
+    default=3600.0,
+    show_default=True,
+    metavar="S",
+    help="Seconds over which --rate-limit counts requests.",
+)
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    metavar="KEY",
+    help="A REST key the emulator accepts (repeatable; default: any key or none).",
+)
+@click.option(
     "--latency", type=_SECONDS, default=0.0, metavar="S", help="Seconds before every answer."
 )
 @click.option(
@@ -177,12 +143,15 @@ def emulator(
     port: int,
     stream_delay: float,
     rate_limit: int | None,
+    rate_window: float,
+    api_keys: tuple[str, ...],
     latency: float,
     cold_start: float,
 ) -> None:
     """Run the Dynaspark emulator (web form and REST API) until Ctrl-C or SIGTERM.
 
-    Prints 'Dynaspark emulator listening on URL' once it accepts connections.
+    Prints 'Dynaspark emulator listening on URL' once it accepts connections. Also runs
+    as 'python -m aiodynaspark.testing', with the same options.
 
     \b
     Example:
@@ -195,6 +164,8 @@ def emulator(
         host,
         port,
         rate_limit=rate_limit,
+        rate_window=rate_window,
+        api_keys=api_keys or None,
         stream_delay=stream_delay,
         latency=latency,
         cold_start=cold_start,
@@ -205,4 +176,4 @@ def emulator(
     try:
         run_async(_run_until_signal(server))
     except OSError as exc:
-        raise CommandError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from exc
+        raise CommandError(_cannot_listen({"host": host, "port": port}, exc, port)) from exc

@@ -7,5 +7,6 @@ Example:
 
 from ._app import create_app
 from ._serve import serve
+from ._settings import GatewaySettings, ServeSettings
 
-__all__ = ["create_app", "serve"]
+__all__ = ["GatewaySettings", "ServeSettings", "create_app", "serve"]

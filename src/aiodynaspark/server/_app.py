@@ -1,23 +1,23 @@
 """``create_app``: the gateway's FastAPI application, wired from its settings."""
 
 import functools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, Unpack
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from .. import __version__
-from .._config import resolve_settings
 from ..client import AsyncClient
-from ._config import DEFAULT_MAX_BODY_BYTES, GatewayConfig
 from ._gateway import Gateway
 from ._handlers import install_handlers
 from ._middleware import AccessLogMiddleware, ApiKeyMiddleware, BodyLimitMiddleware
 from ._routes import build_router
+from ._settings import GatewayOptions, GatewaySettings, library_variable, load_settings
 from ._ui import load_ui_files, mount_ui
 
-__all__ = ["app_from_config", "create_app"]
+__all__ = ["app_from_settings", "create_app"]
 
 _DESCRIPTION = (
     "An OpenAI-compatible HTTP API in front of Dynaspark. Errors use OpenAI's body "
@@ -26,40 +26,24 @@ _DESCRIPTION = (
 )
 
 
-def create_app(
-    *,
-    base_url: str | None = None,
-    api_key: str | None = None,
-    upstream_api_key: str | None = None,
-    ui: bool = True,
-    cors_origins: Sequence[str] = (),
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    allow_remote_images: bool = False,
-    timeout: float | None = None,
-    max_retries: int | None = None,
-    client: AsyncClient | None = None,
-) -> FastAPI:
+def create_app(*, client: AsyncClient | None = None, **options: Unpack[GatewayOptions]) -> FastAPI:
     """Build the gateway: an OpenAI-compatible app in front of Dynaspark.
 
     The app opens one :class:`~aiodynaspark.AsyncClient` (one connection pool) in its
     lifespan and closes it at shutdown. Serve it with uvicorn, or with :func:`serve`.
 
     Args:
-        base_url: The Dynaspark root; default ``DYNASPARK_BASE_URL`` or the public host.
-        api_key: The key callers must send as ``Authorization: Bearer <key>`` on ``/v1``
-            routes; default ``AIODYNASPARK_API_KEY``; none (or empty) leaves the gateway open.
-        upstream_api_key: The REST API key the gateway sends to Dynaspark; default
-            ``DYNASPARK_API_KEY``.
-        ui: Serve the chat page at ``/`` (``False``: ``/`` is 404).
-        cors_origins: Origins allowed to call the API from a browser; empty: CORS off.
-        max_body_bytes: The largest request body; larger ones get 413. Default 30 MiB, room
-            for one 20 MiB image as base64.
-        allow_remote_images: Fetch ``http(s)`` ``image_url`` parts (public addresses only);
-            by default only ``data:`` URIs are accepted.
-        timeout: Upstream seconds per attempt; default ``DYNASPARK_TIMEOUT`` or 90.
-        max_retries: Upstream retries; default ``DYNASPARK_MAX_RETRIES`` or 2.
-        client: A client to use instead of building one (its owner closes it); then
-            ``base_url``, ``upstream_api_key``, ``timeout`` and ``max_retries`` must be unset.
+        client: A client to use instead of building one (its owner closes it); then the
+            upstream settings (``base_url``, ``upstream_api_key``, ``timeout``,
+            ``max_retries`` ...) must be unset.
+        **options: The settings of :class:`~aiodynaspark.server.GatewaySettings`, each
+            defaulting to its variable: ``api_key`` (``AIODYNASPARK_API_KEY``; unset or
+            empty leaves the gateway open), ``base_url`` (``DYNASPARK_BASE_URL``),
+            ``upstream_api_key`` (``DYNASPARK_API_KEY``), ``timeout`` (per attempt,
+            ``DYNASPARK_TIMEOUT`` or 90), ``max_retries`` (``DYNASPARK_MAX_RETRIES`` or 2),
+            ``ui`` (the chat page at ``/``), ``cors_origins`` (empty: CORS off),
+            ``max_body_bytes`` (413 above; 30 MiB), ``allow_remote_images`` (fetch
+            ``http(s)`` image parts from public addresses). ``None`` means not given.
 
     Returns:
         The ASGI application.
@@ -70,33 +54,29 @@ def create_app(
     Example:
         >>> app = create_app(api_key="secret")  # then: uvicorn.run(app)
     """
-    config = GatewayConfig.build(
-        base_url=base_url,
-        api_key=api_key,
-        upstream_api_key=upstream_api_key,
-        ui=ui,
-        cors_origins=cors_origins,
-        max_body_bytes=max_body_bytes,
-        allow_remote_images=allow_remote_images,
-        timeout=timeout,
-        max_retries=max_retries,
-    )
-    return app_from_config(config, client=client)
+    return app_from_settings(load_settings(GatewaySettings, dict(options)), client=client)
 
 
-def _client_factory(config: GatewayConfig) -> functools.partial[AsyncClient]:
-    upstream: dict[str, object] = {
-        "base_url": config.base_url,
-        "api_key": config.upstream_api_key,
-        "timeout": config.timeout,
-        "max_retries": config.max_retries,
+def _upstream(settings: GatewaySettings) -> dict[str, Any]:
+    # The fields marked with a library variable are the client's own keywords.
+    names = {"upstream_api_key": "api_key"}
+    return {
+        names.get(name, name): getattr(settings, name)
+        for name, field in GatewaySettings.model_fields.items()
+        if library_variable(field) is not None
     }
-    # Checked now, so a bad setting stops the gateway at start, not at its first request.
-    resolve_settings(**upstream)  # type: ignore[arg-type]
-    return functools.partial(AsyncClient, **upstream)  # type: ignore[arg-type]
 
 
-def app_from_config(config: GatewayConfig, *, client: AsyncClient | None = None) -> FastAPI:
+def _client_factory(settings: GatewaySettings) -> functools.partial[AsyncClient]:
+    upstream = _upstream(settings)
+    factory = functools.partial(AsyncClient, **upstream)
+    # Built (and closed unopened) now, so a bad setting stops the gateway at start, not at
+    # its first request; a client opens no connection before its first request.
+    factory()
+    return factory
+
+
+def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None = None) -> FastAPI:
     """Build the app from settings already merged (see :func:`create_app`).
 
     Raises:
@@ -105,8 +85,8 @@ def app_from_config(config: GatewayConfig, *, client: AsyncClient | None = None)
     if client is not None:
         given = [
             name
-            for name in ("base_url", "upstream_api_key", "timeout", "max_retries")
-            if getattr(config, name) is not None
+            for name, field in GatewaySettings.model_fields.items()
+            if library_variable(field) is not None and getattr(settings, name) is not None
         ]
         if given:
             raise ValueError(
@@ -114,9 +94,9 @@ def app_from_config(config: GatewayConfig, *, client: AsyncClient | None = None)
                 "configure the client instead."
             )
     gateway = Gateway(
-        _client_factory(config) if client is None else lambda: client,
+        _client_factory(settings) if client is None else lambda: client,
         client=client,
-        allow_remote_images=config.allow_remote_images,
+        allow_remote_images=settings.allow_remote_images,
     )
 
     @asynccontextmanager
@@ -138,18 +118,18 @@ def app_from_config(config: GatewayConfig, *, client: AsyncClient | None = None)
     app.state.gateway = gateway
     install_handlers(app)
     app.include_router(build_router(gateway))
-    if config.ui:
+    if settings.ui:
         mount_ui(app, load_ui_files())
     # add_middleware puts each new layer outside the previous ones. From the outside in:
     # access log (sees every answer), CORS (its headers on errors too), API key (before any
     # body is read), body limit.
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=config.max_body_bytes)
-    if config.api_key:
-        app.add_middleware(ApiKeyMiddleware, api_key=config.api_key)
-    if config.cors_origins:
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.api_key:
+        app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key)
+    if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=list(config.cors_origins),
+            allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST"],
             allow_headers=["authorization", "content-type"],
         )

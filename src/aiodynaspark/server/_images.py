@@ -18,7 +18,7 @@ from yarl import URL
 
 from .._config import MAX_IMAGE_BYTES
 from .._errors import MediaError
-from ._config import REMOTE_IMAGE_TIMEOUT
+from ._settings import REMOTE_IMAGE_TIMEOUT
 
 __all__ = ["RemoteImageFetcher", "is_public_address", "take_image_urls"]
 

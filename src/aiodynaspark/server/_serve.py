@@ -1,17 +1,18 @@
 """``serve``: run the gateway under uvicorn, in one process or several workers."""
 
+import contextlib
 import os
-from collections.abc import Sequence
-from typing import Any
+import socket
+from typing import Any, Unpack
 
 import uvicorn
 from fastapi import FastAPI
 
 from ..client import AsyncClient
-from ._app import app_from_config
-from ._config import DEFAULT_MAX_BODY_BYTES, ENV_CONFIG, GatewayConfig
+from ._app import app_from_settings
+from ._settings import ENV_SETTINGS, GatewaySettings, ServeOptions, ServeSettings, load_settings
 
-__all__ = ["app_from_environment", "log_config", "serve"]
+__all__ = ["app_from_environment", "listen_socket", "log_config", "serve"]
 
 # Long enough for a normal answer, short enough for a deploy not to hang on a stuck stream.
 GRACEFUL_SHUTDOWN_SECONDS = 30
@@ -21,7 +22,7 @@ _FACTORY = "aiodynaspark.server._serve:app_from_environment"
 
 
 def app_from_environment() -> FastAPI:
-    """Build the app from :data:`~._config.ENV_CONFIG`: the factory of each worker process.
+    """Build the app from :data:`~._settings.ENV_SETTINGS`: each worker process's factory.
 
     ``serve(workers=N)`` writes the settings into that variable before uvicorn starts the
     workers; each worker calls this and opens its own upstream connection pool.
@@ -29,7 +30,11 @@ def app_from_environment() -> FastAPI:
     Raises:
         ValueError: The variable is malformed.
     """
-    return app_from_config(GatewayConfig.from_environment())
+    raw = os.environ.get(ENV_SETTINGS)
+    if not raw:
+        return app_from_settings(load_settings(GatewaySettings, {}))
+    # Only what serve() wrote: no variable is read again, so every worker matches.
+    return app_from_settings(GatewaySettings.model_validate_json(raw))
 
 
 def log_config(level: str = "info") -> dict[str, Any]:
@@ -94,21 +99,12 @@ def log_config(level: str = "info") -> dict[str, Any]:
 
 
 def serve(
-    host: str = "127.0.0.1",
-    port: int = 8080,
+    host: str | None = None,
+    port: int | None = None,
     *,
-    workers: int = 1,
     log_level: str = "info",
-    base_url: str | None = None,
-    api_key: str | None = None,
-    upstream_api_key: str | None = None,
-    ui: bool = True,
-    cors_origins: Sequence[str] = (),
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    allow_remote_images: bool = False,
-    timeout: float | None = None,
-    max_retries: int | None = None,
     client: AsyncClient | None = None,
+    **options: Unpack[ServeOptions],
 ) -> None:
     """Run the gateway under uvicorn until interrupted (Ctrl-C or SIGTERM).
 
@@ -117,36 +113,30 @@ def serve(
     variable ``AIODYNASPARK_GATEWAY_CONFIG``, set here before they start.
 
     Args:
-        host: The address to listen on; ``0.0.0.0`` for every interface.
-        port: The port to listen on.
-        workers: Processes to run; each takes requests on the same port.
+        host: The address to listen on (``AIODYNASPARK_HOST``, else ``127.0.0.1``);
+            ``0.0.0.0`` for every interface.
+        port: The port to listen on (``AIODYNASPARK_PORT``, else 8080).
         log_level: ``debug``, ``info`` (one access line per request), ``warning``...
-        base_url, api_key, upstream_api_key, ui, cors_origins, max_body_bytes,
-            allow_remote_images, timeout, max_retries, client: As :func:`create_app`.
+        client: As :func:`create_app`.
+        **options: ``workers`` (processes, each taking requests on the same port;
+            ``AIODYNASPARK_WORKERS``, else 1), and every setting of :func:`create_app`.
 
     Raises:
         ValueError: A malformed setting, or ``client`` with ``workers > 1`` (a client cannot
             be handed to another process).
+        OSError: The address cannot be listened on (say, the port is taken).
 
     Example:
         >>> serve(port=8080, api_key="secret")  # doctest: +SKIP
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a whole number from 1, got {workers!r}")
-    config = GatewayConfig.build(
-        base_url=base_url,
-        api_key=api_key,
-        upstream_api_key=upstream_api_key,
-        ui=ui,
-        cors_origins=cors_origins,
-        max_body_bytes=max_body_bytes,
-        allow_remote_images=allow_remote_images,
-        timeout=timeout,
-        max_retries=max_retries,
-    )
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
+    settings = load_settings(ServeSettings, {"host": host, "port": port, **options})
+    if client is not None and settings.workers > 1:
+        raise ValueError("client= cannot be used with workers > 1: each worker builds its own.")
+    # Built here, in this process, so a bad setting fails before anything listens.
+    app = app_from_settings(settings, client=client)
+    uvicorn_options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
         "access_log": False,
         "log_config": log_config(log_level),
         "server_header": False,
@@ -159,12 +149,37 @@ def serve(
         # On SIGTERM, answers in flight (streams too) get this long to finish.
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
     }
-    if workers == 1:
-        uvicorn.run(app_from_config(config, client=client), **options)
+    # Bound here rather than by uvicorn, which logs a failed bind and ends the process with
+    # its own code: the caller (the CLI) gets the OSError and says it in one line.
+    sock = listen_socket(settings.host, settings.port)
+    if settings.workers == 1:
+        server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options))
+        with sock, contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[sock])
+        if not server.started:
+            raise RuntimeError("The gateway did not start; the log above says why.")
         return
-    if client is not None:
-        raise ValueError("client= cannot be used with workers > 1: each worker builds its own.")
-    # Built once here so a bad setting fails in this process, with a clear message.
-    app_from_config(config)
-    os.environ[ENV_CONFIG] = config.to_environment()
-    uvicorn.run(_FACTORY, factory=True, workers=workers, **options)
+    # uvicorn's supervisor binds the port itself (its API for a given socket changes
+    # between versions): the check above released it just before, so a taken port is still
+    # reported here, and only a race with another program can reach uvicorn's own message.
+    sock.close()
+    os.environ[ENV_SETTINGS] = settings.model_dump_json(include=set(GatewaySettings.model_fields))
+    uvicorn.run(_FACTORY, factory=True, workers=settings.workers, **uvicorn_options)
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port``, as uvicorn binds one (``SO_REUSEADDR`` set).
+
+    Raises:
+        OSError: The address is taken, or not this machine's.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock

@@ -1,8 +1,11 @@
-"""Run the emulator in the foreground: ``python -m aiodynaspark.testing``."""
+"""Run the emulator in the foreground: ``python -m aiodynaspark.testing [OPTIONS]``.
+
+The same command as ``aiodynaspark emulator``, with the same options: one command line.
+"""
 
 import sys
 
-from ._cli import main
+from ..cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["emulator", *sys.argv[1:]]))

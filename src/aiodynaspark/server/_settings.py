@@ -1,0 +1,258 @@
+"""The gateway's settings, declared once: each field is a keyword, a variable and a flag.
+
+:class:`GatewaySettings` is the one list. From a field come the keyword of :func:`create_app`
+and :func:`serve` (through :class:`GatewayOptions`, which a test keeps equal to the fields),
+the environment variable ``AIODYNASPARK_<NAME>`` (pydantic-settings reads it), and the option
+of ``aiodynaspark serve`` (built from the field by the CLI, named ``--<name>``; a switch
+that is on by default becomes ``--no-<name>``). Adding a setting is one field here, its line
+in :class:`GatewayOptions`, and its row in ``docs/gateway.md``.
+
+Settings the gateway hands to its upstream client (``base_url``, ``timeout`` ...) are marked
+:class:`LibraryVariable`: their default is the library's own ``DYNASPARK_*`` variable, read
+by the client, so one variable means one thing whichever entry point reads it.
+"""
+
+import difflib
+from dataclasses import dataclass
+from typing import Annotated, Any, TypedDict, TypeVar
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
+from pydantic_settings.sources import PydanticBaseSettingsSource
+
+from .._config import ENV_API_KEY, ENV_BASE_URL, ENV_MAX_RETRIES, ENV_TIMEOUT
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "ENV_PREFIX",
+    "ENV_SETTINGS",
+    "REMOTE_IMAGE_TIMEOUT",
+    "Flag",
+    "GatewayOptions",
+    "GatewaySettings",
+    "LibraryVariable",
+    "ServeOptions",
+    "ServeSettings",
+    "environment_variable",
+    "flag_for",
+    "library_variable",
+    "load_settings",
+]
+
+# Every variable of the gateway's own settings starts with this; the rest of the name is the
+# field's, upper-cased (AIODYNASPARK_API_KEY, AIODYNASPARK_MAX_BODY_BYTES ...).
+ENV_PREFIX = "AIODYNASPARK_"
+
+# serve(workers=N) hands the settings to uvicorn's worker processes through this variable
+# (uvicorn starts workers from an import string, so objects cannot be passed).
+ENV_SETTINGS = "AIODYNASPARK_GATEWAY_CONFIG"
+
+# A 20 MiB image (the library's MAX_IMAGE_BYTES) is about 27 MiB as base64 in a JSON body;
+# 30 MiB leaves room for the rest of the request.
+DEFAULT_MAX_BODY_BYTES = 30 * 1024 * 1024
+
+# Fetching one remote image (only with allow_remote_images): a slow host must not hold a
+# request for the whole upstream timeout.
+REMOTE_IMAGE_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """How a setting shows on ``aiodynaspark serve`` when its name alone does not say it.
+
+    Attributes:
+        name: The option, say ``--cors-origin`` for a repeatable one; ``None`` derives it
+            from the field; ``""`` gives the setting no option (a secret better kept out of
+            ``ps``).
+        metavar: The placeholder in ``--help`` (``URL``, ``SECONDS``).
+    """
+
+    name: str | None = None
+    metavar: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryVariable:
+    """Marks a setting of the upstream client: its default is this library variable."""
+
+    name: str
+
+
+class GatewaySettings(BaseSettings):
+    """Every setting of the gateway app (what :func:`create_app` takes besides a client).
+
+    A keyword beats the variable ``AIODYNASPARK_<NAME>``, which beats the default. The
+    upstream settings (marked with their ``DYNASPARK_*`` variable) stay ``None`` unless given:
+    the client then reads that variable or uses the library's default.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="forbid", validate_default=True
+    )
+
+    api_key: Annotated[str | None, Flag(metavar="KEY")] = Field(
+        default=None,
+        repr=False,
+        description="Key callers must send as 'Authorization: Bearer KEY' on /v1 routes "
+        "(unset or empty: the gateway is open).",
+    )
+    base_url: Annotated[str | None, Flag(metavar="URL"), LibraryVariable(ENV_BASE_URL)] = Field(
+        default=None, description="Dynaspark root to forward to (default: the public host)."
+    )
+    upstream_api_key: Annotated[str | None, Flag(name=""), LibraryVariable(ENV_API_KEY)] = Field(
+        default=None, repr=False, description="The REST API key the gateway sends to Dynaspark."
+    )
+    timeout: Annotated[float | None, Flag(metavar="SECONDS"), LibraryVariable(ENV_TIMEOUT)] = Field(
+        default=None, gt=0, allow_inf_nan=False, description="Upstream time per attempt."
+    )
+    max_retries: Annotated[int | None, Flag(metavar="N"), LibraryVariable(ENV_MAX_RETRIES)] = Field(
+        default=None, ge=0, description="Upstream retries after the first attempt."
+    )
+    ui: bool = Field(default=True, description="Serve the chat page at /.")
+    cors_origins: Annotated[
+        tuple[str, ...], NoDecode, Flag(name="--cors-origin", metavar="ORIGIN")
+    ] = Field(
+        default=(),
+        description="Origins allowed to call the API from a browser ('*' for any; "
+        "repeatable; comma-separated in the variable). None: CORS off.",
+    )
+    max_body_bytes: Annotated[int, Flag(metavar="BYTES")] = Field(
+        default=DEFAULT_MAX_BODY_BYTES,
+        ge=1,
+        strict=False,
+        description="Largest request body; larger ones get 413 (30 MiB: one 20 MiB image "
+        "as base64).",
+    )
+    allow_remote_images: bool = Field(
+        default=False, description="Fetch http(s) image URLs (public addresses only)."
+    )
+
+    @field_validator("api_key")
+    @classmethod
+    def _empty_key_is_no_key(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # A lone string (a variable, or a keyword) would otherwise be a tuple of letters.
+        if isinstance(value, str):
+            return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keywords, then the gateway's own variables; no dotenv or secrets directory."""
+        return init_settings, _OwnVariables(settings_cls)
+
+
+class ServeSettings(GatewaySettings):
+    """The settings of :func:`serve`: the app's, and where and how many processes listen."""
+
+    host: Annotated[str, Flag(metavar="HOST")] = Field(
+        default="127.0.0.1", description="Interface to listen on ('0.0.0.0' for every one)."
+    )
+    port: Annotated[int, Flag(metavar="PORT")] = Field(
+        default=8080, ge=0, le=65535, description="TCP port to listen on."
+    )
+    workers: Annotated[int, Flag(metavar="N")] = Field(
+        default=1, ge=1, description="Processes sharing the port."
+    )
+
+
+class GatewayOptions(TypedDict, total=False):
+    """The keywords of :func:`create_app`: one per :class:`GatewaySettings` field.
+
+    ``None`` means "not given": the variable or the default applies.
+    """
+
+    api_key: str | None
+    base_url: str | None
+    upstream_api_key: str | None
+    timeout: float | None
+    max_retries: int | None
+    ui: bool | None
+    cors_origins: tuple[str, ...] | list[str] | str | None
+    max_body_bytes: int | None
+    allow_remote_images: bool | None
+
+
+class ServeOptions(GatewayOptions, total=False):
+    """The keywords of :func:`serve` besides ``host`` and ``port`` (its first two arguments)."""
+
+    workers: int | None
+
+
+S = TypeVar("S", bound=GatewaySettings)
+
+
+class _OwnVariables(EnvSettingsSource):
+    """``AIODYNASPARK_<NAME>`` for the gateway's own settings; upstream ones are the client's."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if library_variable(field) is not None:
+            return None, field_name, False
+        return super().get_field_value(field, field_name)
+
+
+def flag_for(field: FieldInfo) -> Flag | None:
+    """How the field shows on the command line when not derived from its name, or ``None``."""
+    for mark in field.metadata:
+        if isinstance(mark, Flag):
+            return mark
+    return None
+
+
+def library_variable(field: FieldInfo) -> str | None:
+    """The ``DYNASPARK_*`` variable behind an upstream setting, or ``None``."""
+    for mark in field.metadata:
+        if isinstance(mark, LibraryVariable):
+            return mark.name
+    return None
+
+
+def environment_variable(name: str, field: FieldInfo) -> str:
+    """The variable a setting is read from: its own, or the library's for an upstream one."""
+    return library_variable(field) or f"{ENV_PREFIX}{name.upper()}"
+
+
+def load_settings(kind: type[S], options: dict[str, Any]) -> S:
+    """Build ``kind`` from keywords (``None`` values left out) and the environment.
+
+    Raises:
+        TypeError: An unknown setting, with the nearest known one.
+        ValueError: A malformed setting, named with its variable; never the value of a key.
+    """
+    unknown = sorted(set(options) - set(kind.model_fields))
+    if unknown:
+        near = difflib.get_close_matches(unknown[0], kind.model_fields, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise TypeError(f"{unknown[0]!r} is not a gateway setting{hint}")
+    given = {name: value for name, value in options.items() if value is not None}
+    try:
+        return kind(**given)
+    except ValidationError as exc:
+        raise ValueError(_describe(kind, exc)) from None
+
+
+def _describe(kind: type[GatewaySettings], error: ValidationError) -> str:
+    problems = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem["loc"] else "?"
+        field = kind.model_fields.get(name)
+        if field is None:  # not one field's problem
+            problems.append(problem["msg"].lower())
+            continue
+        secret = field.repr is False
+        shown = "" if secret else f", got {problem['input']!r}"
+        where = environment_variable(name, field)
+        problems.append(f"{name} (or ${where}): {problem['msg'].lower()}{shown}")
+    return "Bad gateway setting: " + "; ".join(problems) + "."
