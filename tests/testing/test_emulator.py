@@ -1,6 +1,7 @@
 """Tests of the Dynaspark emulator itself, with raw aiohttp over real sockets."""
 
 import asyncio
+import inspect
 import io
 import json
 import math
@@ -927,3 +928,18 @@ def test_public_names_are_exported() -> None:
         "VOICES",
     }
     assert math.isclose(Emulator().stream_delay, 0.0)
+
+
+def test_every_emulator_keyword_is_an_option_of_its_command_line() -> None:
+    from aiodynaspark.cli._servers import emulator as command
+
+    options = {param.name: param for param in command.params}
+    keywords = inspect.signature(Emulator).parameters
+    for name, keyword in keywords.items():
+        if name == "record":  # nobody can read a command-line emulator's records
+            continue
+        assert name in options, f"the emulator command has no option for {name}"
+        # The port differs on purpose: a fixed default on the command line, the OS's choice
+        # in tests.
+        if keyword.default is not None and name != "port":
+            assert options[name].default == keyword.default, name

@@ -132,6 +132,20 @@ _SECONDS = click.FloatRange(min=0)
     "--latency", type=_SECONDS, default=0.0, metavar="S", help="Seconds before every answer."
 )
 @click.option(
+    "--url-limit",
+    type=click.IntRange(min=0),
+    default=8192,
+    show_default=True,
+    metavar="BYTES",
+    help="Longest request target; longer ones get 414, as proxies answer (0: no limit).",
+)
+@click.option(
+    "--require-browser-headers",
+    is_flag=True,
+    default=False,
+    help="The web form refuses (403) requests without a browser's headers, as a bot filter.",
+)
+@click.option(
     "--cold-start",
     type=_SECONDS,
     default=0.0,
@@ -146,6 +160,8 @@ def emulator(
     rate_window: float,
     api_keys: tuple[str, ...],
     latency: float,
+    url_limit: int,
+    require_browser_headers: bool,
     cold_start: float,
 ) -> None:
     """Run the Dynaspark emulator (web form and REST API) until Ctrl-C or SIGTERM.
@@ -169,6 +185,8 @@ def emulator(
         stream_delay=stream_delay,
         latency=latency,
         cold_start=cold_start,
+        url_limit=url_limit or None,
+        require_browser_headers=require_browser_headers,
         # Nobody can read the records of a command-line emulator; keeping them would only
         # grow its memory with every request.
         record=False,
