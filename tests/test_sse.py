@@ -1,10 +1,12 @@
 """Server-sent events: framing and payload shapes, whatever the chunking."""
 
+import asyncio
 import itertools
 import json
+import time
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiodynaspark import ResponseError
@@ -80,13 +82,85 @@ def test_error_payload_raises() -> None:
         text_from_payload('{"error": {"message": "quota"}}')
 
 
-async def test_stream_without_done_raises() -> None:
-    chunks = [b'data: {"response": "a"}\n\n', b'data: {"response": "b"}']
+async def test_openai_stream_without_done_or_finish_reason_raises() -> None:
+    chunks = [b'data: {"choices":[{"delta":{"content":"a"}}]}\n\n']
     got: list[str] = []
     with pytest.raises(ResponseError, match=r"without its end marker"):
         async for piece in iter_text_pieces(_aiter(chunks), source="x"):
             got.append(piece)
-    assert got == ["a", "b"]
+    assert got == ["a"]
+
+
+async def test_openai_stream_with_finish_reason_is_complete_without_done() -> None:
+    chunks = [
+        b'data: {"choices":[{"delta":{"content":"a"}}]}\n\n',
+        b'data: {"choices":[{"delta":{},"finish_reason":"stop"}]}\n\n',
+    ]
+    assert [p async for p in iter_text_pieces(_aiter(chunks), source="x")] == ["a"]
+
+
+async def test_response_stream_that_ends_cleanly_is_complete_without_done() -> None:
+    chunks = [b'data: {"response": "a"}\n\n', b'data: {"response": "b"}']
+    assert [p async for p in iter_text_pieces(_aiter(chunks), source="x")] == ["a", "b"]
+
+
+async def test_stream_with_no_event_at_all_raises() -> None:
+    with pytest.raises(ResponseError, match="without any event"):
+        async for _ in iter_text_pieces(_aiter([b": hello\n\n"]), source="x"):
+            pass
+
+
+async def test_event_over_the_limit_raises_naming_the_setting() -> None:
+    chunks = [b"data: " + b"x" * 600, b"y" * 600]
+    with pytest.raises(ResponseError, match="max_event_bytes"):
+        async for _ in iter_text_pieces(_aiter(chunks), source="x", max_event_bytes=1000):
+            pass
+
+
+async def test_many_data_lines_over_the_limit_raise() -> None:
+    chunks = [b"data: 12345\n" * 200]
+    with pytest.raises(ResponseError, match="max_event_bytes"):
+        async for _ in iter_text_pieces(_aiter(chunks), source="x", max_event_bytes=1000):
+            pass
+
+
+async def test_stream_over_the_total_limit_raises_naming_the_setting() -> None:
+    event = b'data: {"response": "abcdefgh"}\n\n'
+    got: list[str] = []
+    with pytest.raises(ResponseError, match="max_stream_bytes"):
+        async for piece in iter_text_pieces(
+            _aiter([event] * 100), source="x", max_stream_bytes=10 * len(event)
+        ):
+            got.append(piece)
+    assert len(got) == 10
+
+
+async def test_keepalive_comments_do_not_count_as_content() -> None:
+    async def comments():  # type: ignore[no-untyped-def]
+        yield b'data: {"response": "a"}\n\n'
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+            yield b": keepalive\n\n"
+
+    with pytest.raises(ResponseError, match="stream_idle_timeout"):
+        async with asyncio.timeout(5):
+            async for _ in iter_text_pieces(comments(), source="x", idle_timeout=0.1):
+                pass
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(min_value=1, max_value=4096))
+def test_decoding_is_linear_in_the_input_however_it_is_cut(chunk_size: int) -> None:
+    # One long event cut into many chunks: a decoder that re-joins its buffer on every
+    # read does n**2/2 byte copies (about 10**11 here, minutes); a linear one, 10**6.
+    body = b"data: " + b"x" * 800_000 + b"\n\n"
+    chunks = [body[i : i + chunk_size] for i in range(0, len(body), chunk_size)]
+    decoder = SSEDecoder(max_event_bytes=1_000_000)
+    started = time.perf_counter()
+    events = [event for chunk in chunks for event in decoder.feed(chunk)]
+    assert time.perf_counter() - started < 5.0
+    assert len(events) == 1
+    assert len(events[0].data) == 800_000
 
 
 async def test_error_event_raises() -> None:

@@ -22,6 +22,7 @@ from ._errors import (
     ResponseError,
     ServiceUnavailableError,
 )
+from ._limits import Limits
 
 if TYPE_CHECKING:
     from .client import AsyncClient, Client
@@ -41,6 +42,7 @@ __all__ = [
     "DynasparkAPI",
     "DynasparkError",
     "InvalidRequestError",
+    "Limits",
     "MediaError",
     "ModelNotSupportedError",
     "RateLimitError",

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ._errors import InvalidRequestError
+from ._limits import DEFAULT_LIMITS, Limits
 
 # The service's public host.
 DEFAULT_BASE_URL = "https://dynaspark.onrender.com"
@@ -58,6 +59,7 @@ class Settings:
         trust_env: Whether ``HTTP(S)_PROXY`` from the environment apply.
         connection_limit: Most simultaneous connections in the pool.
         backoff_base: First backoff ceiling in seconds; it doubles each retry up to a cap.
+        limits: Bounds on URLs sent and answers read (see :class:`Limits`).
     """
 
     base_url: str = DEFAULT_BASE_URL
@@ -70,6 +72,13 @@ class Settings:
     trust_env: bool = True
     connection_limit: int = DEFAULT_CONNECTION_LIMIT
     backoff_base: float = BACKOFF_BASE
+    limits: Limits = DEFAULT_LIMITS
+
+    @property
+    def stream_idle_timeout(self) -> float:
+        """Seconds a stream may go without content: the limit's, or the total timeout."""
+        idle = self.limits.stream_idle_timeout
+        return self.timeout if idle is None else float(idle)
 
     def __repr__(self) -> str:
         # Never show the key or proxy credentials in logs or tracebacks.
@@ -155,6 +164,7 @@ def resolve_settings(
     connection_limit: int | None = None,
     backoff_base: float | None = None,
     trust_env: bool = True,
+    limits: Limits | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Merge keywords, the environment and defaults: a keyword beats the environment.
@@ -177,6 +187,7 @@ def resolve_settings(
         connection_limit,
         backoff_base,
         trust_env,
+        limits,
         env.get(ENV_BASE_URL) if base_url is None else None,
         env.get(ENV_API_KEY) if api_key is None else None,
         env.get(ENV_TIMEOUT) if timeout is None else None,
@@ -198,6 +209,7 @@ def _build_settings(
     connection_limit: int | None,
     backoff_base: float | None,
     trust_env: bool,
+    limits: Limits | None,
     env_base_url: str | None,
     env_api_key: str | None,
     env_timeout: str | None,
@@ -251,6 +263,10 @@ def _build_settings(
     if limit < 1:
         raise InvalidRequestError(f"connection_limit must be at least 1, got {limit}.")
     backoff = BACKOFF_BASE if backoff_base is None else _check_timeout(backoff_base, "backoff_base")
+    if limits is not None and not isinstance(limits, Limits):
+        raise InvalidRequestError(
+            f"limits must be an aiodynaspark.Limits, not {type(limits).__name__}."
+        )
     return Settings(
         base_url=url,
         api_key=api_key,
@@ -262,6 +278,7 @@ def _build_settings(
         trust_env=trust_env,
         connection_limit=limit,
         backoff_base=backoff,
+        limits=limits or DEFAULT_LIMITS,
     )
 
 

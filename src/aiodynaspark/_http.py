@@ -28,7 +28,7 @@ from ._errors import (
 )
 from ._retry import RetryPolicy
 
-__all__ = ["Decoder", "Request", "Transport", "json_object"]
+__all__ = ["Decoder", "Request", "Transport", "json_object", "read_body"]
 
 _log = logging.getLogger(__name__)
 
@@ -53,6 +53,51 @@ def _timeouts(total: float, connect: float) -> tuple[aiohttp.ClientTimeout, aioh
         aiohttp.ClientTimeout(total=total, sock_connect=connect),
         aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=total),
     )
+
+
+# An error answer is read only this far: enough for any message, and a hostile host cannot
+# make a failure cost more than this.
+_ERROR_BODY_BYTES = 64 * 1024
+
+
+async def read_body(response: aiohttp.ClientResponse, limit: int, source: str) -> bytes:
+    """Read a whole answer body, refusing one larger than ``limit`` bytes.
+
+    A declared ``Content-Length`` over the limit is refused before any byte is read; an
+    undeclared one is counted as it arrives. Either way the connection is closed, so the rest
+    of the body is never read.
+
+    Raises:
+        ResponseError: The body is larger than ``limit`` (``Limits.max_response_bytes``).
+    """
+    length = response.content_length
+    if length is not None and length <= limit:
+        return await response.read()
+    if length is None:
+        data = bytearray()
+        async for chunk in response.content.iter_any():
+            data += chunk
+            if len(data) > limit:
+                break
+        else:
+            return bytes(data)
+    response.close()
+    raise ResponseError(
+        f"The answer from {source} is larger than {limit:,} bytes (Limits.max_response_bytes); "
+        "it was not read. Raise the limit if such answers are expected."
+    )
+
+
+async def _read_error_body(response: aiohttp.ClientResponse) -> str:
+    data = bytearray()
+    while len(data) < _ERROR_BODY_BYTES:
+        chunk = await response.content.read(_ERROR_BODY_BYTES - len(data))
+        if not chunk:
+            break
+        data += chunk
+    else:
+        response.close()  # the rest is never read: the connection cannot be reused
+    return data.decode(response.charset or "utf-8", "replace")
 
 
 def _origin(url: str) -> str:
@@ -198,10 +243,21 @@ class Transport:
             headers=request.headers,
             proxy=self._proxy_for(request.url),
             timeout=timeout,
+            # A redirect could send the request, its key or its prompt, to another host;
+            # a 3xx is reported instead (see _raise_for_status).
+            allow_redirects=False,
         )
 
     async def _raise_for_status(self, response: aiohttp.ClientResponse, url: str) -> None:
-        body = await response.text(errors="replace")
+        if 300 <= response.status < 400:
+            location = response.headers.get("location", "nowhere")
+            response.close()
+            raise ResponseError(
+                f"The service answered {response.status}, redirecting {url} to {location}; "
+                "redirects are not followed, so a request never goes to another host. "
+                "If the service moved, set base_url to its new address."
+            )
+        body = await _read_error_body(response)
         headers = {k.lower(): v for k, v in response.headers.items()}
         raise status_error(response.status, body, headers, url=url, now=time.time())
 
@@ -257,7 +313,10 @@ class Transport:
                     async with self._open(request, self._timeout) as response:
                         if not 200 <= response.status < 300:
                             await self._raise_for_status(response, request.url)
-                        result = decode(response, await response.read())
+                        body = await read_body(
+                            response, self.settings.limits.max_response_bytes, request.url
+                        )
+                        result = decode(response, body)
                     self._log_done(request, response.status, started)
                     return result
             except DynasparkError as error:

@@ -13,6 +13,7 @@ import aiohttp
 from .._config import resolve_settings
 from .._errors import DynasparkError, InvalidRequestError
 from .._http import Request, Transport
+from .._limits import Limits
 from .._prompt import plain_prompt
 from .._types import MediaList, Messages
 from ..providers import BaseProvider, ChatResult, Dynaspark, DynasparkAPI, PreparedChat
@@ -428,6 +429,8 @@ class AsyncClient:
         max_retry_wait: Longest server-asked wait slept through before retrying; default 60.
         trust_env: Read proxy settings from the environment.
         backoff_base: First backoff ceiling in seconds; default 0.5.
+        limits: Bounds on URL length and on what is read from the service
+            (:class:`~aiodynaspark.Limits`); default ``Limits()``.
 
     Raises:
         InvalidRequestError: A malformed setting.
@@ -454,6 +457,7 @@ class AsyncClient:
         max_retry_wait: float | None = None,
         trust_env: bool = True,
         backoff_base: float | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.settings = resolve_settings(
             base_url=base_url,
@@ -465,6 +469,7 @@ class AsyncClient:
             max_retry_wait=max_retry_wait,
             trust_env=trust_env,
             backoff_base=backoff_base,
+            limits=limits,
         )
         # Checked now so a typo fails at construction, not at the first request.
         choose_providers(provider, has_image=False, options={}, stream=False)

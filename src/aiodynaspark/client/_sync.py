@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, overload
 
 from .._errors import InvalidRequestError
+from .._limits import Limits
 from .._sync import ensure_no_running_loop
 from .._types import MediaList, Messages
 from ._async import AsyncClient, AsyncStream
@@ -214,6 +215,7 @@ class Client:
         max_retry_wait: float | None = None,
         trust_env: bool = True,
         backoff_base: float | None = None,
+        limits: Limits | None = None,
         **unexpected: Any,
     ) -> None:
         if "session" in unexpected:
@@ -234,6 +236,7 @@ class Client:
             max_retry_wait=max_retry_wait,
             trust_env=trust_env,
             backoff_base=backoff_base,
+            limits=limits,
         )
         self._runner = _LoopThread()
         self.settings = self._async.settings

@@ -27,6 +27,7 @@ SETTINGS_KEYWORDS = frozenset(
         "backoff_base",
         "connection_limit",
         "trust_env",
+        "limits",
     }
 )
 

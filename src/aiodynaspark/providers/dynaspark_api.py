@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import aiohttp
 
 from .._errors import InvalidRequestError, MediaError, ResponseError
-from .._http import Request, Transport, json_object
+from .._http import Request, Transport, json_object, read_body
 from .._prompt import flatten_messages, parse_messages
 from .._sse import iter_text_pieces
 from ._base import BaseProvider, ChatResult, PreparedChat, split_settings
@@ -57,8 +57,10 @@ def _speech(response: aiohttp.ClientResponse, data: bytes) -> bytes:
     )
 
 
-async def _whole_answer(response: aiohttp.ClientResponse) -> AsyncGenerator[str, None]:
-    data = json_object(response, await response.read())
+async def _whole_answer(
+    response: aiohttp.ClientResponse, limit: int, source: str
+) -> AsyncGenerator[str, None]:
+    data = json_object(response, await read_body(response, limit, source))
     text = data.get("response")
     if not isinstance(text, str):
         raise ResponseError("The REST API answered with JSON without 'response'.")
@@ -188,12 +190,20 @@ class DynasparkAPI(BaseProvider):
         """
         params = {**(chat.params or {}), "stream": "true"}
         request = cls._request(transport, cls.endpoint_path, params, chat.model)
+        settings = transport.settings
+        limits = settings.limits
 
         def parse(response: aiohttp.ClientResponse) -> AsyncGenerator[str, None]:
             if response.content_type == "application/json":
                 # A server that ignored stream=true: its whole answer is one piece.
-                return _whole_answer(response)
-            return iter_text_pieces(response.content.iter_any(), source=request.url)
+                return _whole_answer(response, limits.max_response_bytes, request.url)
+            return iter_text_pieces(
+                response.content.iter_any(),
+                source=request.url,
+                max_event_bytes=limits.max_event_bytes,
+                max_stream_bytes=limits.max_stream_bytes,
+                idle_timeout=settings.stream_idle_timeout,
+            )
 
         return transport.stream(request, parse)
 

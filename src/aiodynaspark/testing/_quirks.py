@@ -49,6 +49,7 @@ class Quirk:
         interval: Seconds between two comments of a `keepalive_only` stream.
         location: Target of a `redirect` or the URL of an `image_url` answer.
         status: HTTP status of a `redirect`.
+        shape: Event payload shape of a `no_done` stream.
     """
 
     kind: QuirkKind
@@ -56,11 +57,15 @@ class Quirk:
     interval: float = 0.0
     location: str = ""
     status: int = 302
+    shape: StreamShape = "openai"
 
     @classmethod
-    def no_done(cls) -> "Quirk":
-        """Stream the answer, then end the body cleanly without ``data: [DONE]``."""
-        return cls("no_done")
+    def no_done(cls, shape: StreamShape = "openai") -> "Quirk":
+        """Stream the answer in ``shape``, then end the body cleanly without ``data: [DONE]``.
+
+        The ``openai`` shape sends no ``finish_reason`` either, so the answer may be cut.
+        """
+        return cls("no_done", shape=shape)
 
     @classmethod
     def ignore_stream(cls) -> "Quirk":
@@ -177,7 +182,7 @@ async def render_quirk(
     if kind == "no_done" and streams:
         response = await _open(request, "text/event-stream")
         for piece in pieces:
-            await response.write(encode_event(piece, shape))
+            await response.write(encode_event(piece, quirk.shape))
         await response.write_eof()
         return response
     if kind in ("huge_body", "endless_body"):

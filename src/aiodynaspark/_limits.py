@@ -1,0 +1,85 @@
+"""``Limits``: how much the library sends in a URL and accepts from the service.
+
+Every answer the service sends is read under a bound, so a broken or hostile host (or a
+proxy in between) cannot make a client hold gigabytes or wait forever on keep-alive
+comments. Each number has a documented default and can be raised per client.
+"""
+
+import math
+from dataclasses import dataclass
+
+from ._errors import InvalidRequestError
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_MAX_STREAM_BYTES",
+    "DEFAULT_MAX_URL_BYTES",
+    "Limits",
+]
+
+# Proxies in front of hosts like the service commonly refuse request lines past 8 KB
+# (nginx's default header buffer), some earlier; 6 KB leaves room for the request line's
+# method, path, version and the other query parameters.
+DEFAULT_MAX_URL_BYTES = 6 * 1024
+# A text answer of a chat model is a few kilobytes; a generated image a few megabytes. 16 MiB
+# holds any of them with a wide margin and stops a runaway body long before memory does.
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+# One server-sent event carries one piece of text: a megabyte is far beyond any real one.
+DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
+# A whole streamed answer, events and framing included.
+DEFAULT_MAX_STREAM_BYTES = 64 * 1024 * 1024
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidRequestError(f"Limits.{name} must be a whole number from 1, got {value!r}.")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what a client sends in a URL and reads from the service.
+
+    Args:
+        max_url_bytes: Longest URL of a GET (the REST API puts the prompt in the query).
+            A longer chat goes by the web form's POST when the REST API is not needed,
+            and is refused before any I/O when it is. Default 6 KiB.
+        max_response_bytes: Largest whole (non-streamed) answer body; larger ones raise
+            ``ResponseError`` and the connection is closed. Default 16 MiB.
+        max_event_bytes: Largest single server-sent event (or unfinished line). Default 1 MiB.
+        max_stream_bytes: Largest streamed answer in total. Default 64 MiB.
+        stream_idle_timeout: Seconds a stream may go without content (keep-alive comments do
+            not count); ``None`` uses the client's ``timeout``.
+
+    Raises:
+        InvalidRequestError: A bound that is not a positive number.
+
+    Example:
+        >>> client = AsyncClient(limits=Limits(max_response_bytes=64 * 1024 * 1024))
+    """
+
+    max_url_bytes: int = DEFAULT_MAX_URL_BYTES
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES
+    stream_idle_timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_url_bytes", "max_response_bytes", "max_event_bytes", "max_stream_bytes"):
+            _positive_int(name, getattr(self, name))
+        idle = self.stream_idle_timeout
+        if idle is not None and (
+            isinstance(idle, bool)
+            or not isinstance(idle, int | float)
+            or not math.isfinite(idle)
+            or idle <= 0
+        ):
+            raise InvalidRequestError(
+                f"Limits.stream_idle_timeout must be a positive number of seconds, got {idle!r}."
+            )
+
+
+DEFAULT_LIMITS = Limits()
+"""The limits of a client that sets none."""
