@@ -8,11 +8,11 @@ Hierarchy::
     │   └── MediaError
     ├── APIConnectionError
     │   └── APITimeoutError
-    ├── APIStatusError                          .status_code, .body, .headers
-    │   ├── AuthenticationError
-    │   ├── RateLimitError                      .retry_after
-    │   ├── CloudflareError
-    │   └── ServiceUnavailableError
+    ├── APIStatusError                          .status_code, .body, .headers, .server_message
+    │   ├── AuthenticationError                 401, 403
+    │   ├── RateLimitError                      429; .retry_after
+    │   ├── CloudflareError                     403, 429, 503 with a challenge page
+    │   └── ServiceUnavailableError             502, 503, 504
     └── ResponseError
 """
 
@@ -20,6 +20,7 @@ import html
 import json
 from collections.abc import Mapping
 from types import TracebackType
+from typing import Literal, Self
 
 __all__ = [
     "APIConnectionError",
@@ -39,6 +40,10 @@ __all__ = [
 
 class DynasparkError(Exception):
     """Base class of every exception aiodynaspark raises."""
+
+    def restated(self, message: str) -> Self:
+        """A copy of this error with another message (errors are not changed once built)."""
+        return type(self)(message)
 
 
 # Refused before any network call.
@@ -73,12 +78,17 @@ class APITimeoutError(APIConnectionError):
 class APIStatusError(DynasparkError):
     """Raised when the service answered with a non-2xx status.
 
+    Built once, by :func:`status_error`, and never changed after: a step that has more to
+    say (a retry policy, a provider fallback) raises a :meth:`restated` copy instead.
+
     Attributes:
         status_code: The HTTP status of the answer.
         body: The answer's body as text (HTML pages are kept whole).
         headers: The answer's headers, lower-case names.
         server_message: The message the server gave, when one could be read.
     """
+
+    status_code: int
 
     def __init__(
         self,
@@ -96,29 +106,72 @@ class APIStatusError(DynasparkError):
         self.headers: dict[str, str] = dict(headers or {})
         self.server_message = server_message
 
+    def restated(self, message: str) -> Self:
+        """A copy of this error with another message, every other attribute the same."""
+        return type(self)(
+            message,
+            status_code=self.status_code,
+            body=self.body,
+            headers=self.headers,
+            server_message=self.server_message,
+        )
+
 
 class AuthenticationError(APIStatusError):
     """Raised on 401, or on a 403 that is not a bot-challenge page: the API key is wrong."""
 
+    status_code: Literal[401, 403]
+
 
 class RateLimitError(APIStatusError):
-    """Raised on 429, or when the wait a server asks for is longer than allowed.
+    """Raised on 429, when the quota is spent (also when its wait is longer than allowed).
 
     Attributes:
         retry_after: Seconds the server asked to wait, when it said; else ``None``.
     """
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    status_code: Literal[429]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: Literal[429] = 429,
+        body: str = "",
+        headers: Mapping[str, str] | None = None,
+        server_message: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            status_code=status_code,
+            body=body,
+            headers=headers,
+            server_message=server_message,
+        )
         self.retry_after = retry_after
+
+    def restated(self, message: str) -> Self:
+        """A copy of this error with another message, every other attribute the same."""
+        return type(self)(
+            message,
+            body=self.body,
+            headers=self.headers,
+            server_message=self.server_message,
+            retry_after=self.retry_after,
+        )
 
 
 class CloudflareError(APIStatusError):
     """Raised when a bot-protection challenge page answered instead of the service."""
 
+    status_code: Literal[403, 429, 503]
+
 
 class ServiceUnavailableError(APIStatusError):
     """Raised on 502, 503 or 504: the host is down or still waking up."""
+
+    status_code: Literal[502, 503, 504]
 
 
 # A 2xx answer that is not an answer.
@@ -138,6 +191,7 @@ _CHALLENGE_MARKERS = (
     "cf_chl_",
 )
 _BODY_EXCERPT = 300
+_WAKING = " The host is down or waking up (a free host can take about a minute); try again shortly."
 
 
 def _html_title(text: str) -> str | None:
@@ -233,6 +287,20 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float) -> float | None
     return None
 
 
+# The one table choosing the class of a non-2xx answer, with the advice its message ends
+# with. Any other status is a plain APIStatusError. A challenge page is looked for first, on
+# the statuses Cloudflare answers it with (CloudflareError.status_code).
+_BY_STATUS: dict[int, tuple[type[APIStatusError], str]] = {
+    401: (AuthenticationError, " Check the API key (api_key= or DYNASPARK_API_KEY)."),
+    403: (AuthenticationError, " Check the API key (api_key= or DYNASPARK_API_KEY)."),
+    429: (RateLimitError, " The service's rate limit is spent."),
+    502: (ServiceUnavailableError, _WAKING),
+    503: (ServiceUnavailableError, _WAKING),
+    504: (ServiceUnavailableError, _WAKING),
+}
+_CHALLENGE_STATUSES = frozenset({403, 429, 503})
+
+
 def status_error(
     status: int, body: str, headers: Mapping[str, str], *, url: str, now: float
 ) -> APIStatusError:
@@ -249,40 +317,34 @@ def status_error(
         The exception to raise; the caller decides whether to retry first.
     """
     server_message = extract_server_message(body)
-    said = f": {server_message}" if server_message else ""
-    common: dict[str, object] = {
-        "status_code": status,
-        "body": body,
-        "headers": headers,
-        "server_message": server_message,
-    }
-    if is_challenge_page(body, headers) and status in (403, 429, 503):
+    if status in _CHALLENGE_STATUSES and is_challenge_page(body, headers):
         return CloudflareError(
             f"HTTP {status} from {url}: a Cloudflare bot challenge answered instead of the "
             "service; retrying will not help. Try again later, from another network, or "
             "without a proxy.",
-            **common,  # type: ignore[arg-type]
+            status_code=status,
+            body=body,
+            headers=headers,
+            server_message=server_message,
         )
-    if status == 401 or status == 403:
-        return AuthenticationError(
-            f"HTTP {status} from {url}{said}. Check the API key (api_key= or DYNASPARK_API_KEY).",
-            **common,  # type: ignore[arg-type]
-        )
-    if status == 429:
+    kind, advice = _BY_STATUS.get(status, (APIStatusError, ""))
+    said = f": {server_message}" if server_message else ""
+    message = (
+        f"HTTP {status} from {url}{said}.{advice}" if advice else f"HTTP {status} from {url}{said}"
+    )
+    if kind is RateLimitError:
         retry_after = parse_retry_after(headers, now=now)
         wait = f" Retry after {retry_after:.0f} s." if retry_after is not None else ""
         return RateLimitError(
-            f"HTTP 429 from {url}{said}. The service's rate limit is spent.{wait}",
+            message + wait,
+            body=body,
+            headers=headers,
+            server_message=server_message,
             retry_after=retry_after,
-            **common,
         )
-    if status in (502, 503, 504):
-        return ServiceUnavailableError(
-            f"HTTP {status} from {url}{said}. The host is down or waking up (a free host can "
-            "take about a minute); try again shortly.",
-            **common,  # type: ignore[arg-type]
-        )
-    return APIStatusError(f"HTTP {status} from {url}{said}", **common)  # type: ignore[arg-type]
+    return kind(
+        message, status_code=status, body=body, headers=headers, server_message=server_message
+    )
 
 
 def transport_error(exc: BaseException, url: str, timeout: float | None) -> DynasparkError | None:

@@ -67,11 +67,12 @@ class RetryPolicy:
         if asked is not None:
             if asked > self.max_wait:
                 if isinstance(error, RateLimitError):
-                    error.message = (
+                    # A new error saying why it was not waited for; the answer's own error
+                    # stays as it was built (its cause).
+                    raise error.restated(
                         f"{error.message} The wait asked ({asked:.0f} s) is longer than "
                         f"max_retry_wait ({self.max_wait:.0f} s), so it was not slept through."
-                    )
-                    error.args = (error.message,)
+                    ) from error
                 raise error
             return float(asked)
         ceiling = min(self.cap, self.base * (2**retry))

@@ -82,13 +82,13 @@ def is_fallback_error(error: DynasparkError) -> bool:
 
 
 def combined_error(attempts: list[tuple[str, DynasparkError]]) -> DynasparkError:
-    """The last attempt's error, its message naming every attempt in order."""
+    """The last attempt's error, restated with a message naming every attempt in order.
+
+    The attempts' own errors are left as they were raised; the result is a new error of the
+    last one's class, with the same attributes.
+    """
     last = attempts[-1][1]
     if len(attempts) == 1:
         return last
     summary = "; ".join(f"{provider}: {error}" for provider, error in attempts)
-    message = f"Every provider failed ({len(attempts)} attempts). {summary}"
-    last.args = (message,)
-    if isinstance(last, APIStatusError):
-        last.message = message
-    return last
+    return last.restated(f"Every provider failed ({len(attempts)} attempts). {summary}")
