@@ -38,6 +38,10 @@ class ChatPage:
     def open(self) -> None:
         """Load the page and wait until the model list is in."""
         self.page.goto(f"{self.url}/")
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Wait until the page has started and the model list is in."""
         expect(self.page.locator("body.is-ready")).to_be_attached()
         expect(self.model_picker).to_be_enabled()
 

@@ -9,7 +9,8 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 import pytest
 from chatpage import API_KEY, ChatPage, PageLog
@@ -48,8 +49,8 @@ def find_chromium() -> str | None:
 
 
 @contextlib.contextmanager
-def serve_gateway(emulator: Emulator, api_key: str | None = None) -> Iterator[str]:
-    """Run the gateway in front of ``emulator`` under uvicorn on a free port.
+def serve_gateway(upstream_url: str, api_key: str | None = None) -> Iterator[str]:
+    """Run the gateway in front of the Dynaspark host at ``upstream_url`` under uvicorn.
 
     Yields:
         The gateway's root URL, ``http://127.0.0.1:PORT``.
@@ -59,7 +60,7 @@ def serve_gateway(emulator: Emulator, api_key: str | None = None) -> Iterator[st
     from aiodynaspark.server import create_app
 
     # An empty key, not None: None would read AIODYNASPARK_API_KEY from the environment.
-    app = create_app(base_url=emulator.url, max_retries=0, ui=True, api_key=api_key or "")
+    app = create_app(base_url=upstream_url, max_retries=0, ui=True, api_key=api_key or "")
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=2
     )
@@ -119,13 +120,19 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture
 def gateway(emulator: Emulator) -> Iterator[str]:
-    with serve_gateway(emulator) as url:
+    with serve_gateway(emulator.url) as url:
         yield url
 
 
 @pytest.fixture
+def gateway_in_front_of() -> Callable[[str], AbstractContextManager[str]]:
+    """Start a gateway in front of another upstream than the emulator (a context manager)."""
+    return serve_gateway
+
+
+@pytest.fixture
 def keyed_gateway(emulator: Emulator) -> Iterator[str]:
-    with serve_gateway(emulator, api_key=API_KEY) as url:
+    with serve_gateway(emulator.url, api_key=API_KEY) as url:
         yield url
 
 

@@ -1,0 +1,97 @@
+"""How the chat page's files travel: entity tags, revalidation and gzip."""
+
+import gzip
+import re
+from importlib import resources
+
+import pytest
+from gateway_support import fetch
+
+from aiodynaspark.server._ui import accepts_gzip
+
+RAW = {"auto_decompress": False}
+
+
+async def test_a_file_carries_an_etag_and_asks_to_be_revalidated(gateway: str) -> None:
+    answer = await fetch(
+        "GET", f"{gateway}/ui/app.js", headers={"Accept-Encoding": "identity"}, **RAW
+    )
+    assert answer.status == 200
+    assert re.fullmatch(r'"[0-9a-f]{20}"', answer.headers["etag"])
+    assert answer.headers["cache-control"] == "no-cache"
+    assert answer.headers["vary"] == "Accept-Encoding"
+
+
+async def test_a_known_etag_is_answered_304_without_a_body(gateway: str) -> None:
+    first = await fetch("GET", f"{gateway}/ui/style.css", **RAW)
+    again = await fetch(
+        "GET", f"{gateway}/ui/style.css", headers={"If-None-Match": first.headers["etag"]}, **RAW
+    )
+    assert again.status == 304
+    assert again.body == b""
+    assert again.headers["etag"] == first.headers["etag"]
+    assert "content-security-policy" in again.headers
+
+
+async def test_a_changed_etag_gets_the_whole_file(gateway: str) -> None:
+    answer = await fetch(
+        "GET", f"{gateway}/", headers={"If-None-Match": '"stale"', "Accept-Encoding": "identity"}
+    )
+    assert answer.status == 200
+    assert b"<!doctype html>" in answer.body
+
+
+async def test_a_browser_that_accepts_gzip_gets_the_same_bytes_compressed(gateway: str) -> None:
+    plain = await fetch(
+        "GET", f"{gateway}/ui/view.js", headers={"Accept-Encoding": "identity"}, **RAW
+    )
+    packed = await fetch(
+        "GET", f"{gateway}/ui/view.js", headers={"Accept-Encoding": "gzip, deflate, br"}, **RAW
+    )
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert len(packed.body) < len(plain.body) / 2
+    assert gzip.decompress(packed.body) == plain.body
+    # Another representation, another tag: a cache never mixes the two.
+    assert packed.headers["etag"] != plain.headers["etag"]
+
+
+async def test_the_gzip_copy_is_revalidated_by_its_own_tag(gateway: str) -> None:
+    packed = await fetch("GET", f"{gateway}/ui/view.js", headers={"Accept-Encoding": "gzip"}, **RAW)
+    again = await fetch(
+        "GET",
+        f"{gateway}/ui/view.js",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["etag"]},
+        **RAW,
+    )
+    assert again.status == 304
+
+
+@pytest.mark.parametrize(
+    ("header", "allowed"),
+    [
+        ("gzip", True),
+        ("gzip, deflate, br, zstd", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("br;q=1.0, gzip;q=0.5", True),
+        ("", False),
+        ("identity", False),
+        ("gzip;q=0", False),
+        ("*, gzip;q=0", False),
+        ("gzip;q=bad", False),
+        ("br", False),
+    ],
+)
+def test_accept_encoding_is_read_with_its_qualities(header: str, allowed: bool) -> None:
+    assert accepts_gzip(header) is allowed
+
+
+def test_every_module_of_the_page_is_preloaded_by_the_index() -> None:
+    # Preloading every module makes the browser fetch them all at once, not one import
+    # level after another; a module missing here would be fetched late.
+    ui = resources.files("aiodynaspark.server").joinpath("ui")
+    modules = {entry.name for entry in ui.iterdir() if entry.name.endswith(".js")}
+    index = ui.joinpath("index.html").read_text()
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/ui/([\w.-]+\.js)">', index))
+    assert preloaded == modules - {"app.js"}
