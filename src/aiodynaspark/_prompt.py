@@ -6,7 +6,13 @@ from typing import Any
 
 from ._errors import InvalidRequestError
 
-__all__ = ["ParsedMessage", "flatten_messages", "parse_messages", "plain_prompt"]
+__all__ = [
+    "ParsedMessage",
+    "flatten_messages",
+    "is_valid_unicode",
+    "parse_messages",
+    "plain_prompt",
+]
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _SYSTEM_ROLES = frozenset({"system", "developer"})
@@ -68,8 +74,9 @@ def _read_content(content: object, where: str) -> tuple[str, tuple[str, ...]]:
     return "\n".join(texts), tuple(images)
 
 
-def _is_valid_unicode(text: str) -> bool:
-    # A str can hold a lone surrogate, which no encoding can send; ASCII never does.
+def is_valid_unicode(text: str) -> bool:
+    """Whether ``text`` can be encoded to send: a str can hold a lone surrogate."""
+    # ASCII never holds one, and the test costs far less than encoding.
     if text.isascii():
         return True
     try:
@@ -111,7 +118,7 @@ def parse_messages(messages: object) -> list[ParsedMessage]:
                 f"{where}: role must be one of {', '.join(sorted(_ROLES))}, got {role!r}."
             )
         text, images = _read_content(message.get("content"), where)
-        if not _is_valid_unicode(text):
+        if not is_valid_unicode(text):
             raise InvalidRequestError(
                 f"{where}: the text is not valid Unicode (it holds a lone surrogate)."
             )
@@ -126,7 +133,7 @@ def _plain_text(message: object) -> str | None:
     role = message.get("role")
     if type(text) is not str or type(role) is not str or role not in _ROLES:
         return None
-    return text if _is_valid_unicode(text) else None
+    return text if is_valid_unicode(text) else None
 
 
 def plain_prompt(messages: object) -> str | None:

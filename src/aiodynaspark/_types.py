@@ -4,6 +4,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Literal, NotRequired, TypeAlias, TypedDict
 
+from typing_extensions import TypedDict as TypedDictX
+
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 else:  # Pillow is optional (extra `images`); the alias only matters to type checkers.
@@ -18,6 +20,7 @@ __all__ = [
     "MediaList",
     "Message",
     "Messages",
+    "ResponseFormat",
     "Role",
     "TextPart",
 ]
@@ -70,3 +73,11 @@ MediaItem: TypeAlias = ImageInput | tuple[ImageInput, str | None]
 
 MediaList: TypeAlias = Sequence[MediaItem]
 """The ``media`` argument: images, each alone or with a file name."""
+
+
+# typing_extensions' TypedDict: pydantic (the gateway's request schema) reads only that one
+# on Python 3.11.
+class ResponseFormat(TypedDictX):
+    """``response_format``: ``{"type": "json_object"}`` asks for a JSON answer."""
+
+    type: Literal["text", "json_object"]

@@ -9,6 +9,7 @@ from ._types import (
     MediaList,
     Message,
     Messages,
+    ResponseFormat,
     Role,
     TextPart,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "MediaList",
     "Message",
     "Messages",
+    "ResponseFormat",
     "Role",
     "TextPart",
 ]

@@ -257,7 +257,7 @@ async def test_stream_failing_before_its_first_piece_gets_a_real_status(
 async def test_unexpected_error_is_a_generic_500_without_details(
     gateway: str, client: openai.AsyncOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from aiodynaspark.client._async import AsyncCompletions
+    from aiodynaspark.client._chat import AsyncCompletions
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internal detail")

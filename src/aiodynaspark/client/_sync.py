@@ -10,13 +10,16 @@ import contextlib
 import threading
 from collections.abc import Coroutine, Iterator
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar, overload
+from typing import Any, Literal, Never, Self, TypeVar, overload
 
+from .._chat_options import CLIENT_KEYWORDS
 from .._errors import InvalidRequestError
+from .._event_loops import ensure_no_running_loop
+from .._keywords import keywords_of, unexpected_keyword
 from .._limits import Limits
-from .._sync import ensure_no_running_loop
-from .._types import MediaList, Messages
+from .._types import MediaList, Messages, ResponseFormat
 from ._async import AsyncClient, AsyncStream
+from ._chat import CREATE_KEYWORDS
 from ._models import ChatCompletion, ChatCompletionChunk, ImagesResponse, ModelList, SpeechResponse
 from ._routing import ProviderChoice
 
@@ -92,11 +95,27 @@ class Completions:
         self,
         *,
         messages: Messages,
-        model: str | None = ...,
-        stream: Literal[False] = ...,
-        provider: ProviderChoice = ...,
-        media: MediaList | None = ...,
-        **options: Any,
+        model: str | None = None,
+        stream: Literal[False] = False,
+        provider: ProviderChoice = None,
+        media: MediaList | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        seed: int | None = None,
+        system: str | None = None,
+        private: bool | None = None,
+        referrer: str | None = None,
+        response_format: ResponseFormat | None = None,
+        n: int | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        stop: str | list[str] | None = None,
+        user: str | None = None,
+        stream_options: dict[str, object] | None = None,
+        logprobs: bool | None = None,
+        store: bool | None = None,
     ) -> ChatCompletion: ...
 
     @overload
@@ -104,12 +123,56 @@ class Completions:
         self,
         *,
         messages: Messages,
-        model: str | None = ...,
+        model: str | None = None,
         stream: Literal[True],
-        provider: ProviderChoice = ...,
-        media: MediaList | None = ...,
-        **options: Any,
+        provider: ProviderChoice = None,
+        media: MediaList | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        seed: int | None = None,
+        system: str | None = None,
+        private: bool | None = None,
+        referrer: str | None = None,
+        response_format: ResponseFormat | None = None,
+        n: int | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        stop: str | list[str] | None = None,
+        user: str | None = None,
+        stream_options: dict[str, object] | None = None,
+        logprobs: bool | None = None,
+        store: bool | None = None,
     ) -> Stream: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        messages: Messages,
+        model: str | None = None,
+        stream: bool,
+        provider: ProviderChoice = None,
+        media: MediaList | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        seed: int | None = None,
+        system: str | None = None,
+        private: bool | None = None,
+        referrer: str | None = None,
+        response_format: ResponseFormat | None = None,
+        n: int | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        stop: str | list[str] | None = None,
+        user: str | None = None,
+        stream_options: dict[str, object] | None = None,
+        logprobs: bool | None = None,
+        store: bool | None = None,
+    ) -> ChatCompletion | Stream: ...
 
     def create(
         self,
@@ -121,9 +184,21 @@ class Completions:
         media: MediaList | None = None,
         **options: Any,
     ) -> ChatCompletion | Stream:
-        """Create a chat completion; the arguments are those of the async client's ``create``."""
+        """Create a chat completion; the arguments are those of the async client's ``create``.
+
+        Returns:
+            A :class:`ChatCompletion`, or with ``stream=True`` a :class:`Stream`.
+
+        Raises:
+            TypeError: An unknown keyword (the message names the nearest valid one).
+            InvalidRequestError: Bad input, before any request; or a call from inside a
+                running event loop in this thread.
+            APIConnectionError, APIStatusError, ResponseError: As the async client.
+        """
+        if options and not options.keys() <= CLIENT_KEYWORDS:
+            raise unexpected_keyword("create", options, CREATE_KEYWORDS)
         result = self._client._run(
-            self._client._async.chat.completions._create(
+            self._client._async.chat.completions.create(
                 messages=messages,
                 model=model,
                 stream=stream,
@@ -134,7 +209,6 @@ class Completions:
         )
         if isinstance(result, AsyncStream):
             return Stream(result, self._client._runner)
-        assert isinstance(result, ChatCompletion)
         return result
 
 
@@ -151,9 +225,46 @@ class Images:
     def __init__(self, client: "Client") -> None:
         self._client = client
 
-    def generate(self, *, prompt: str, **options: Any) -> ImagesResponse:
-        """Generate an image; the arguments are those of the async client's ``generate``."""
-        return self._client._run(self._client._async.images.generate(prompt=prompt, **options))
+    def generate(
+        self,
+        *,
+        prompt: str,
+        model: str | None = None,
+        size: str | None = None,
+        n: int | None = None,
+        response_format: Literal["url", "b64_json"] | None = None,
+        seed: int | None = None,
+        nologo: bool | None = None,
+        wm: str | None = None,
+        quality: str | None = None,
+        style: str | None = None,
+        user: str | None = None,
+        **unexpected: Never,
+    ) -> ImagesResponse:
+        """Generate an image; the arguments are those of the async client's ``generate``.
+
+        Raises:
+            TypeError: An unknown keyword (the message names the nearest valid one).
+            InvalidRequestError: Bad arguments, before any request.
+            APIConnectionError, APIStatusError, ResponseError: As for chat.
+        """
+        if unexpected:
+            raise unexpected_keyword("generate", unexpected, keywords_of(Images.generate))
+        return self._client._run(
+            self._client._async.images.generate(
+                prompt=prompt,
+                model=model,
+                size=size,
+                n=n,
+                response_format=response_format,
+                seed=seed,
+                nologo=nologo,
+                wm=wm,
+                quality=quality,
+                style=style,
+                user=user,
+            )
+        )
 
 
 class Speech:
@@ -162,9 +273,36 @@ class Speech:
     def __init__(self, client: "Client") -> None:
         self._client = client
 
-    def create(self, *, input: str, **options: Any) -> SpeechResponse:
-        """Speak a text; the arguments are those of the async client's ``create``."""
-        return self._client._run(self._client._async.audio.speech.create(input=input, **options))
+    def create(
+        self,
+        *,
+        input: str,
+        voice: str | None = None,
+        model: str | None = None,
+        response_format: str | None = None,
+        speed: float | None = None,
+        instructions: str | None = None,
+        **unexpected: Never,
+    ) -> SpeechResponse:
+        """Speak a text; the arguments are those of the async client's ``create``.
+
+        Raises:
+            TypeError: An unknown keyword (the message names the nearest valid one).
+            InvalidRequestError: Empty text, unknown voice, model or format.
+            APIConnectionError, APIStatusError, ResponseError: As for chat.
+        """
+        if unexpected:
+            raise unexpected_keyword("create", unexpected, keywords_of(Speech.create))
+        return self._client._run(
+            self._client._async.audio.speech.create(
+                input=input,
+                voice=voice,
+                model=model,
+                response_format=response_format,
+                speed=speed,
+                instructions=instructions,
+            )
+        )
 
 
 class Audio:

@@ -8,9 +8,9 @@ import aiohttp
 
 from .._config import DEFAULT_BASE_URL, Settings, resolve_settings
 from .._errors import InvalidRequestError, ModelNotSupportedError
+from .._event_loops import ensure_no_running_loop, iterate_in_new_loop
 from .._http import Transport
 from .._media import Image
-from .._sync import ensure_no_running_loop, iterate_in_new_loop
 from .._types import MediaList, Messages
 
 __all__ = ["SETTINGS_KEYWORDS", "BaseProvider", "ChatResult", "PreparedChat", "split_settings"]

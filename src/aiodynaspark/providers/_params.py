@@ -1,40 +1,57 @@
-"""Checking and encoding the REST API's query parameters, within the ranges its authors document."""
+"""Checking and encoding the REST API's query parameters.
+
+The chat options' types and ranges are declared in :mod:`.._chat_options`; this module turns
+a value into the text the query carries, refusing what the declaration does not allow.
+"""
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
+from .._chat_options import ChatOption
 from .._errors import InvalidRequestError
+from .._prompt import is_valid_unicode
 
 __all__ = [
-    "FLOAT_RANGES",
     "IMAGE_SIZE_RANGE",
     "encode_bool",
     "encode_float",
     "encode_int",
+    "encode_option",
     "encode_text",
     "parse_size",
 ]
-
-# The documented ranges of the sampling parameters.
-FLOAT_RANGES: Mapping[str, tuple[float, float]] = {
-    "temperature": (0.0, 3.0),
-    "top_p": (0.0, 1.0),
-    "presence_penalty": (-2.0, 2.0),
-    "frequency_penalty": (-2.0, 2.0),
-}
 
 # Width and height of a generated image, pixels.
 IMAGE_SIZE_RANGE = (64, 2048)
 
 
-def encode_float(name: str, value: object) -> str:
-    """Check a sampling parameter against its documented range and encode it.
+def encode_option(option: ChatOption, value: object) -> str:
+    """Check a chat option's value against its declaration and encode it for the query.
+
+    Raises:
+        InvalidRequestError: A value of the wrong type or out of the option's range.
+    """
+    kind = option.type
+    if kind is float:
+        # Every float option is bounded (a test holds the declaration to that).
+        assert option.low is not None
+        assert option.high is not None
+        return encode_float(option.name, value, option.low, option.high)
+    if kind is bool:
+        return encode_bool(option.name, value)
+    if kind is int:
+        return encode_int(option.name, value, option.low, option.high)
+    if kind is str:
+        return encode_text(option.name, value)
+    raise AssertionError(f"{option.name}: no query encoding for {kind!r}")
+
+
+def encode_float(name: str, value: object, low: float, high: float) -> str:
+    """Check a number against its documented range and encode it.
 
     Raises:
         InvalidRequestError: Not a number, not finite, or out of range.
     """
-    low, high = FLOAT_RANGES[name]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidRequestError(
             f"{name} must be a number from {low:g} to {high:g}, got {value!r}."
@@ -55,7 +72,9 @@ def encode_bool(name: str, value: object) -> str:
     return "true" if value else "false"
 
 
-def encode_int(name: str, value: object, low: int | None = None, high: int | None = None) -> str:
+def encode_int(
+    name: str, value: object, low: float | None = None, high: float | None = None
+) -> str:
     """Check a whole number (and its range, when given) and encode it.
 
     Raises:
@@ -64,7 +83,7 @@ def encode_int(name: str, value: object, low: int | None = None, high: int | Non
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRequestError(f"{name} must be a whole number, got {value!r}.")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise InvalidRequestError(f"{name} must be from {low} to {high}, got {value}.")
+        raise InvalidRequestError(f"{name} must be from {low:g} to {high:g}, got {value}.")
     return str(value)
 
 
@@ -72,10 +91,12 @@ def encode_text(name: str, value: object) -> str:
     """Check a text parameter.
 
     Raises:
-        InvalidRequestError: Not a string.
+        InvalidRequestError: Not a string, or not valid Unicode (a lone surrogate).
     """
     if not isinstance(value, str):
         raise InvalidRequestError(f"{name} must be a string, got {type(value).__name__}.")
+    if not is_valid_unicode(value):
+        raise InvalidRequestError(f"{name} is not valid Unicode (it holds a lone surrogate).")
     return value
 
 

@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 
 import aiohttp
 
+from .._catalog import CHAT_ALIASES, CHAT_MODELS, DEFAULT_CHAT_MODEL
+from .._chat_options import WEB_OPTIONS
 from .._config import BROWSER_USER_AGENT
 from .._errors import InvalidRequestError, MediaError, ResponseError
 from .._http import Request, Transport, json_object
@@ -14,29 +16,11 @@ from .._media import Image, load_media
 from .._prompt import flatten_messages, parse_messages, plain_prompt
 from ._base import BaseProvider, ChatResult, PreparedChat
 
-__all__ = ["GEMINI_ALIASES", "GEMINI_MODELS", "Dynaspark", "check_options", "encode_text_form"]
+__all__ = ["Dynaspark", "check_options", "encode_text_form"]
 
-# The model ids of the original module, the first the default; all accept an image.
-GEMINI_MODELS = [
-    "gemini-1.5-flash",
-    "gemini-1.5-flash-8b",
-    "gemini-2.0-flash",
-    "gemini-2.0-flash-lite",
-]
-
-# The original's table mapped model ids onto other model ids, so it could never apply.
-# These aliases are short names that are not model ids, each naming exactly one model.
-GEMINI_ALIASES = {
-    "gemini": "gemini-1.5-flash",
-    "gemini-flash": "gemini-2.0-flash",
-    "gemini-flash-lite": "gemini-2.0-flash-lite",
-    "gemini-1.5": "gemini-1.5-flash",
-    "gemini-1.5-8b": "gemini-1.5-flash-8b",
-    "gemini-2.0": "gemini-2.0-flash",
-    "gemini-2.0-lite": "gemini-2.0-flash-lite",
-}
-
-_WEB_OPTIONS = frozenset({"stream"})
+# The web form's chat keywords: its fields as declared (none besides prompt and model), and
+# stream, which it honours by answering in one piece.
+_WEB_KEYWORDS = frozenset({option.name for option in WEB_OPTIONS} | {"stream"})
 
 
 def check_options(provider: str, options: dict[str, Any], accepted: frozenset[str]) -> None:
@@ -150,11 +134,11 @@ class Dynaspark(BaseProvider):
     supports_stream: ClassVar[bool] = True
     supports_system_message: ClassVar[bool] = False
     supports_message_history: ClassVar[bool] = False
-    default_model: ClassVar[str] = "gemini-1.5-flash"
-    default_vision_model: ClassVar[str] = "gemini-1.5-flash"
-    vision_models: ClassVar[list[str]] = list(GEMINI_MODELS)
-    models: ClassVar[list[str]] = list(GEMINI_MODELS)
-    model_aliases: ClassVar[dict[str, str]] = dict(GEMINI_ALIASES)
+    default_model: ClassVar[str] = DEFAULT_CHAT_MODEL
+    default_vision_model: ClassVar[str] = DEFAULT_CHAT_MODEL
+    vision_models: ClassVar[list[str]] = list(CHAT_MODELS)
+    models: ClassVar[list[str]] = list(CHAT_MODELS)
+    model_aliases: ClassVar[dict[str, str]] = dict(CHAT_ALIASES)
 
     @classmethod
     def prepare_chat(
@@ -167,7 +151,7 @@ class Dynaspark(BaseProvider):
             MediaError: A bad image, or more than one.
             InvalidRequestError: A malformed conversation, no text, or an unknown keyword.
         """
-        check_options(cls.__name__, options, _WEB_OPTIONS)
+        check_options(cls.__name__, options, _WEB_KEYWORDS)
         resolved = cls.get_model(model)
         if media is None and (prompt := plain_prompt(messages)) is not None and prompt.strip():
             return PreparedChat(resolved, prompt)  # the common case: text only, all checked

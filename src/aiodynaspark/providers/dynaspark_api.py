@@ -6,19 +6,31 @@ from typing import Any, ClassVar
 
 import aiohttp
 
+from .._catalog import (
+    CHAT_ALIASES,
+    CHAT_MODELS,
+    DEFAULT_CHAT_MODEL,
+    DEFAULT_IMAGE_MODEL,
+    DEFAULT_VOICE,
+    IMAGE_MODELS,
+    SPEECH_MODEL,
+    VOICES,
+)
+from .._chat_options import OPTIONS_BY_NAME, REST_OPTIONS
 from .._errors import InvalidRequestError, MediaError, ResponseError
 from .._http import Request, Transport, json_object, read_body
 from .._prompt import flatten_messages, parse_messages
 from .._sse import iter_text_pieces
 from ._base import BaseProvider, ChatResult, PreparedChat, split_settings
-from ._params import encode_bool, encode_float, encode_int, encode_text, parse_size
-from .dynaspark import GEMINI_ALIASES, GEMINI_MODELS, check_options
+from ._params import encode_bool, encode_int, encode_option, encode_text, parse_size
+from .dynaspark import check_options
 
 __all__ = ["DynasparkAPI", "ImageResult"]
 
-_FLOATS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
-_BOOLS = ("json", "private")
-_TEXT_OPTIONS = frozenset({*_FLOATS, *_BOOLS, "seed", "system", "stream", "referrer"})
+# The REST API's chat keywords: its query parameters as declared, and stream.
+_API_KEYWORDS = frozenset({option.name for option in REST_OPTIONS} | {"stream"})
+# Sent, but not as given: system messages may fill the system prompt, stream is per call.
+_NOT_QUERIED = frozenset({"system", "stream"})
 _HEADERS = {
     "accept": "application/json, text/event-stream, audio/mpeg",
     "user-agent": "aiodynaspark",
@@ -86,16 +98,16 @@ class DynasparkAPI(BaseProvider):
     supports_stream: ClassVar[bool] = True
     supports_system_message: ClassVar[bool] = True
     supports_message_history: ClassVar[bool] = False
-    default_model: ClassVar[str] = "gemini-1.5-flash"
-    default_vision_model: ClassVar[str] = "gemini-1.5-flash"
+    default_model: ClassVar[str] = DEFAULT_CHAT_MODEL
+    default_vision_model: ClassVar[str] = DEFAULT_CHAT_MODEL
     vision_models: ClassVar[list[str]] = []
-    models: ClassVar[list[str]] = list(GEMINI_MODELS)
-    model_aliases: ClassVar[dict[str, str]] = dict(GEMINI_ALIASES)
-    audio_model: ClassVar[str] = "openai-audio"
-    image_models: ClassVar[list[str]] = ["flux", "turbo", "gptimage"]
-    default_image_model: ClassVar[str] = "flux"
-    voices: ClassVar[list[str]] = ["alloy", "echo", "fable", "onyx", "nova", "shimmer"]
-    default_voice: ClassVar[str] = "alloy"
+    models: ClassVar[list[str]] = list(CHAT_MODELS)
+    model_aliases: ClassVar[dict[str, str]] = dict(CHAT_ALIASES)
+    audio_model: ClassVar[str] = SPEECH_MODEL
+    image_models: ClassVar[list[str]] = list(IMAGE_MODELS)
+    default_image_model: ClassVar[str] = DEFAULT_IMAGE_MODEL
+    voices: ClassVar[list[str]] = list(VOICES)
+    default_voice: ClassVar[str] = DEFAULT_VOICE
 
     @classmethod
     def prepare_chat(
@@ -112,7 +124,7 @@ class DynasparkAPI(BaseProvider):
             ModelNotSupportedError: Unknown model.
             MediaError: Any image: the REST API takes none.
         """
-        check_options(cls.__name__, options, _TEXT_OPTIONS)
+        check_options(cls.__name__, options, _API_KEYWORDS)
         resolved = cls.get_model(model)
         parsed = parse_messages(messages)
         if media or any(message.image_urls for message in parsed):
@@ -120,16 +132,9 @@ class DynasparkAPI(BaseProvider):
                 "The REST API (DynasparkAPI) takes no image; send images with Dynaspark."
             )
         params: dict[str, str] = {"model": resolved}
-        for name in _FLOATS:
-            if options.get(name) is not None:
-                params[name] = encode_float(name, options[name])
-        for name in _BOOLS:
-            if options.get(name) is not None:
-                params[name] = encode_bool(name, options[name])
-        if options.get("seed") is not None:
-            params["seed"] = encode_int("seed", options["seed"])
-        if options.get("referrer") is not None:
-            params["referrer"] = encode_text("referrer", options["referrer"])
+        for name, value in options.items():
+            if value is not None and name not in _NOT_QUERIED:
+                params[name] = encode_option(OPTIONS_BY_NAME[name], value)
         system = options.get("system")
         turns = parsed
         if system is None:

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from .._chat_options import GATEWAY_PASSED
 from .._errors import ModelNotSupportedError, ResponseError
 from ..client import ChatCompletion, ChatCompletionChunk, ImagesResponse, Model, ModelList
 from ._gateway import Gateway
@@ -26,17 +27,8 @@ from ._streaming import ChatEventStream
 __all__ = ["build_router"]
 
 _JSON = "application/json"
-# Fields of ChatCompletionRequest handed to the library under their own names.
-_PASSED_ON = (
-    "temperature",
-    "top_p",
-    "presence_penalty",
-    "frequency_penalty",
-    "seed",
-    "system",
-    "n",
-    "provider",
-)
+# Fields of ChatCompletionRequest handed to the client under their own names.
+_PASSED_ON = (*GATEWAY_PASSED, "provider")
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -88,8 +80,6 @@ def build_router(gateway: Gateway) -> APIRouter:
         options: dict[str, Any] = {
             name: value for name in _PASSED_ON if (value := getattr(body, name)) is not None
         }
-        if body.response_format is not None:
-            options["response_format"] = {"type": body.response_format.type}
         if fetched:
             options["media"] = fetched
         completions = gateway.client.chat.completions

@@ -5,13 +5,15 @@ The models validate what the gateway can check cheaply and document the API in
 Unknown fields are ignored, as tools send many OpenAI fields Dynaspark has no use for.
 """
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
-from ..providers._params import FLOAT_RANGES
+from .._catalog import DEFAULT_CHAT_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_VOICE, IMAGE_MODELS, VOICES
+from .._chat_options import CHAT_OPTIONS, ChatOption
 
 __all__ = [
+    "ChatCompletionCore",
     "ChatCompletionRequest",
     "ChatMessage",
     "ErrorObject",
@@ -19,7 +21,6 @@ __all__ = [
     "ImageGenerationRequest",
     "ImageURL",
     "ImageURLPart",
-    "ResponseFormat",
     "SpeechRequest",
     "TextPart",
 ]
@@ -42,12 +43,6 @@ Text = Annotated[str, AfterValidator(_unicode_text)]
 class _Request(BaseModel):
     # Fields Dynaspark has no counterpart for (tools, logprobs, ...) are dropped, not refused.
     model_config = ConfigDict(extra="ignore")
-
-
-def _sampling(name: str, description: str) -> float | None:
-    low, high = FLOAT_RANGES[name]
-    default: float | None = Field(default=None, ge=low, le=high, description=description)
-    return default
 
 
 class TextPart(_Request):
@@ -85,49 +80,54 @@ class ChatMessage(_Request):
     name: str | None = Field(default=None, description="Ignored.")
 
 
-class ResponseFormat(_Request):
-    """``{"type": "json_object"}`` asks for a JSON answer."""
-
-    type: Literal["text", "json_object"]
-
-
-class ChatCompletionRequest(_Request):
-    """``POST /v1/chat/completions``.
-
-    ``provider`` and ``system`` are not OpenAI fields: ``provider`` picks the Dynaspark
-    endpoint (``auto``, ``web``, ``api``, or a list to fall back along), ``system`` sets the
-    system prompt directly.
-    """
+class ChatCompletionCore(_Request):
+    """The fields of ``POST /v1/chat/completions`` besides the declared options."""
 
     model: Text | None = Field(
-        default=None, description="A model id or alias; default gemini-1.5-flash."
+        default=None, description=f"A model id or alias; default {DEFAULT_CHAT_MODEL}."
     )
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool | None = False
-    temperature: float | None = _sampling("temperature", "Sampling temperature.")
-    top_p: float | None = _sampling("top_p", "Nucleus sampling.")
-    presence_penalty: float | None = _sampling("presence_penalty", "Presence penalty.")
-    frequency_penalty: float | None = _sampling("frequency_penalty", "Frequency penalty.")
-    seed: int | None = None
-    response_format: ResponseFormat | None = None
-    n: Literal[1] | None = Field(default=None, description="Only 1: the service gives one answer.")
     provider: Text | list[Text] | None = Field(
         default=None, description="Not OpenAI: auto (default), web, api, or a fallback list."
     )
-    system: Text | None = Field(default=None, description="Not OpenAI: the system prompt.")
-    # Accepted and ignored: tools send them by default.
-    max_tokens: int | None = Field(default=None, description="Ignored.")
-    max_completion_tokens: int | None = Field(default=None, description="Ignored.")
-    stop: str | list[str] | None = Field(default=None, description="Ignored.")
-    user: str | None = Field(default=None, description="Ignored.")
-    stream_options: dict[str, object] | None = Field(default=None, description="Ignored.")
+
+
+def _option_field(option: ChatOption) -> tuple[Any, Any]:
+    if option.gateway == "refuse":
+        # Declared so that a value is refused (400), not dropped as unknown fields are.
+        return None, Field(default=None, description=f"Refused by this gateway. {option.doc}")
+    # A plain string must be sendable; the other types validate as the client reads them.
+    kind = Text if option.type is str else option.type
+    description = option.doc if option.gateway == "pass" else f"Ignored. {option.doc}"
+    field = Field(default=None, ge=option.low, le=option.high, description=description)
+    return kind | None, field
+
+
+if TYPE_CHECKING:
+
+    class ChatCompletionRequest(ChatCompletionCore):
+        """``POST /v1/chat/completions``: the core fields and every declared chat option."""
+
+else:
+    ChatCompletionRequest = create_model(
+        "ChatCompletionRequest",
+        __base__=ChatCompletionCore,
+        __doc__="``POST /v1/chat/completions``.\n\n``provider`` and ``system`` are not "
+        "OpenAI fields: ``provider`` picks the Dynaspark endpoint (``auto``, ``web``, "
+        "``api``, or a list to fall back along), ``system`` sets the system prompt directly.",
+        **{option.name: _option_field(option) for option in CHAT_OPTIONS if option.client},
+    )
 
 
 class ImageGenerationRequest(_Request):
     """``POST /v1/images/generations``."""
 
     prompt: Text = Field(min_length=1)
-    model: Text | None = Field(default=None, description="flux (default), turbo or gptimage.")
+    model: Text | None = Field(
+        default=None,
+        description=f"{DEFAULT_IMAGE_MODEL} (default); one of {', '.join(IMAGE_MODELS)}.",
+    )
     n: Literal[1] | None = Field(default=None, description="Only 1.")
     size: Text | None = Field(default=None, description="WIDTHxHEIGHT, each 64-2048.")
     response_format: Literal["url", "b64_json"] | None = Field(
@@ -147,7 +147,7 @@ class SpeechRequest(_Request):
         default=None, description="openai-audio; tts-1, tts-1-hd, gpt-4o-mini-tts mean the same."
     )
     voice: Text | None = Field(
-        default=None, description="alloy (default), echo, fable, onyx, nova or shimmer."
+        default=None, description=f"{DEFAULT_VOICE} (default); one of {', '.join(VOICES)}."
     )
     response_format: Literal["mp3"] | None = None
     speed: float | None = Field(default=None, description="Ignored.")

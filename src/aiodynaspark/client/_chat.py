@@ -1,0 +1,356 @@
+"""``client.chat.completions``: checking a chat request, choosing providers, falling back."""
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, Literal, Self, overload
+
+from .._chat_options import CLIENT_KEYWORDS, IGNORED_OPTIONS
+from .._errors import DynasparkError, InvalidRequestError
+from .._keywords import unexpected_keyword
+from .._prompt import plain_prompt
+from .._types import MediaList, Messages, ResponseFormat
+from ..providers import BaseProvider, ChatResult, Dynaspark, PreparedChat
+from ._models import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChoiceDelta,
+    ChunkChoice,
+    new_completion_id,
+)
+from ._routing import ProviderChoice, choose_providers, combined_error, is_fallback_error
+
+if TYPE_CHECKING:
+    from ._async import AsyncClient
+
+__all__ = ["CREATE_KEYWORDS", "AsyncChat", "AsyncCompletions", "AsyncStream"]
+
+_log = logging.getLogger(__name__)
+
+CREATE_KEYWORDS = frozenset({"messages", "model", "stream", "provider", "media"}) | CLIENT_KEYWORDS
+"""Every keyword of ``chat.completions.create``, for naming the nearest to a typo."""
+
+
+class AsyncStream:
+    """The chunks of a streamed completion; iterate with ``async for``, close when done early."""
+
+    def __init__(self, chunks: AsyncIterator[ChatCompletionChunk]) -> None:
+        self._chunks = chunks
+
+    def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
+        return self._chunks
+
+    async def __anext__(self) -> ChatCompletionChunk:
+        return await anext(self._chunks)
+
+    async def aclose(self) -> None:
+        """Stop the stream and release its connection."""
+        aclose = getattr(self._chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class AsyncCompletions:
+    """``client.chat.completions``."""
+
+    def __init__(self, client: "AsyncClient") -> None:
+        self._client = client
+
+    def _prepare(
+        self,
+        model: str | None,
+        messages: object,
+        media: object,
+        provider: ProviderChoice,
+        stream: bool,
+        options: dict[str, Any],
+    ) -> list[tuple[type[BaseProvider], PreparedChat]]:
+        choice = provider if provider is not None else self._client.provider
+        if not options and media is None and not stream and (choice is None or choice == "auto"):
+            # The commonest request: plain text, no options, the automatic choice, which
+            # then is the web form. Checked in one pass; anything else takes the full path.
+            prompt = plain_prompt(messages)
+            if prompt is not None and prompt.strip():
+                return [(Dynaspark, PreparedChat(Dynaspark.get_model(model), prompt))]
+        sampling = _sampling_options(options) if options else options
+        has_image = bool(media) or _has_image_part(messages)
+        chosen = choose_providers(
+            choice,
+            has_image=has_image,
+            options=sampling,
+            stream=stream,
+        )
+        prepared = []
+        for candidate in chosen:
+            request_options = sampling if candidate is Dynaspark else {**sampling, "stream": stream}
+            prepared.append(
+                (candidate, candidate.prepare_chat(model, messages, media, request_options))
+            )
+        return prepared
+
+    @overload
+    async def create(
+        self,
+        *,
+        messages: Messages,
+        model: str | None = None,
+        stream: Literal[False] = False,
+        provider: ProviderChoice = None,
+        media: MediaList | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        seed: int | None = None,
+        system: str | None = None,
+        private: bool | None = None,
+        referrer: str | None = None,
+        response_format: ResponseFormat | None = None,
+        n: int | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        stop: str | list[str] | None = None,
+        user: str | None = None,
+        stream_options: dict[str, object] | None = None,
+        logprobs: bool | None = None,
+        store: bool | None = None,
+    ) -> ChatCompletion: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        messages: Messages,
+        model: str | None = None,
+        stream: Literal[True],
+        provider: ProviderChoice = None,
+        media: MediaList | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        seed: int | None = None,
+        system: str | None = None,
+        private: bool | None = None,
+        referrer: str | None = None,
+        response_format: ResponseFormat | None = None,
+        n: int | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        stop: str | list[str] | None = None,
+        user: str | None = None,
+        stream_options: dict[str, object] | None = None,
+        logprobs: bool | None = None,
+        store: bool | None = None,
+    ) -> AsyncStream: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        messages: Messages,
+        model: str | None = None,
+        stream: bool,
+        provider: ProviderChoice = None,
+        media: MediaList | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        seed: int | None = None,
+        system: str | None = None,
+        private: bool | None = None,
+        referrer: str | None = None,
+        response_format: ResponseFormat | None = None,
+        n: int | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        stop: str | list[str] | None = None,
+        user: str | None = None,
+        stream_options: dict[str, object] | None = None,
+        logprobs: bool | None = None,
+        store: bool | None = None,
+    ) -> ChatCompletion | AsyncStream: ...
+
+    async def create(
+        self,
+        *,
+        messages: Messages,
+        model: str | None = None,
+        stream: bool = False,
+        provider: ProviderChoice = None,
+        media: MediaList | None = None,
+        **options: Any,
+    ) -> ChatCompletion | AsyncStream:
+        """Create a chat completion, whole or streamed.
+
+        Args:
+            messages: The conversation, OpenAI shaped; ``image_url`` parts with ``data:`` URIs
+                become the request's image (one at most).
+            model: A model id or alias; default ``gemini-1.5-flash``.
+            stream: Return an :class:`AsyncStream` of chunks instead of one completion.
+            provider: Not OpenAI: ``"auto"`` (the client's choice, by default),
+                ``Dynaspark``, ``DynasparkAPI``, or a list of them to fall back along in
+                order on connection, timeout, 5xx and rate-limit errors.
+            media: Not OpenAI: images as the providers take them, besides ``image_url``
+                parts.
+            temperature: Sampling temperature, 0 to 3 (REST API).
+            top_p: Nucleus sampling, 0 to 1 (REST API).
+            presence_penalty: -2 to 2 (REST API).
+            frequency_penalty: -2 to 2 (REST API).
+            seed: For reproducible answers (REST API).
+            system: Not OpenAI: the system prompt (REST API); without it, system messages
+                are used.
+            private: Not OpenAI: keep the generation private (REST API).
+            referrer: Not OpenAI: referrer information (REST API).
+            response_format: ``{"type": "json_object"}`` asks for a JSON answer (REST API).
+            n: Only 1: the service gives one answer.
+            max_tokens: Accepted and ignored, as are ``max_completion_tokens``, ``stop``,
+                ``user``, ``stream_options``, ``logprobs`` and ``store``: SDKs send them by
+                default and the service has no counterpart.
+            max_completion_tokens: Accepted and ignored.
+            stop: Accepted and ignored.
+            user: Accepted and ignored.
+            stream_options: Accepted and ignored.
+            logprobs: Accepted and ignored.
+            store: Accepted and ignored.
+
+        Returns:
+            A :class:`ChatCompletion`, or with ``stream=True`` an :class:`AsyncStream`.
+
+        Raises:
+            TypeError: An unknown keyword (the message names the nearest valid one).
+            InvalidRequestError: Bad input, before any request.
+            APIConnectionError, APIStatusError, ResponseError: The last attempt's failure;
+                with several providers its message names every attempt.
+        """
+        if options and not options.keys() <= CLIENT_KEYWORDS:
+            raise unexpected_keyword("create", options, CREATE_KEYWORDS)
+        if not isinstance(stream, bool):
+            raise InvalidRequestError(f"stream must be True or False, got {stream!r}.")
+        prepared = self._prepare(model, messages, media, provider, stream, options)
+        if stream:
+            return AsyncStream(self._stream(prepared))
+        result, answered_by = await self._complete(prepared)
+        # One validation of plain data with the id and time given: half the cost of building
+        # the nested models one by one with their default factories.
+        return ChatCompletion.model_validate(
+            {
+                "id": new_completion_id(),
+                "created": int(time.time()),
+                "model": result.model,
+                "choices": [{"message": {"content": result.text}}],
+                "usage": result.usage or None,
+                "provider": answered_by,
+            }
+        )
+
+    async def _complete(
+        self, prepared: list[tuple[type[BaseProvider], PreparedChat]]
+    ) -> tuple[ChatResult, str]:
+        transport = self._client.transport
+        attempts: list[tuple[str, DynasparkError]] = []
+        for provider, chat in prepared:
+            try:
+                return await provider.complete(transport, chat), provider.__name__
+            except DynasparkError as error:
+                attempts.append((provider.__name__, error))
+                if not is_fallback_error(error) or len(attempts) == len(prepared):
+                    raise combined_error(attempts) from None
+                _log.warning(
+                    "%s failed (%s); falling back", provider.__name__, type(error).__name__
+                )
+        raise AssertionError("unreachable: prepared is never empty")
+
+    async def _stream(
+        self, prepared: list[tuple[type[BaseProvider], PreparedChat]]
+    ) -> AsyncIterator[ChatCompletionChunk]:
+        transport = self._client.transport
+        completion_id = new_completion_id()
+        created = int(time.time())
+        attempts: list[tuple[str, DynasparkError]] = []
+        for provider, chat in prepared:
+            name = provider.__name__
+            handed = False
+            # One validation of plain data per chunk: a third of building the nested models.
+            validate = ChatCompletionChunk.model_validate
+            try:
+                # Closed here, not by the garbage collector, when the caller stops early:
+                # that is what releases the upstream connection at once.
+                async with contextlib.aclosing(provider.stream_chat(transport, chat)) as pieces:
+                    async for piece in pieces:
+                        role = None if handed else "assistant"
+                        yield validate(
+                            {
+                                "id": completion_id,
+                                "created": created,
+                                "model": chat.model,
+                                "choices": [{"delta": {"role": role, "content": piece}}],
+                                "provider": name,
+                            }
+                        )
+                        handed = True
+            except DynasparkError as error:
+                attempts.append((name, error))
+                if handed or not is_fallback_error(error) or len(attempts) == len(prepared):
+                    raise combined_error(attempts) from None
+                _log.warning("%s failed (%s); falling back", name, type(error).__name__)
+                continue
+            yield ChatCompletionChunk(
+                id=completion_id,
+                created=created,
+                model=chat.model,
+                choices=[ChunkChoice(delta=ChoiceDelta(), finish_reason="stop")],
+                provider=name,
+            )
+            return
+
+
+def _sampling_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Turn OpenAI request fields into provider options; ``options`` is the caller's copy.
+
+    Raises:
+        InvalidRequestError: A ``response_format`` or ``n`` the service cannot honour.
+    """
+    response_format = options.pop("response_format", None)
+    if response_format is not None:
+        kind = response_format.get("type") if isinstance(response_format, dict) else None
+        if kind not in ("text", "json_object"):
+            raise InvalidRequestError(
+                "response_format must be {'type': 'text'} or {'type': 'json_object'}."
+            )
+        if kind == "json_object":
+            options["json"] = True
+    n = options.pop("n", None)
+    if n not in (None, 1):
+        raise InvalidRequestError(f"n must be 1: the service gives one answer, got {n!r}.")
+    for name in IGNORED_OPTIONS & options.keys():
+        _log.debug("ignoring %s: the service has no such parameter", name)
+        del options[name]
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _has_image_part(messages: object) -> bool:
+    if not isinstance(messages, list | tuple):
+        return False
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list) and any(
+            isinstance(part, dict) and part.get("type") == "image_url" for part in content
+        ):
+            return True
+    return False
+
+
+class AsyncChat:
+    """``client.chat``."""
+
+    def __init__(self, client: "AsyncClient") -> None:
+        self.completions = AsyncCompletions(client)

@@ -1,0 +1,151 @@
+"""The declaration of the chat options, and everything held to it.
+
+Each surface that lists the options (the typed signatures, the providers' checks, the
+gateway's schema) is compared with ``CHAT_OPTIONS`` here, so a new option that one of them
+misses fails a test instead of drifting.
+"""
+
+import inspect
+import typing
+
+import pytest
+
+from aiodynaspark import AsyncClient, Client, DynasparkAPI, InvalidRequestError
+from aiodynaspark._chat_options import (
+    CHAT_OPTIONS,
+    CLIENT_KEYWORDS,
+    GATEWAY_PASSED,
+    IGNORED_OPTIONS,
+    REST_OPTIONS,
+)
+from aiodynaspark.client._async import AsyncImages, AsyncSpeech
+from aiodynaspark.client._chat import AsyncCompletions
+from aiodynaspark.client._sync import Completions, Images, Speech
+from aiodynaspark.testing import Emulator
+
+USER = [{"role": "user", "content": "hi"}]
+CORE = {"self", "messages", "model", "stream", "provider", "media"}
+
+
+def _overloads(function: object) -> list[inspect.Signature]:
+    found = typing.get_overloads(function)  # type: ignore[arg-type]
+    assert len(found) == 3, "one overload per kind of stream: False, True, a bool"
+    return [inspect.signature(overload) for overload in found]
+
+
+@pytest.mark.parametrize("create", [AsyncCompletions.create, Completions.create])
+def test_create_signatures_list_exactly_the_declared_options(create: object) -> None:
+    declared = {option.name: option.type | None for option in CHAT_OPTIONS if option.client}
+    for signature in _overloads(create):
+        parameters = signature.parameters
+        assert all(p.kind is not p.VAR_KEYWORD for p in parameters.values())
+        options = {name: p.annotation for name, p in parameters.items() if name not in CORE}
+        assert options == declared
+        assert all(parameters[name].default is None for name in options)
+
+
+@pytest.mark.parametrize(
+    "method",
+    [AsyncImages.generate, AsyncSpeech.create, Images.generate, Speech.create],
+    ids=["async images", "async speech", "sync images", "sync speech"],
+)
+def test_images_and_speech_take_no_unknown_keyword_for_a_type_checker(method: object) -> None:
+    [rest] = [
+        p for p in inspect.signature(method).parameters.values() if p.kind is p.VAR_KEYWORD  # type: ignore[arg-type]
+    ]
+    assert rest.annotation is typing.Never
+
+
+def test_the_docstring_names_every_option() -> None:
+    doc = AsyncCompletions.create.__doc__ or ""
+    missing = [name for name in CLIENT_KEYWORDS if f"{name}:" not in doc]
+    assert missing == []
+
+
+def test_every_float_option_has_a_range() -> None:
+    for option in CHAT_OPTIONS:
+        if option.type is float:
+            assert option.low is not None and option.high is not None, option.name
+
+
+def test_gateway_passes_on_what_it_does_not_ignore() -> None:
+    client_options = {o.name for o in CHAT_OPTIONS if o.client}
+    assert set(GATEWAY_PASSED) == client_options - IGNORED_OPTIONS
+
+
+def test_gateway_schema_declares_every_option_with_its_range_and_doc() -> None:
+    from aiodynaspark.server import create_app
+
+    schema = create_app(ui=False).openapi()["components"]["schemas"]["ChatCompletionRequest"]
+    properties = schema["properties"]
+    for option in CHAT_OPTIONS:
+        if not option.client:
+            assert option.name not in properties
+            continue
+        field = properties[option.name]
+        assert option.doc in field["description"]
+        if option.type is float:
+            [number] = [kind for kind in field["anyOf"] if kind.get("type") == "number"]
+            assert (number["minimum"], number["maximum"]) == (option.low, option.high)
+
+
+@pytest.mark.parametrize("option", REST_OPTIONS, ids=lambda option: option.name)
+def test_rest_provider_refuses_a_value_of_the_wrong_type(option: object) -> None:
+    name = option.name  # type: ignore[attr-defined]
+    with pytest.raises(InvalidRequestError, match=name):
+        DynasparkAPI.prepare_chat(None, USER, None, {name: object()})
+
+
+async def test_a_typo_is_a_type_error_naming_the_nearest_keyword(emu: Emulator) -> None:
+    async with AsyncClient(base_url=emu.url, max_retries=0) as client:
+        with pytest.raises(TypeError, match="'temprature'; did you mean 'temperature'"):
+            await client.chat.completions.create(messages=USER, temprature=0.7)  # type: ignore[call-overload]
+        with pytest.raises(TypeError, match="'sise'; did you mean 'size'"):
+            await client.images.generate(prompt="a cat", sise="64x64")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="'voise'; did you mean 'voice'"):
+            await client.audio.speech.create(input="hi", voise="nova")  # type: ignore[arg-type]
+    assert emu.requests == []
+
+
+def test_the_sync_client_refuses_a_typo_the_same_way() -> None:
+    with Emulator.run_in_thread("127.0.0.1", 0) as emu, Client(base_url=emu.url) as client:
+        with pytest.raises(TypeError, match="'temprature'; did you mean 'temperature'"):
+            client.chat.completions.create(messages=USER, temprature=0.7)  # type: ignore[call-overload]
+        with pytest.raises(TypeError, match="'sise'; did you mean 'size'"):
+            client.images.generate(prompt="a cat", sise="64x64")  # type: ignore[arg-type]
+        assert emu.requests == []
+
+
+async def test_every_rest_option_reaches_the_query(emu: Emulator) -> None:
+    values = {"temperature": 0.5, "top_p": 0.5, "presence_penalty": 1.0}
+    values |= {"frequency_penalty": -1.0, "seed": 7, "private": True, "referrer": "tests"}
+    async with AsyncClient(base_url=emu.url, max_retries=0) as client:
+        await client.chat.completions.create(messages=USER, system="Be brief.", **values)  # type: ignore[call-overload]
+    query = emu.requests[0].query
+    assert query["system"] == "Be brief."
+    assert {name: query[name] for name in values} == {
+        "temperature": "0.5",
+        "top_p": "0.5",
+        "presence_penalty": "1.0",
+        "frequency_penalty": "-1.0",
+        "seed": "7",
+        "private": "true",
+        "referrer": "tests",
+    }
+
+
+async def test_ignored_options_never_reach_the_wire(emu: Emulator) -> None:
+    async with AsyncClient(base_url=emu.url, max_retries=0) as client:
+        await client.chat.completions.create(
+            messages=USER,
+            max_tokens=5,
+            max_completion_tokens=5,
+            stop="x",
+            user="u",
+            stream_options={"include_usage": True},
+            logprobs=False,
+            store=False,
+        )
+    [request] = emu.requests
+    assert request.path == "/generate_response"  # ignored fields do not pick the REST API
+    assert not IGNORED_OPTIONS & (set(request.form) | set(request.query))
