@@ -32,6 +32,14 @@ DEFAULT_CONNECTION_LIMIT = 100
 # One image: the service's own limit is not documented; 20 MiB is Gemini's inline-data cap.
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
+# Tools and answer shapes, as OpenAI's chat API bounds them: at most 128 tools, names of
+# 1-64 letters, digits, "_" or "-", at most 4 stop sequences.
+MAX_TOOLS = 128
+MAX_STOP_SEQUENCES = 4
+# A tool's or answer's JSON schema travels in the prompt; past this size (JSON text) it is
+# refused rather than sent, as no model follows a schema that long reliably.
+MAX_SCHEMA_CHARS = 64 * 1024
+
 ENV_BASE_URL = "DYNASPARK_BASE_URL"
 ENV_API_KEY = "DYNASPARK_API_KEY"
 ENV_TIMEOUT = "DYNASPARK_TIMEOUT"

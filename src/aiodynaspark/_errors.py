@@ -14,6 +14,7 @@ Hierarchy::
     │   ├── CloudflareError                     403, 429, 503 with a challenge page
     │   └── ServiceUnavailableError             502, 503, 504
     └── ResponseError
+        └── InvalidModelOutputError             .errors, .output
 """
 
 import html
@@ -29,6 +30,7 @@ __all__ = [
     "AuthenticationError",
     "CloudflareError",
     "DynasparkError",
+    "InvalidModelOutputError",
     "InvalidRequestError",
     "MediaError",
     "ModelNotSupportedError",
@@ -179,6 +181,21 @@ class ServiceUnavailableError(APIStatusError):
 
 class ResponseError(DynasparkError):
     """Raised when a 2xx answer is not a valid answer, or a stream is cut before its end."""
+
+
+class InvalidModelOutputError(ResponseError):
+    """Raised when the model's answer broke the tool or JSON schema contract even after a
+    repair round, so no tool call or structured answer can be trusted.
+
+    Attributes:
+        errors: What was wrong with the last answer.
+        output: The last answer, as the model gave it.
+    """
+
+    def __init__(self, message: str, *, errors: list[str], output: str) -> None:
+        super().__init__(message)
+        self.errors = errors
+        self.output = output
 
 
 # The mapping of answers and aiohttp errors onto the tree.

@@ -15,11 +15,13 @@ from ._emulator import Emulator
 from ._faults import Fault
 from ._quirks import Quirk
 from ._records import RecordedRequest, UploadedFile
+from ._script import ChatTurn
 
 __all__ = [
     "IMAGE_MODELS",
     "VOICES",
     "WEB_MODELS",
+    "ChatTurn",
     "Emulator",
     "Fault",
     "Quirk",

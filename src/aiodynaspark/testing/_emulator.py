@@ -14,6 +14,7 @@ from ._quirks import Quirk
 from ._records import RecordedRequest
 from ._replies import json_error
 from ._rest import RestEndpoints
+from ._script import ReplyFunction
 from ._state import Handler, ServerState
 from ._thread import serve_in_thread
 from ._webform import MAX_BODY_SIZE, WebFormEndpoint
@@ -205,6 +206,32 @@ class Emulator:
         """
         self._state.faults.extend(faults)
 
+    def push_reply(self, *replies: str) -> None:
+        """Queue the model's next replies: each chat request answers with the next one.
+
+        The emulator plays a model, so a test can drive an agent loop: push a tool call
+        (``'{"tool_calls": [...]}'``), then the final answer. Only chat requests that pass
+        every check and fault take a reply; the text is sent exactly as given (on the REST
+        API, also with ``json=true``) and as a stream's pieces when streamed.
+
+        Example:
+            >>> emu.push_reply('{"tool_calls": [{"name": "add", "arguments": {"a": 1}}]}',
+            ...                '{"content": "It is 1."}')  # doctest: +SKIP
+
+        Args:
+            *replies: The replies, in the order requests will take them.
+        """
+        self._state.script.replies.extend(replies)
+
+    def reply_with(self, function: ReplyFunction | None) -> None:
+        """Compute each chat reply with ``function`` once pushed replies run out.
+
+        Args:
+            function: Takes a `ChatTurn` (the prompt, system prompt, model, JSON mode) and
+                returns the reply, or ``None`` for the usual answer; ``None`` removes it.
+        """
+        self._state.script.function = function
+
     def fail_randomly(self, fault: Fault, rate: float = 0.05, seed: int = 0) -> None:
         """Inject ``fault`` into a random share of service requests.
 
@@ -230,7 +257,7 @@ class Emulator:
         self._call_in_loop(self._state.release)
 
     def reset(self) -> None:
-        """Forget requests, peer ports, queued and random faults, spent quota."""
+        """Forget requests, peer ports, queued and random faults, scripted replies, spent quota."""
         self._state.reset()
 
     def _call_in_loop(self, callback: Callable[[], None]) -> None:

@@ -9,6 +9,7 @@ from ._faults import Fault, StreamShape
 from ._media import fake_mp3, image_spec, png_bytes
 from ._params import BadRequest, check_api_key, parse_chat_query, parse_image_query
 from ._quirks import Quirk, render_quirk
+from ._script import ChatTurn
 from ._replies import drop_connection, fault_reply, json_error
 from ._state import ServerState
 from ._streaming import stream_answer
@@ -72,9 +73,15 @@ class RestEndpoints:
                 content_type="audio/mpeg",
                 headers=headers,
             )
-        answer = answer_for(query.model, query.user_input)
-        if query.json:
-            answer = json.dumps({"answer": answer})
+        scripted = state.script.reply(
+            ChatTurn("rest", query.model, query.user_input, query.system, query.json)
+        )
+        if scripted is not None:
+            answer = scripted
+        else:
+            answer = answer_for(query.model, query.user_input)
+            if query.json:
+                answer = json.dumps({"answer": answer})
         if quirk is not None:
             quirky = await render_quirk(
                 request, quirk, streams=streams, pieces=split_pieces(answer)

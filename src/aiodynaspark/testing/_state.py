@@ -19,6 +19,7 @@ from ._faults import Fault
 from ._media import ImageSpec
 from ._ratelimit import RateDecision, RateLimiter
 from ._records import RecordedRequest, UploadedFile
+from ._script import ModelScript
 
 if TYPE_CHECKING:  # the quirks module imports the stream writer, which imports this one
     from ._quirks import Quirk
@@ -75,6 +76,7 @@ class ServerState:
         self.limiter = None if rate_limit is None else RateLimiter(rate_limit, rate_window)
         self.images: dict[str, ImageSpec] = {}
         self.faults: deque[Fault | Quirk | None] = deque()
+        self.script = ModelScript()
         self._random_fault: tuple[Fault, float, random.Random] | None = None
         self._released = asyncio.Event()
         self._released.set()
@@ -225,10 +227,11 @@ class ServerState:
         self._released.set()
 
     def reset(self) -> None:
-        """Forget requests, peer ports, queued and random faults, spent quota."""
+        """Forget requests, peer ports, queued and random faults, scripted replies, spent quota."""
         self.requests.clear()
         self.peer_ports.clear()
         self.faults.clear()
+        self.script.clear()
         self.disconnects = 0
         self._random_fault = None
         if self.limiter is not None:

@@ -10,6 +10,7 @@ from ._quirks import Quirk, browser_headers_missing, render_quirk
 from ._records import UploadedFile
 from ._replies import HTML_TYPE, fault_reply, json_error
 from ._rest import RATE_LIMIT_MESSAGE
+from ._script import ChatTurn
 from ._state import ServerState
 
 __all__ = ["MAX_BODY_SIZE", "WebFormEndpoint", "read_form"]
@@ -137,6 +138,9 @@ class WebFormEndpoint:
             answer = _answer(form, file)
         except BadRequest as exc:
             return json_error(exc.status, str(exc), headers)
+        scripted = state.script.reply(ChatTurn("web", form["ai_model"], form["user_input"]))
+        if scripted is not None:
+            answer = scripted
         return web.Response(
             text=json.dumps({"response": answer}), content_type=HTML_TYPE, headers=headers
         )

@@ -1,0 +1,28 @@
+"""Tools, structured answers, stop sequences, length limits and usage, by instruction.
+
+Dynaspark has none of these natively. The model is asked, in the system prompt, for one
+JSON object (tool calls or content, or the object a schema describes); the answer is read
+tolerantly, checked with ``jsonschema``, and repaired once when it breaks the contract.
+"""
+
+from ._answer import ModelAnswer, ToolCall
+from ._history import has_tool_history
+from ._plan import SHAPING_FIELDS, AnswerPlan, read_plan
+from ._run import ShapedAnswer, StreamEnd, build_conversation, complete_shaped, stream_shaped
+from ._tokens import estimate_prompt_tokens, estimate_tokens
+
+__all__ = [
+    "SHAPING_FIELDS",
+    "AnswerPlan",
+    "ModelAnswer",
+    "ShapedAnswer",
+    "StreamEnd",
+    "ToolCall",
+    "build_conversation",
+    "complete_shaped",
+    "estimate_prompt_tokens",
+    "estimate_tokens",
+    "has_tool_history",
+    "read_plan",
+    "stream_shaped",
+]
