@@ -197,6 +197,10 @@ class InvalidModelOutputError(ResponseError):
         self.errors = errors
         self.output = output
 
+    def restated(self, message: str) -> Self:
+        """A copy of this error with another message, the errors and output the same."""
+        return type(self)(message, errors=self.errors, output=self.output)
+
 
 # The mapping of answers and aiohttp errors onto the tree.
 

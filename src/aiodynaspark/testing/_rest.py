@@ -9,8 +9,8 @@ from ._faults import Fault, StreamShape
 from ._media import fake_mp3, image_spec, png_bytes
 from ._params import BadRequest, check_api_key, parse_chat_query, parse_image_query
 from ._quirks import Quirk, render_quirk
-from ._script import ChatTurn
 from ._replies import drop_connection, fault_reply, json_error
+from ._script import ChatTurn
 from ._state import ServerState
 from ._streaming import stream_answer
 
