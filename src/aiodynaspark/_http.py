@@ -32,6 +32,8 @@ __all__ = ["Decoder", "Request", "Transport", "json_object", "read_body"]
 
 _log = logging.getLogger(__name__)
 
+CLIENT_CLOSED = "Cannot send a request, as the client has been closed; create a new client."
+
 T = TypeVar("T")
 Decoder = Callable[[aiohttp.ClientResponse, bytes], T]
 """Turns a 2xx answer (its response, for status and headers, and its whole body) into a result."""
@@ -174,6 +176,7 @@ class Transport:
             )
         self.settings = settings
         self._session = session
+        self._closed = False
         self._owns_session = session is None
         self.policy = policy or _default_policy(
             settings.max_retries, settings.backoff_base, settings.max_retry_wait
@@ -190,8 +193,15 @@ class Transport:
 
     @property
     def session(self) -> aiohttp.ClientSession:
-        """The session in use, opened on first use inside the running event loop."""
-        if self._session is None or (self._owns_session and self._session.closed):
+        """The session in use, opened on first use inside the running event loop.
+
+        Raises:
+            InvalidRequestError: The transport (so its client) has been closed: a closed
+                client does not quietly open a new pool.
+        """
+        if self._closed:
+            raise InvalidRequestError(CLIENT_CLOSED)
+        if self._session is None:
             connector = aiohttp.TCPConnector(
                 limit=self.settings.connection_limit, ttl_dns_cache=300
             )
@@ -206,11 +216,20 @@ class Transport:
             )
         return self._session
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` has run; a closed transport sends nothing more."""
+        return self._closed
+
     async def aclose(self) -> None:
-        """Close the session if this transport opened it; a borrowed one stays open."""
+        """Close the session if this transport opened it; a borrowed one stays open.
+
+        Either way the transport refuses every later request.
+        """
+        self._closed = True
         if self._owns_session and self._session is not None and not self._session.closed:
             await self._session.close()
-        self._session = None if self._owns_session else self._session
+        self._session = None
 
     async def __aenter__(self) -> Self:
         return self

@@ -14,6 +14,7 @@ from .._keywords import keywords_of, unexpected_keyword
 from .._limits import Limits
 from ..providers import Dynaspark, DynasparkAPI
 from ._chat import AsyncChat, AsyncStream
+from ._lifecycle import ClientState, enter_once
 from ._models import Image, ImagesResponse, Model, ModelList, SpeechResponse
 from ._routing import ProviderChoice, choose_providers
 
@@ -208,6 +209,7 @@ class AsyncClient:
         # Checked now so a typo fails at construction, not at the first request.
         choose_providers(provider, has_image=False, options={}, stream=False)
         self.provider = provider
+        self._state = ClientState.UNOPENED
         self.transport = Transport(self.settings, session=session)
         self.chat = AsyncChat(self)
         self.images = AsyncImages(self)
@@ -219,11 +221,29 @@ class AsyncClient:
         """The service root in use."""
         return self.settings.base_url
 
+    @property
+    def is_closed(self) -> bool:
+        """Whether the client has been closed; a closed client sends nothing more."""
+        return self._state is ClientState.CLOSED
+
     async def close(self) -> None:
-        """Close the connection pool (a session passed in stays open)."""
+        """Close the connection pool (a session passed in stays open).
+
+        Every later request is refused with :class:`InvalidRequestError`; closing twice is
+        harmless.
+        """
+        self._state = ClientState.CLOSED
         await self.transport.aclose()
 
     async def __aenter__(self) -> Self:
+        """Open the client for an ``async with`` block, which closes it at the end.
+
+        Raises:
+            InvalidRequestError: The client is already inside an ``async with`` block, or
+                has been closed: one client, one block; build another client instead.
+        """
+        enter_once(self, self._state)
+        self._state = ClientState.OPENED
         return self
 
     async def __aexit__(

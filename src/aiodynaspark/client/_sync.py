@@ -15,11 +15,13 @@ from typing import Any, Literal, Never, Self, TypeVar, overload
 from .._chat_options import CLIENT_KEYWORDS
 from .._errors import InvalidRequestError
 from .._event_loops import ensure_no_running_loop
+from .._http import CLIENT_CLOSED
 from .._keywords import keywords_of, unexpected_keyword
 from .._limits import Limits
 from .._types import MediaList, Messages, ResponseFormat
 from ._async import AsyncClient, AsyncStream
 from ._chat import CREATE_KEYWORDS
+from ._lifecycle import ClientState, enter_once
 from ._models import ChatCompletion, ChatCompletionChunk, ImagesResponse, ModelList, SpeechResponse
 from ._routing import ProviderChoice
 
@@ -41,7 +43,7 @@ class _LoopThread:
     def run(self, coroutine: Coroutine[Any, Any, T], *, closing: bool = False) -> T:
         try:
             if self.loop.is_closed():
-                raise InvalidRequestError("This Client is closed; create a new one.")
+                raise InvalidRequestError(CLIENT_CLOSED)
             if not closing:  # closing is brief and must work anywhere, even inside a loop
                 ensure_no_running_loop("Client", "AsyncClient")
         except InvalidRequestError:
@@ -376,6 +378,7 @@ class Client:
             backoff_base=backoff_base,
             limits=limits,
         )
+        self._state = ClientState.UNOPENED
         self._runner = _LoopThread()
         self.settings = self._async.settings
         self.chat = Chat(self)
@@ -386,13 +389,31 @@ class Client:
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return self._runner.run(coroutine)
 
+    @property
+    def is_closed(self) -> bool:
+        """Whether the client has been closed; a closed client sends nothing more."""
+        return self._state is ClientState.CLOSED
+
     def close(self) -> None:
-        """Close the connection pool and stop the client's thread."""
+        """Close the connection pool and stop the client's thread.
+
+        Every later request is refused with :class:`InvalidRequestError`; closing twice is
+        harmless.
+        """
+        self._state = ClientState.CLOSED
         if not self._runner.loop.is_closed():
             self._runner.run(self._async.close(), closing=True)
             self._runner.stop()
 
     def __enter__(self) -> Self:
+        """Open the client for a ``with`` block, which closes it at the end.
+
+        Raises:
+            InvalidRequestError: The client is already inside a ``with`` block, or has been
+                closed: one client, one block; build another client instead.
+        """
+        enter_once(self, self._state)
+        self._state = ClientState.OPENED
         return self
 
     def __exit__(
