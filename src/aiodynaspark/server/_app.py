@@ -10,9 +10,12 @@ from starlette.middleware.cors import CORSMiddleware
 
 from .. import __version__
 from ..client import AsyncClient
+from ._bounds import InputBounds, InputBoundsMiddleware
+from ._disconnect import CancelOnDisconnect
 from ._gateway import Gateway
 from ._handlers import install_handlers
-from ._middleware import AccessLogMiddleware, ApiKeyMiddleware, BodyLimitMiddleware
+from ._hosts import HostCheckMiddleware
+from ._middleware import AccessLogMiddleware, ApiKeyMiddleware, BodyLimitMiddleware, HeadAsGet
 from ._routes import build_router
 from ._settings import GatewayOptions, GatewaySettings, library_variable, load_settings
 from ._ui import load_ui_files, mount_ui
@@ -121,8 +124,20 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
     if settings.ui:
         mount_ui(app, load_ui_files())
     # add_middleware puts each new layer outside the previous ones. From the outside in:
-    # access log (sees every answer), CORS (its headers on errors too), API key (before any
-    # body is read), body limit.
+    # access log (sees every answer), Host check, HEAD as GET, CORS (its headers on errors
+    # too), API key (before any body is read), body limit, input bounds (on the whole body,
+    # before validation), cancel-on-disconnect (once the body is read).
+    app.add_middleware(CancelOnDisconnect)
+    app.add_middleware(
+        InputBoundsMiddleware,
+        bounds=InputBounds(
+            max_messages=settings.max_messages,
+            max_content_parts=settings.max_content_parts,
+            max_text_chars=settings.max_text_chars,
+            max_image_parts=settings.max_image_parts,
+            max_model_chars=settings.max_model_chars,
+        ),
+    )
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.api_key:
         app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key)
@@ -133,5 +148,7 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
             allow_methods=["GET", "POST"],
             allow_headers=["authorization", "content-type"],
         )
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(HostCheckMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(AccessLogMiddleware)
     return app

@@ -31,6 +31,7 @@ are described in the gateway's words, with the service's own message when it gav
 import json
 import logging
 import math
+import re
 from dataclasses import dataclass
 
 from starlette.responses import Response
@@ -199,6 +200,17 @@ def _from_status_error(error: APIStatusError) -> GatewayError:
     )
 
 
+# An input error's message quotes what the caller sent (an unknown voice, a model name); a
+# long value is cut so an answer never echoes more than this many characters back.
+_ECHO_LIMIT = 1000
+_BOUND = re.compile(r"Limits\.(\w+)")
+
+
+def _echo(error: DynasparkError) -> str:
+    text = str(error)
+    return text if len(text) <= _ECHO_LIMIT else text[:_ECHO_LIMIT] + "... (cut)"
+
+
 def from_library_error(error: DynasparkError) -> GatewayError:
     """Choose the answer for a library error (the table in this module's docstring).
 
@@ -206,11 +218,11 @@ def from_library_error(error: DynasparkError) -> GatewayError:
     the gateway's own words, and the library's full message goes to the log.
     """
     if isinstance(error, ModelNotSupportedError):
-        return GatewayError(404, str(error), code="model_not_found", param="model")
+        return GatewayError(404, _echo(error), code="model_not_found", param="model")
     if isinstance(error, MediaError):
-        return GatewayError(400, str(error), code="invalid_image", param="messages")
+        return GatewayError(400, _echo(error), code="invalid_image", param="messages")
     if isinstance(error, InvalidRequestError):
-        return GatewayError(400, str(error))
+        return GatewayError(400, _echo(error))
     # The library has already logged the failure at WARNING, with its address and attempts.
     _log.debug("upstream failure: %s: %s", type(error).__name__, error)
     if isinstance(error, APIStatusError):
@@ -225,6 +237,14 @@ def from_library_error(error: DynasparkError) -> GatewayError:
             "The gateway could not reach Dynaspark, or the connection broke.",
             "api_error",
             "upstream_unreachable",
+        )
+    if isinstance(error, ResponseError) and (bound := _BOUND.search(str(error))):
+        return GatewayError(
+            502,
+            f"Dynaspark's answer went over the gateway's bound {bound.group(0)} and was "
+            "stopped; the answer is incomplete.",
+            "api_error",
+            "upstream_bad_response",
         )
     if isinstance(error, ResponseError):
         return GatewayError(

@@ -11,9 +11,10 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._disconnect import CLIENT_GONE
 from ._errors import GatewayError, from_exception
 
-__all__ = ["AccessLogMiddleware", "ApiKeyMiddleware", "BodyLimitMiddleware"]
+__all__ = ["AccessLogMiddleware", "ApiKeyMiddleware", "BodyLimitMiddleware", "HeadAsGet"]
 
 access_log = logging.getLogger("aiodynaspark.server.access")
 
@@ -28,11 +29,24 @@ _UNAUTHORIZED = GatewayError(
 )
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters, quotes and non-ASCII escaped, for one log field.
+
+    A request path is percent-decoded before it reaches the app: ``%0a`` would otherwise
+    write a forged line into the log, and ``%1b`` a terminal escape sequence.
+    """
+    if text.isascii() and text.isprintable() and '"' not in text:
+        return text
+    return text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
+
+
 class AccessLogMiddleware:
     """Logs one line per request and turns an escaped exception into a generic 500.
 
     The line is ``client "METHOD /path" status ms`` at INFO on ``aiodynaspark.server.access``;
-    the query string and headers are left out, so no key can end up in the log. An exception
+    the query string and headers are left out, so no key can end up in the log, and the path
+    is escaped (see :func:`printable`). A caller who left before the answer was complete is
+    logged 499, as nginx does. An exception
     that escaped the app is logged with its traceback (by :func:`from_exception`) and answered
     with a 500 whose body says nothing about it.
 
@@ -71,9 +85,9 @@ class AccessLogMiddleware:
                 access_log.info(
                     '%s "%s %s" %d %.1fms',
                     client[0] if client else "-",
-                    scope["method"],
-                    scope["path"],
-                    status,
+                    printable(scope["method"]),
+                    printable(scope["path"]),
+                    _CLIENT_GONE if scope.get(CLIENT_GONE) else status,
                     (time.perf_counter() - started) * 1000,
                 )
 
@@ -170,3 +184,31 @@ class BodyLimitMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+class HeadAsGet:
+    """Answers ``HEAD`` wherever ``GET`` is answered: the GET's status and headers, no body.
+
+    FastAPI routes declared for ``GET`` answer ``HEAD`` with 405; monitors and load
+    balancers probe with ``HEAD``.
+
+    Args:
+        app: The application to wrap.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)

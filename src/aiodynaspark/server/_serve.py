@@ -10,9 +10,10 @@ from fastapi import FastAPI
 
 from ..client import AsyncClient
 from ._app import app_from_settings
+from ._protocol import HeaderTimeoutProtocol, protocol_with_header_timeout
 from ._settings import ENV_SETTINGS, GatewaySettings, ServeOptions, ServeSettings, load_settings
 
-__all__ = ["app_from_environment", "listen_socket", "log_config", "serve"]
+__all__ = ["app_from_environment", "listen_socket", "log_config", "serve", "uvicorn_options_for"]
 
 # Long enough for a normal answer, short enough for a deploy not to hang on a stuck stream.
 GRACEFUL_SHUTDOWN_SECONDS = 30
@@ -134,21 +135,7 @@ def serve(
         raise ValueError("client= cannot be used with workers > 1: each worker builds its own.")
     # Built here, in this process, so a bad setting fails before anything listens.
     app = app_from_settings(settings, client=client)
-    uvicorn_options: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "access_log": False,
-        "log_config": log_config(log_level),
-        "server_header": False,
-        "lifespan": "on",
-        # No WebSocket routes: do not load a WebSocket library (about 2 MiB resident).
-        "ws": "none",
-        # The standard asyncio loop: uvloop measured no less gateway CPU per request here
-        # (the time goes to Python code, not the loop) and costs 2.5 MiB more resident.
-        "loop": "asyncio",
-        # On SIGTERM, answers in flight (streams too) get this long to finish.
-        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
-    }
+    uvicorn_options = uvicorn_options_for(settings, log_level)
     # Bound here rather than by uvicorn, which logs a failed bind and ends the process with
     # its own code: the caller (the CLI) gets the OSError and says it in one line.
     sock = listen_socket(settings.host, settings.port)
@@ -165,6 +152,32 @@ def serve(
     sock.close()
     os.environ[ENV_SETTINGS] = settings.model_dump_json(include=set(GatewaySettings.model_fields))
     uvicorn.run(_FACTORY, factory=True, workers=settings.workers, **uvicorn_options)
+
+
+def uvicorn_options_for(settings: ServeSettings, log_level: str) -> dict[str, Any]:
+    """The keywords of ``uvicorn.Config`` for these settings, but the app and the socket."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "access_log": False,
+        "log_config": log_config(log_level),
+        "server_header": False,
+        "lifespan": "on",
+        # No WebSocket routes: do not load a WebSocket library (about 2 MiB resident).
+        "ws": "none",
+        # The standard asyncio loop: uvloop measured no less gateway CPU per request here
+        # (the time goes to Python code, not the loop) and costs 2.5 MiB more resident.
+        "loop": "asyncio",
+        # On SIGTERM, answers in flight (streams too) get this long to finish.
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        # Past this many open connections or requests, uvicorn answers 503 at once.
+        "limit_concurrency": settings.max_connections,
+        # h11 with a header-read timeout (uvicorn's own protocols have none). Worker
+        # processes get the class by name, so they keep its default timeout.
+        "http": protocol_with_header_timeout(settings.header_timeout)
+        if settings.workers == 1
+        else HeaderTimeoutProtocol,
+    }
 
 
 def listen_socket(host: str, port: int) -> socket.socket:

@@ -52,6 +52,24 @@ ENV_SETTINGS = "AIODYNASPARK_GATEWAY_CONFIG"
 # 30 MiB leaves room for the rest of the request.
 DEFAULT_MAX_BODY_BYTES = 30 * 1024 * 1024
 
+# Input bounds, each checked before work grows with it. A long chat of a few hundred turns is
+# far below 1,000 messages; 100 parts per message is more than any client sends; a million
+# characters is about 250,000 tokens, beyond the context of the service's models; the
+# service takes one image per request; model ids are a few dozen characters.
+DEFAULT_MAX_MESSAGES = 1000
+DEFAULT_MAX_CONTENT_PARTS = 100
+DEFAULT_MAX_TEXT_CHARS = 1_000_000
+DEFAULT_MAX_IMAGE_PARTS = 1
+DEFAULT_MAX_MODEL_CHARS = 200
+
+# nginx's client_header_timeout is 60 s; a client on a normal link sends its headers in one
+# packet, so 10 s is generous and frees a slow sender's socket six times sooner.
+DEFAULT_HEADER_TIMEOUT = 10.0
+
+# Open connections per process: below the usual file limit of 1,024 with room for the
+# upstream pool (100) and the process's own files.
+DEFAULT_MAX_CONNECTIONS = 512
+
 # Fetching one remote image (only with allow_remote_images): a slow host must not hold a
 # request for the whole upstream timeout.
 REMOTE_IMAGE_TIMEOUT = 20.0
@@ -127,13 +145,40 @@ class GatewaySettings(BaseSettings):
     allow_remote_images: bool = Field(
         default=False, description="Fetch http(s) image URLs (public addresses only)."
     )
+    allowed_hosts: Annotated[
+        tuple[str, ...], NoDecode, Flag(name="--allowed-host", metavar="NAME")
+    ] = Field(
+        default=(),
+        description="Host names accepted besides loopback ones when the gateway listens on a "
+        "loopback address ('*' turns the check off; repeatable; comma-separated in the "
+        "variable).",
+    )
+    max_messages: Annotated[int, Flag(metavar="N")] = Field(
+        default=DEFAULT_MAX_MESSAGES, ge=1, description="Most messages in one chat request."
+    )
+    max_content_parts: Annotated[int, Flag(metavar="N")] = Field(
+        default=DEFAULT_MAX_CONTENT_PARTS, ge=1, description="Most content parts in one message."
+    )
+    max_text_chars: Annotated[int, Flag(metavar="N")] = Field(
+        default=DEFAULT_MAX_TEXT_CHARS,
+        ge=1,
+        description="Most characters of text in one request (all messages together).",
+    )
+    max_image_parts: Annotated[int, Flag(metavar="N")] = Field(
+        default=DEFAULT_MAX_IMAGE_PARTS,
+        ge=0,
+        description="Most image parts in one chat request, counted before any is fetched.",
+    )
+    max_model_chars: Annotated[int, Flag(metavar="N")] = Field(
+        default=DEFAULT_MAX_MODEL_CHARS, ge=1, description="Longest model name accepted."
+    )
 
     @field_validator("api_key")
     @classmethod
     def _empty_key_is_no_key(cls, value: str | None) -> str | None:
         return value or None
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         # A lone string (a variable, or a keyword) would otherwise be a tuple of letters.
@@ -166,6 +211,19 @@ class ServeSettings(GatewaySettings):
     workers: Annotated[int, Flag(metavar="N")] = Field(
         default=1, ge=1, description="Processes sharing the port."
     )
+    header_timeout: Annotated[float, Flag(metavar="SECONDS")] = Field(
+        default=DEFAULT_HEADER_TIMEOUT,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds a client may take to send a request's headers (one worker; "
+        "workers use the default).",
+    )
+    max_connections: Annotated[int, Flag(metavar="N")] = Field(
+        default=DEFAULT_MAX_CONNECTIONS,
+        ge=1,
+        description="Open connections (and requests) per process; past it new requests "
+        "get 503. Keep it below the file limit (ulimit -n) minus the upstream pool.",
+    )
 
 
 class GatewayOptions(TypedDict, total=False):
@@ -183,12 +241,20 @@ class GatewayOptions(TypedDict, total=False):
     cors_origins: tuple[str, ...] | list[str] | str | None
     max_body_bytes: int | None
     allow_remote_images: bool | None
+    allowed_hosts: tuple[str, ...] | list[str] | str | None
+    max_messages: int | None
+    max_content_parts: int | None
+    max_text_chars: int | None
+    max_image_parts: int | None
+    max_model_chars: int | None
 
 
 class ServeOptions(GatewayOptions, total=False):
     """The keywords of :func:`serve` besides ``host`` and ``port`` (its first two arguments)."""
 
     workers: int | None
+    header_timeout: float | None
+    max_connections: int | None
 
 
 S = TypeVar("S", bound=GatewaySettings)

@@ -1,0 +1,59 @@
+"""uvicorn's HTTP/1.1 protocol with a header-read timeout.
+
+uvicorn closes idle keep-alive connections, but it sets no limit on how long a client may
+take to send a request's headers: a client that trickles a byte every few seconds holds its
+socket forever, and a few hundred of them use up the process's file descriptors. This
+protocol closes a connection whose request headers are not complete within the timeout,
+counted from the connection's start, and again from the end of each answer.
+"""
+
+import asyncio
+from typing import ClassVar
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from ._settings import DEFAULT_HEADER_TIMEOUT
+
+__all__ = ["HeaderTimeoutProtocol", "protocol_with_header_timeout"]
+
+
+class HeaderTimeoutProtocol(H11Protocol):
+    """``H11Protocol`` that closes connections slow to send their request headers."""
+
+    header_timeout: ClassVar[float] = DEFAULT_HEADER_TIMEOUT
+    _header_timer: asyncio.TimerHandle | None = None
+
+    def _arm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+        self._header_timer = self.loop.call_later(self.header_timeout, self._expired)
+
+    def _expired(self) -> None:
+        self._header_timer = None
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            return  # a request is being answered: its headers came in time
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+        super().connection_lost(exc)
+
+
+def protocol_with_header_timeout(seconds: float) -> type[HeaderTimeoutProtocol]:
+    """The protocol class for ``uvicorn.Config(http=...)`` with this header timeout."""
+    if seconds == DEFAULT_HEADER_TIMEOUT:
+        return HeaderTimeoutProtocol
+    return type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": seconds})
