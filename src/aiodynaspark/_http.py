@@ -13,22 +13,35 @@ import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 import aiohttp
 
 from ._config import Settings, environment_proxy, redact_url
 from ._errors import (
     APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
     DynasparkError,
     InvalidRequestError,
+    RateLimitError,
     ResponseError,
+    ServiceUnavailableError,
     status_error,
     translate_transport_errors,
 )
 from ._retry import RetryPolicy
 
-__all__ = ["Decoder", "Request", "Transport", "json_object", "read_body"]
+__all__ = [
+    "AttemptObserver",
+    "AttemptOutcome",
+    "Decoder",
+    "Request",
+    "Transport",
+    "attempt_outcome",
+    "json_object",
+    "read_body",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -38,6 +51,28 @@ T = TypeVar("T")
 Decoder = Callable[[aiohttp.ClientResponse, bytes], T]
 """Turns a 2xx answer (its response, for status and headers, and its whole body) into a result."""
 StreamParser = Callable[[aiohttp.ClientResponse], AsyncGenerator[str, None]]
+
+AttemptOutcome = Literal["ok", "retried", "429", "5xx", "timeout", "waking", "error"]
+"""How one attempt ended: ``ok`` (a 2xx answer), ``retried`` (failed, and another attempt
+follows), or why the last attempt failed: ``429``, ``waking`` (502, 503 or 504: the host down
+or waking up), ``5xx`` (another server error), ``timeout``, ``error`` (anything else)."""
+AttemptObserver = Callable[[AttemptOutcome, Mapping[str, str] | None], None]
+"""Called once per attempt with its outcome and the answer's headers (``None`` without an
+answer); it must be quick and must not raise. Header names are matched case-insensitively
+when the argument is aiohttp's; otherwise they are lowercase."""
+
+
+def attempt_outcome(error: DynasparkError) -> AttemptOutcome:
+    """The outcome of an attempt that failed with ``error`` and is not retried."""
+    if isinstance(error, APITimeoutError):
+        return "timeout"
+    if isinstance(error, RateLimitError):
+        return "429"
+    if isinstance(error, ServiceUnavailableError):
+        return "waking"
+    if isinstance(error, APIStatusError) and error.status_code >= 500:
+        return "5xx"
+    return "error"
 
 
 @functools.lru_cache(maxsize=32)
@@ -161,6 +196,7 @@ class Transport:
         session: An ``aiohttp.ClientSession`` to reuse; its owner closes it. Without one, the
             transport opens its own on first use and closes it in :meth:`aclose`.
         policy: The retry policy; by default one built from ``settings``.
+        observer: Told how each attempt ended (the gateway's metrics and quota use it).
     """
 
     def __init__(
@@ -169,12 +205,14 @@ class Transport:
         *,
         session: aiohttp.ClientSession | None = None,
         policy: RetryPolicy | None = None,
+        observer: AttemptObserver | None = None,
     ) -> None:
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise InvalidRequestError(
                 f"session must be an aiohttp.ClientSession, not {type(session).__name__}."
             )
         self.settings = settings
+        self.observer = observer
         self._session = session
         self._closed = False
         self._owns_session = session is None
@@ -282,7 +320,11 @@ class Transport:
 
     async def _backoff(self, request: Request, retry: int, error: DynasparkError) -> None:
         """Sleep before the next attempt, or re-raise when the policy says stop."""
+        observer = self.observer
+        headers = error.headers if isinstance(error, APIStatusError) else None
         if retry >= self.policy.max_retries or not self.policy.is_retryable(error):
+            if observer is not None:
+                observer(attempt_outcome(error), headers)
             _log.warning(
                 "%s %s failed after %d attempt(s): %s",
                 request.method,
@@ -291,7 +333,15 @@ class Transport:
                 error,
             )
             raise error
-        delay = self.policy.wait_before_retry(retry, error)
+        try:
+            delay = self.policy.wait_before_retry(retry, error)
+        except DynasparkError:
+            # The host asked for a longer wait than allowed: this attempt was the last.
+            if observer is not None:
+                observer(attempt_outcome(error), headers)
+            raise
+        if observer is not None:
+            observer("retried", headers)
         _log.warning(
             "%s %s attempt %d failed (%s); retrying in %.2f s",
             request.method,
@@ -337,6 +387,8 @@ class Transport:
                         )
                         result = decode(response, body)
                     self._log_done(request, response.status, started)
+                    if self.observer is not None:
+                        self.observer("ok", response.headers)
                     return result
             except DynasparkError as error:
                 await self._backoff(request, retry, error)
@@ -366,9 +418,14 @@ class Transport:
                         if not 200 <= response.status < 300:
                             await self._raise_for_status(response, request.url)
                         async for piece in pieces:
+                            if not handed and self.observer is not None:
+                                # The first piece is in: this attempt is the last one.
+                                self.observer("ok", response.headers)
                             handed += 1
                             yield piece
                         self._log_done(request, response.status, started)
+                        if not handed and self.observer is not None:
+                            self.observer("ok", response.headers)
                         return
             except APIConnectionError as error:
                 if handed:

@@ -1,4 +1,4 @@
-"""The ``aiodynaspark`` command line: chat, models, image, speak, serve and emulator.
+"""The ``aiodynaspark`` command line: chat, models, image, speak, serve, emulator and keys.
 
 Only click and the CLI's own small modules load at start-up; each command imports the client,
 the emulator or the gateway when it runs, so ``aiodynaspark --help`` answers at once.
@@ -15,6 +15,7 @@ from .. import __version__
 from ._chat import chat
 from ._failures import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, report
 from ._generate import image, models, speak
+from ._keys import keys
 from ._servers import emulator, serve
 
 __all__ = ["cli", "main"]
@@ -56,6 +57,7 @@ cli.add_command(image)
 cli.add_command(speak)
 cli.add_command(serve)
 cli.add_command(emulator)
+cli.add_command(keys)
 
 
 def _silence_broken_pipe() -> int:

@@ -9,7 +9,7 @@ import aiohttp
 from .._catalog import SPEECH_MODEL_NAMES
 from .._config import resolve_settings
 from .._errors import InvalidRequestError
-from .._http import Request, Transport
+from .._http import AttemptObserver, Request, Transport
 from .._keywords import keywords_of, unexpected_keyword
 from .._limits import Limits
 from ..providers import Dynaspark, DynasparkAPI
@@ -166,6 +166,9 @@ class AsyncClient:
         backoff_base: First backoff ceiling in seconds; default 0.5.
         limits: Bounds on URL length and on what is read from the service
             (:class:`~aiodynaspark.Limits`); default ``Limits()``.
+        attempt_observer: Called after each attempt with its outcome and the answer's
+            headers (see :data:`~aiodynaspark._http.AttemptObserver`); the gateway counts
+            upstream attempts and reads the host's rate limit headers with it.
 
     Raises:
         InvalidRequestError: A malformed setting.
@@ -193,6 +196,7 @@ class AsyncClient:
         trust_env: bool = True,
         backoff_base: float | None = None,
         limits: Limits | None = None,
+        attempt_observer: AttemptObserver | None = None,
     ) -> None:
         self.settings = resolve_settings(
             base_url=base_url,
@@ -210,7 +214,7 @@ class AsyncClient:
         choose_providers(provider, has_image=False, options={}, stream=False)
         self.provider = provider
         self._state = ClientState.UNOPENED
-        self.transport = Transport(self.settings, session=session)
+        self.transport = Transport(self.settings, session=session, observer=attempt_observer)
         self.chat = AsyncChat(self)
         self.images = AsyncImages(self)
         self.audio = AsyncAudio(self)

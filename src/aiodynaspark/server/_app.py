@@ -11,11 +11,16 @@ from starlette.middleware.cors import CORSMiddleware
 from .. import __version__
 from ..client import AsyncClient
 from ._bounds import InputBounds, InputBoundsMiddleware
+from ._caller_keys import CallerKeyMiddleware
 from ._disconnect import CancelOnDisconnect
 from ._gateway import Gateway
 from ._handlers import install_handlers
 from ._hosts import HostCheckMiddleware
-from ._middleware import AccessLogMiddleware, ApiKeyMiddleware, BodyLimitMiddleware, HeadAsGet
+from ._metrics_middleware import MetricsMiddleware
+from ._middleware import AccessLogMiddleware, BodyLimitMiddleware, HeadAsGet
+from ._operations import Operations
+from ._ops_routes import build_ops_router
+from ._quota import QuotaMiddleware
 from ._routes import build_router
 from ._settings import GatewayOptions, GatewaySettings, library_variable, load_settings
 from ._ui import load_ui_files, mount_ui
@@ -70,9 +75,13 @@ def _upstream(settings: GatewaySettings) -> dict[str, Any]:
     }
 
 
-def _client_factory(settings: GatewaySettings) -> functools.partial[AsyncClient]:
+def _client_factory(
+    settings: GatewaySettings, operations: Operations
+) -> functools.partial[AsyncClient]:
     upstream = _upstream(settings)
-    factory = functools.partial(AsyncClient, **upstream)
+    factory = functools.partial(
+        AsyncClient, **upstream, attempt_observer=operations.observe_attempt
+    )
     # Built (and closed unopened) now, so a bad setting stops the gateway at start, not at
     # its first request; a client opens no connection before its first request.
     factory()
@@ -96,18 +105,30 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
                 f"client= was given, so {', '.join(given)} would be ignored; "
                 "configure the client instead."
             )
+    operations = Operations(
+        redis_url=settings.redis_url,
+        upstream_rate_limit=settings.upstream_rate_limit,
+        keys_file=settings.keys_file,
+        api_key=settings.api_key,
+        metrics=settings.metrics,
+        probe_interval=settings.probe_interval,
+        upstream_limit_on_redis_failure=settings.upstream_limit_on_redis_failure,
+        key_limit_on_redis_failure=settings.key_limit_on_redis_failure,
+    )
     gateway = Gateway(
-        _client_factory(settings) if client is None else lambda: client,
+        _client_factory(settings, operations) if client is None else lambda: client,
         client=client,
         allow_remote_images=settings.allow_remote_images,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        gateway.client  # noqa: B018 - build the one client of this process now
+        # Build the one client of this process now.
+        operations.start(gateway.client.settings)
         try:
             yield
         finally:
+            await operations.aclose()
             await gateway.aclose()
 
     app = FastAPI(
@@ -120,14 +141,25 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
     )
     app.state.gateway = gateway
     install_handlers(app)
-    app.include_router(build_router(gateway))
+    router = build_router(gateway)
+    ops_router = build_ops_router(operations)
+    app.include_router(ops_router)
+    app.include_router(router)
     if settings.ui:
         mount_ui(app, load_ui_files())
     # add_middleware puts each new layer outside the previous ones. From the outside in:
-    # access log (sees every answer), Host check, HEAD as GET, CORS (its headers on errors
-    # too), API key (before any body is read), body limit, input bounds (on the whole body,
-    # before validation), cancel-on-disconnect (once the body is read).
+    # metrics and access log (see every answer), Host check, HEAD as GET, CORS (its headers
+    # on errors too), caller key (before any body is read), body limit, input bounds (on the
+    # whole body, before validation), the limits (after the body and its bounds: a refused
+    # body spends no quota, and a key restricted to some models is checked against the
+    # body's model first), cancel-on-disconnect (once the body is read).
     app.add_middleware(CancelOnDisconnect)
+    app.add_middleware(
+        QuotaMiddleware,
+        limiter=operations.limiter,
+        settings=operations.quota,
+        metrics=operations.metrics,
+    )
     app.add_middleware(
         InputBoundsMiddleware,
         bounds=InputBounds(
@@ -139,8 +171,7 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
         ),
     )
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    if settings.api_key:
-        app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key)
+    app.add_middleware(CallerKeyMiddleware, keys=operations.keys)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -151,4 +182,7 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
     app.add_middleware(HeadAsGet)
     app.add_middleware(HostCheckMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(AccessLogMiddleware)
+    if operations.metrics is not None:
+        paths = [getattr(route, "path", "") for route in (*router.routes, *ops_router.routes)]
+        app.add_middleware(MetricsMiddleware, metrics=operations.metrics, paths=paths)
     return app

@@ -1,11 +1,10 @@
-"""Pure ASGI middleware: access log and last-resort errors, API key, body size limit.
+"""Pure ASGI middleware: access log and last-resort errors, body size limit.
 
 Pure ASGI rather than Starlette's ``BaseHTTPMiddleware``: that one runs every request in an
 extra task and buffers streamed responses through a memory stream, costly on the hot path
 and in the way of server-sent events.
 """
 
-import hmac
 import logging
 import time
 
@@ -14,20 +13,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ._disconnect import CLIENT_GONE
 from ._errors import GatewayError, from_exception
 
-__all__ = ["AccessLogMiddleware", "ApiKeyMiddleware", "BodyLimitMiddleware", "HeadAsGet"]
+__all__ = ["AccessLogMiddleware", "BodyLimitMiddleware", "HeadAsGet"]
 
 access_log = logging.getLogger("aiodynaspark.server.access")
 
 # nginx's "client closed request": logged when the client left before any answer.
 _CLIENT_GONE = 499
-
-_UNAUTHORIZED = GatewayError(
-    401,
-    "Missing or incorrect API key: send it as 'Authorization: Bearer <key>'.",
-    code="invalid_api_key",
-    headers=(("www-authenticate", "Bearer"),),
-)
-
 
 def printable(text: str) -> str:
     """``text`` with control characters, quotes and non-ASCII escaped, for one log field.
@@ -90,39 +81,6 @@ class AccessLogMiddleware:
                     _CLIENT_GONE if scope.get(CLIENT_GONE) else status,
                     (time.perf_counter() - started) * 1000,
                 )
-
-
-class ApiKeyMiddleware:
-    """Requires ``Authorization: Bearer <key>`` on every ``/v1`` route.
-
-    The key is compared with :func:`hmac.compare_digest`, so the time taken does not tell how
-    much of a guess was right. Other paths (``/``, ``/health``, ``/openapi.json``) stay open.
-
-    Args:
-        app: The application to wrap.
-        api_key: The key callers must send.
-    """
-
-    def __init__(self, app: ASGIApp, api_key: str) -> None:
-        self.app = app
-        self._key = api_key.encode()
-
-    def _authorized(self, scope: Scope) -> bool:
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                scheme, _, token = value.partition(b" ")
-                return scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), self._key)
-        return False
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"].startswith("/v1")
-            and not self._authorized(scope)
-        ):
-            await _UNAUTHORIZED.send(send)
-            return
-        await self.app(scope, receive, send)
 
 
 class BodyLimitMiddleware:

@@ -44,7 +44,7 @@ def _json(model: BaseModel) -> Response:
 
 
 def build_router(gateway: Gateway) -> APIRouter:
-    """The ``/v1`` routes and ``/health``, bound to one gateway.
+    """The ``/v1`` routes, bound to one gateway.
 
     Args:
         gateway: The shared state of the app.
@@ -131,10 +131,6 @@ def build_router(gateway: Gateway) -> APIRouter:
             response_format=body.response_format,
         )
         return Response(speech.content, media_type=speech.content_type)
-
-    @router.get("/health", tags=["gateway"], summary="Liveness: the gateway is running.")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
 
     @router.get(
         "/v1/models",

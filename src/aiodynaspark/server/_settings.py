@@ -14,7 +14,7 @@ by the client, so one variable means one thing whichever entry point reads it.
 
 import difflib
 from dataclasses import dataclass
-from typing import Annotated, Any, TypedDict, TypeVar
+from typing import Annotated, Any, Literal, TypedDict, TypeVar
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
@@ -22,6 +22,8 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Setting
 from pydantic_settings.sources import PydanticBaseSettingsSource
 
 from .._config import ENV_API_KEY, ENV_BASE_URL, ENV_MAX_RETRIES, ENV_TIMEOUT
+from ._rates import parse_rate
+from ._readiness import DEFAULT_PROBE_INTERVAL
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -172,6 +174,51 @@ class GatewaySettings(BaseSettings):
     max_model_chars: Annotated[int, Flag(metavar="N")] = Field(
         default=DEFAULT_MAX_MODEL_CHARS, ge=1, description="Longest model name accepted."
     )
+    # Scaling out: the settings of docs/deployment.md.
+    redis_url: Annotated[str | None, Flag(metavar="URL")] = Field(
+        default=None,
+        repr=False,  # may hold a password
+        description="Share the limits with every gateway using this Redis "
+        "(redis://HOST:PORT/DB); unset: each process counts alone.",
+    )
+    upstream_rate_limit: Annotated[str | None, Flag(metavar="N/PERIOD")] = Field(
+        default=None,
+        description="Calls to Dynaspark allowed to all gateways together, as N/second, "
+        "N/minute or N/hour (the free key: 100/hour); over it, 429 at once.",
+    )
+    keys_file: Annotated[str | None, Flag(metavar="PATH")] = Field(
+        default=None,
+        description="Caller keys (TOML, written by 'aiodynaspark keys'), re-read when it "
+        "changes; --api-key keeps working beside it.",
+    )
+    metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
+    probe_interval: Annotated[float, Flag(metavar="SECONDS")] = Field(
+        default=DEFAULT_PROBE_INTERVAL,
+        gt=0,
+        allow_inf_nan=False,
+        description="/health/ready is ready while Dynaspark's /status answered within this.",
+    )
+    upstream_limit_on_redis_failure: Annotated[
+        Literal["refuse", "local"], Flag(metavar="refuse|local")
+    ] = Field(
+        default="refuse",
+        description="While Redis is down, the upstream quota refuses (503) or counts in "
+        "each process alone.",
+    )
+    key_limit_on_redis_failure: Annotated[
+        Literal["refuse", "local"], Flag(metavar="refuse|local")
+    ] = Field(
+        default="local",
+        description="While Redis is down, caller keys' limits refuse (503) or count in each "
+        "process alone.",
+    )
+
+    @field_validator("upstream_rate_limit")
+    @classmethod
+    def _rate_is_readable(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_rate(value)
+        return value
 
     @field_validator("api_key")
     @classmethod
@@ -247,6 +294,13 @@ class GatewayOptions(TypedDict, total=False):
     max_text_chars: int | None
     max_image_parts: int | None
     max_model_chars: int | None
+    redis_url: str | None
+    upstream_rate_limit: str | None
+    keys_file: str | None
+    metrics: bool | None
+    probe_interval: float | None
+    upstream_limit_on_redis_failure: Literal["refuse", "local"] | None
+    key_limit_on_redis_failure: Literal["refuse", "local"] | None
 
 
 class ServeOptions(GatewayOptions, total=False):

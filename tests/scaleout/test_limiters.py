@@ -1,0 +1,153 @@
+"""The limiters: exact counts, all-or-nothing decisions, the host's word, Redis failures."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aiodynaspark.server._limiter import Limit, LocalLimiter
+from aiodynaspark.server._rates import Rate, format_reset, parse_rate
+from aiodynaspark.server._redis import open_redis
+from aiodynaspark.server._redis_limiter import RedisLimiter
+from redis_server import RedisServer
+
+TIMEOUT = 10.0
+PER_MINUTE_10 = Rate(10, 60.0)
+
+
+@asynccontextmanager
+async def shared_limiter(url: str, **options: object) -> AsyncIterator[RedisLimiter]:
+    redis = open_redis(url)
+    try:
+        yield RedisLimiter(redis, **options)  # type: ignore[arg-type]
+    finally:
+        await redis.aclose()
+
+
+@given(st.integers(1, 1_000_000), st.sampled_from(["second", "minute", "hour"]))
+def test_a_written_rate_reads_back_as_itself(count: int, unit: str) -> None:
+    rate = parse_rate(f"{count}/{unit}")
+    assert parse_rate(str(rate)) == rate
+    assert rate.count == count
+
+
+@pytest.mark.parametrize("text", ["", "10", "0/minute", "10/day", "ten/minute", "-1/hour"])
+def test_a_malformed_rate_is_refused_with_the_expected_form(text: str) -> None:
+    with pytest.raises(ValueError, match="N/second, N/minute or N/hour|1 to"):
+        parse_rate(text)
+
+
+def test_reset_times_are_written_as_openai_writes_them() -> None:
+    assert [format_reset(s) for s in (0.25, 1, 59.5, 60, 360, 3723)] == [
+        "0.25s", "1s", "59.5s", "1m0s", "6m0s", "1h2m3s",
+    ]
+
+
+async def test_local_limiter_allows_exactly_the_count_in_a_window() -> None:
+    now = [100.0]
+    limiter = LocalLimiter(clock=lambda: now[0])
+    limit = Limit("key:a", PER_MINUTE_10)
+    verdicts = [await limiter.take([limit], upstream=False) for _ in range(12)]
+    assert [v.allowed for v in verdicts] == [True] * 10 + [False] * 2
+    assert verdicts[9].decisions[0].remaining == 0
+    assert verdicts[10].retry_after == pytest.approx(60.0)
+    now[0] += 60.0
+    assert (await limiter.take([limit], upstream=False)).allowed
+
+
+async def test_a_request_refused_by_its_key_spends_no_upstream_quota() -> None:
+    limiter = LocalLimiter()
+    key, upstream = Limit("key:a", Rate(1, 60)), Limit("upstream", Rate(2, 60))
+    assert (await limiter.take([key, upstream], upstream=True)).allowed
+    refused = await limiter.take([key, upstream], upstream=True)
+    assert refused.refused_by == "key:a"
+    other = Limit("key:b", Rate(5, 60))
+    assert (await limiter.take([other, upstream], upstream=True)).allowed
+    assert (await limiter.take([other, upstream], upstream=True)).refused_by == "upstream"
+
+
+async def test_shared_limit_holds_exactly_across_processes_under_concurrency(
+    redis_url: str,
+) -> None:
+    limit = Limit("upstream", PER_MINUTE_10)
+    async with shared_limiter(redis_url) as one, shared_limiter(redis_url) as two:
+        async with asyncio.timeout(TIMEOUT):
+            verdicts = await asyncio.gather(
+                *(limiter.take([limit], upstream=True) for limiter in (one, two) * 25)
+            )
+    assert sum(v.allowed for v in verdicts) == 10
+    refused = [v for v in verdicts if not v.allowed]
+    assert all(50 < v.retry_after <= 60 for v in refused)
+    assert sorted(v.decisions[0].remaining for v in verdicts if v.allowed) == list(range(10))
+
+
+async def test_shared_decision_is_all_or_nothing(redis_url: str) -> None:
+    key, upstream = Limit("key:a", Rate(1, 60)), Limit("upstream", Rate(2, 60))
+    async with shared_limiter(redis_url) as limiter, asyncio.timeout(TIMEOUT):
+        assert (await limiter.take([key, upstream], upstream=True)).allowed
+        assert (await limiter.take([key, upstream], upstream=True)).refused_by == "key:a"
+        other = Limit("key:b", Rate(5, 60))
+        assert (await limiter.take([other, upstream], upstream=True)).allowed
+        assert (await limiter.take([other, upstream], upstream=True)).refused_by == "upstream"
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["local", "redis"])
+async def test_the_hosts_word_that_nothing_is_left_refuses_until_its_reset(
+    redis_url: str, shared: bool
+) -> None:
+    import time
+
+    async with shared_limiter(redis_url) as redis_limiter, asyncio.timeout(TIMEOUT):
+        limiter = redis_limiter if shared else LocalLimiter()
+        upstream = Limit("upstream", Rate(100, 3600))
+        if (sharing := limiter.tighten(1, time.time() + 30)) is not None:
+            await sharing
+        assert (await limiter.take([upstream], upstream=True)).allowed
+        refused = await limiter.take([upstream], upstream=True)
+        assert refused.refused_by == "host"
+        assert 25 < refused.retry_after <= 30
+        # Requests that do not call the host are not held by its quota.
+        assert (await limiter.take([Limit("key:a", Rate(5, 60))], upstream=False)).allowed
+
+
+async def test_a_late_host_report_does_not_raise_what_is_left(redis_url: str) -> None:
+    import time
+
+    reset = time.time() + 30
+    async with shared_limiter(redis_url) as one, shared_limiter(redis_url) as two:
+        async with asyncio.timeout(TIMEOUT):
+            for limiter, left in ((one, 0), (two, 5)):
+                sharing = limiter.tighten(left, reset)
+                assert sharing is not None
+                await sharing
+            verdict = await two.take([], upstream=True)
+    assert verdict.refused_by == "host"
+
+
+@pytest.mark.parametrize(
+    ("policy", "allowed"), [("refuse", 0), ("local", 3)], ids=["refuse", "local"]
+)
+async def test_while_redis_is_down_each_limit_follows_its_policy_then_sharing_resumes(
+    redis_server: RedisServer, redis_url: str, policy: str, allowed: int
+) -> None:
+    failures: list[BaseException] = []
+    limit = Limit("upstream", Rate(3, 60), on_failure=policy)  # type: ignore[arg-type]
+    async with shared_limiter(redis_url, on_failure=failures.append) as limiter:
+        async with asyncio.timeout(TIMEOUT):
+            assert (await limiter.take([limit], upstream=True)).allowed
+            redis_server.stop()
+            try:
+                down = [await limiter.take([limit], upstream=True) for _ in range(5)]
+            finally:
+                redis_server.start()
+            assert sum(v.allowed for v in down) == allowed
+            assert all(v.unavailable for v in down) == (policy == "refuse")
+            assert len(failures) == 1  # tried once, then left alone while down
+            await asyncio.sleep(1.05)  # REDIS_RETRY_AFTER
+            # Redis restarted empty: the shared count starts again from nothing.
+            back = [await limiter.take([limit], upstream=True) for _ in range(4)]
+    assert [v.allowed for v in back] == [True, True, True, False]
+    assert not back[-1].unavailable
