@@ -1,9 +1,13 @@
-"""Shared fixtures: a real emulator on 127.0.0.1 and small real images."""
+"""Shared fixtures: a real emulator on 127.0.0.1, a real redis-server, small real images."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from redis_server import RedisServer
 
 if TYPE_CHECKING:
     from aiodynaspark.testing import Emulator
@@ -33,3 +37,28 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "all_proxy",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A redis-server on 127.0.0.1 (free port, no persistence), for the whole module."""
+    server = RedisServer(Path(tmp_path_factory.mktemp("redis")))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def redis_url(redis_server: RedisServer) -> str:
+    """The module's Redis, emptied before the test."""
+    from aiodynaspark.server._redis import open_redis
+
+    client = open_redis(redis_server.url)
+    try:
+        async with asyncio.timeout(5):
+            await client.flushall()
+    finally:
+        await client.aclose()
+    return redis_server.url

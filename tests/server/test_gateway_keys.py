@@ -1,0 +1,167 @@
+"""Caller keys: the keys file, its digests, reloads, model lists, limits and the keys command."""
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from gateway_support import GatewayFactory, assert_openai_error, fetch
+
+from aiodynaspark.cli import main
+from aiodynaspark.server._keys import CallerKey, hash_key, new_key, read_keys_file, write_keys_file
+from aiodynaspark.server._rates import parse_rate
+from aiodynaspark.testing import Emulator
+
+HI = {"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": "Hi"}]}
+# The keys file is looked at every 0.25 s: a change shows within a second.
+RELOAD_WITHIN = 1.0
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def keys_file(tmp_path: Path, **entries: CallerKey) -> Path:
+    path = tmp_path / "keys.toml"
+    write_keys_file(path, entries.values())
+    return path
+
+
+def test_keys_add_prints_a_key_once_and_stores_only_its_digest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "keys.toml"
+    argv = ["keys", "add", "alice", "--rate-limit", "10/minute", "--model", "gemini-2.0-flash"]
+    assert main([*argv, "--file", str(path)]) == 0
+    key = capsys.readouterr().out.strip()
+    assert key.startswith("sk-ads-") and len(key) > 40
+    text = path.read_text()
+    assert key not in text
+    assert hash_key(key) in text
+    assert path.stat().st_mode & 0o077 == 0
+    entry = read_keys_file(path)["alice"]
+    assert (entry.rate_limit, entry.models) == (parse_rate("10/minute"), {"gemini-2.0-flash"})
+
+
+def test_keys_list_shows_names_and_limits_never_digests(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "keys.toml"
+    assert main(["keys", "add", "bob", "--file", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["keys", "list", "--file", str(path)]) == 0
+    listed = capsys.readouterr().out
+    assert listed.startswith("bob\tunlimited\tany\t")
+    assert read_keys_file(path)["bob"].digest not in listed
+
+
+def test_keys_revoke_removes_the_key_and_refuses_an_unknown_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "keys.toml"
+    assert main(["keys", "add", "carol", "--file", str(path)]) == 0
+    assert main(["keys", "revoke", "carol", "--file", str(path)]) == 0
+    assert read_keys_file(path) == {}
+    assert main(["keys", "revoke", "carol", "--file", str(path)]) == 2
+    assert "no key named 'carol'" in capsys.readouterr().err
+
+
+async def test_a_key_of_the_file_is_accepted_and_others_are_401(
+    start_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    key = new_key()
+    path = keys_file(tmp_path, alice=CallerKey("alice", hash_key(key)))
+    async with start_gateway(keys_file=str(path)) as root:
+        allowed = await fetch("GET", f"{root}/v1/models", headers=bearer(key))
+        wrong = await fetch("GET", f"{root}/v1/models", headers=bearer(key + "x"))
+        digest = await fetch("GET", f"{root}/v1/models", headers=bearer(hash_key(key)))
+    assert allowed.status == 200
+    assert_openai_error(wrong, 401)
+    assert_openai_error(digest, 401)
+
+
+async def test_the_single_api_key_keeps_working_beside_the_keys_file(
+    start_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    path = keys_file(tmp_path, alice=CallerKey("alice", hash_key(new_key())))
+    async with start_gateway(keys_file=str(path), api_key="s3cret") as root:
+        answer = await fetch("GET", f"{root}/v1/models", headers=bearer("s3cret"))
+    assert answer.status == 200
+
+
+async def test_a_revoked_key_is_refused_within_a_second(
+    start_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    key, other = new_key(), new_key()
+    path = keys_file(
+        tmp_path,
+        alice=CallerKey("alice", hash_key(key)),
+        bob=CallerKey("bob", hash_key(other)),
+    )
+    async with start_gateway(keys_file=str(path)) as root:
+        assert (await fetch("GET", f"{root}/v1/models", headers=bearer(key))).status == 200
+        write_keys_file(path, [CallerKey("bob", hash_key(other))])
+        revoked_at = time.monotonic()
+        status = 200
+        while status == 200 and time.monotonic() - revoked_at < 2 * RELOAD_WITHIN:
+            status = (await fetch("GET", f"{root}/v1/models", headers=bearer(key))).status
+            await asyncio.sleep(0.05)
+        took = time.monotonic() - revoked_at
+        still = await fetch("GET", f"{root}/v1/models", headers=bearer(other))
+    assert status == 401
+    assert took < RELOAD_WITHIN
+    assert still.status == 200
+
+
+async def test_a_malformed_edit_keeps_the_keys_read_before(
+    start_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    key = new_key()
+    path = keys_file(tmp_path, alice=CallerKey("alice", hash_key(key)))
+    async with start_gateway(keys_file=str(path)) as root:
+        path.write_text("[keys.alice\nsha256 = ")
+        await asyncio.sleep(2 * 0.25)
+        answer = await fetch("GET", f"{root}/v1/models", headers=bearer(key))
+    assert answer.status == 200
+
+
+async def test_a_key_limited_to_models_gets_403_for_another_without_calling_the_host(
+    start_gateway: GatewayFactory, tmp_path: Path, emu: Emulator
+) -> None:
+    key = new_key()
+    entry = CallerKey("alice", hash_key(key), models=frozenset({"gemini-1.5-flash"}))
+    path = keys_file(tmp_path, alice=entry)
+    async with start_gateway(keys_file=str(path)) as root:
+        refused = await fetch(
+            "POST", f"{root}/v1/chat/completions", json=HI, headers=bearer(key)
+        )
+        allowed = await fetch(
+            "POST",
+            f"{root}/v1/chat/completions",
+            json={**HI, "model": "gemini-1.5-flash"},
+            headers=bearer(key),
+        )
+    error = assert_openai_error(refused, 403)
+    assert (error["code"], error["param"]) == ("model_not_allowed", "model")
+    assert allowed.status == 200
+    assert len(emu.requests) == 1
+
+
+async def test_answers_carry_the_keys_openai_rate_limit_headers(
+    start_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    key = new_key()
+    path = keys_file(tmp_path, alice=CallerKey("alice", hash_key(key), parse_rate("3/minute")))
+    async with start_gateway(keys_file=str(path)) as root:
+        answers = [
+            await fetch("POST", f"{root}/v1/chat/completions", json=HI, headers=bearer(key))
+            for _ in range(4)
+        ]
+    assert [a.status for a in answers] == [200, 200, 200, 429]
+    assert [a.headers["x-ratelimit-remaining-requests"] for a in answers] == ["2", "1", "0", "0"]
+    assert {a.headers["x-ratelimit-limit-requests"] for a in answers} == {"3"}
+    assert answers[0].headers["x-ratelimit-reset-requests"] in ("1m0s", "59.999s", "60s")
+    error = assert_openai_error(answers[3], 429)
+    assert error["code"] == "rate_limit_exceeded"
+    assert "3/minute" in error["message"]
+    assert 55 <= int(answers[3].headers["retry-after"]) <= 60
