@@ -40,6 +40,12 @@ def _other_value(name: str) -> tuple[str, object]:
         return "2.5", 2.5
     if any(typing.get_origin(member) is tuple for member in members):
         return "http://a.example", ("http://a.example",)
+    for member in members:
+        if typing.get_origin(member) is typing.Literal:
+            other = next(choice for choice in typing.get_args(member) if choice != field.default)
+            return other, other
+    if name.endswith("rate_limit"):
+        return "7/minute", "7/minute"
     return "some-value", "some-value"
 
 

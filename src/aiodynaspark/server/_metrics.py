@@ -99,6 +99,13 @@ class GatewayMetrics:
             registry=registry,
         )
 
+    def process_ended(self) -> None:
+        """Drop this worker's live values (requests in flight) from the shared files."""
+        if self.multiprocess:
+            from prometheus_client.multiprocess import mark_process_dead
+
+            mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
     def render(self) -> tuple[bytes, str]:
         """The text of ``/metrics`` and its content type (Prometheus' text format)."""
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest

@@ -125,3 +125,5 @@ class Operations:
         await self.limiter.aclose()
         if self.redis is not None:
             await self.redis.aclose()
+        if self.metrics is not None:
+            self.metrics.process_ended()

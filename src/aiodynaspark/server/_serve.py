@@ -1,8 +1,11 @@
 """``serve``: run the gateway under uvicorn, in one process or several workers."""
 
 import contextlib
+import logging
 import os
 import socket
+import tempfile
+from collections.abc import Iterator
 from typing import Any, Unpack
 
 import uvicorn
@@ -10,10 +13,20 @@ from fastapi import FastAPI
 
 from ..client import AsyncClient
 from ._app import app_from_settings
+from ._metrics import ENV_MULTIPROCESS_DIR
 from ._protocol import HeaderTimeoutProtocol, protocol_with_header_timeout
 from ._settings import ENV_SETTINGS, GatewaySettings, ServeOptions, ServeSettings, load_settings
 
-__all__ = ["app_from_environment", "listen_socket", "log_config", "serve", "uvicorn_options_for"]
+__all__ = [
+    "app_from_environment",
+    "listen_socket",
+    "log_config",
+    "per_worker_warnings",
+    "serve",
+    "uvicorn_options_for",
+]
+
+_log = logging.getLogger(__name__)
 
 # Long enough for a normal answer, short enough for a deploy not to hang on a stuck stream.
 GRACEFUL_SHUTDOWN_SECONDS = 30
@@ -150,8 +163,41 @@ def serve(
     # between versions): the check above released it just before, so a taken port is still
     # reported here, and only a race with another program can reach uvicorn's own message.
     sock.close()
+    for warning in per_worker_warnings(settings):
+        _log.warning("%s", warning)
     os.environ[ENV_SETTINGS] = settings.model_dump_json(include=set(GatewaySettings.model_fields))
-    uvicorn.run(_FACTORY, factory=True, workers=settings.workers, **uvicorn_options)
+    with _metrics_directory(settings):
+        uvicorn.run(_FACTORY, factory=True, workers=settings.workers, **uvicorn_options)
+
+
+def per_worker_warnings(settings: ServeSettings) -> list[str]:
+    """What several workers without Redis do differently from one: each counts alone."""
+    if settings.workers < 2 or settings.redis_url is not None:
+        return []
+    return [
+        f"{settings.workers} workers and no --redis-url: every limit (the upstream quota, "
+        "the caller keys' limits, the host's own word on its quota) is counted by each "
+        f"worker alone, so up to {settings.workers} times as many requests pass. Set "
+        "--redis-url to share them."
+    ]
+
+
+@contextlib.contextmanager
+def _metrics_directory(settings: ServeSettings) -> Iterator[None]:
+    """A directory for prometheus-client's multiprocess mode, for the workers' lifetime.
+
+    Each worker writes its values there and ``/metrics`` adds them up. A directory the
+    caller set (``PROMETHEUS_MULTIPROC_DIR``) is used as is and kept.
+    """
+    if not settings.metrics or os.environ.get(ENV_MULTIPROCESS_DIR):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="aiodynaspark-metrics-") as directory:
+        os.environ[ENV_MULTIPROCESS_DIR] = directory
+        try:
+            yield
+        finally:
+            del os.environ[ENV_MULTIPROCESS_DIR]
 
 
 def uvicorn_options_for(settings: ServeSettings, log_level: str) -> dict[str, Any]:
