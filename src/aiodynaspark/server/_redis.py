@@ -15,9 +15,10 @@ __all__ = ["open_redis", "redis_errors"]
 
 # A Redis on the same host or network answers in well under a millisecond; these bound the
 # time a request waits for one that does not (a stopped server refuses at once; a hung one,
-# or a black-holed address, waits until these).
-REDIS_CONNECT_TIMEOUT = 0.25
-REDIS_COMMAND_TIMEOUT = 0.5
+# or a black-holed address, waits until these). A second, not less: on a busy machine a
+# burst of requests opening their connections together was seen to pass half a second.
+REDIS_CONNECT_TIMEOUT = 1.0
+REDIS_COMMAND_TIMEOUT = 1.0
 # Connections per process: one request uses one for a single command, so a few dozen carry
 # thousands of requests a second. Past it, a request waits for a free one.
 REDIS_MAX_CONNECTIONS = 64
