@@ -4,12 +4,11 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, Literal, Self, overload
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias, overload
 
 from .._chat_options import CLIENT_KEYWORDS, IGNORED_OPTIONS
 from .._errors import DynasparkError, InvalidRequestError
 from .._keywords import unexpected_keyword
-from .._prompt import plain_prompt
 from .._types import MediaList, Messages, ResponseFormat
 from ..providers import BaseProvider, ChatResult, Dynaspark, PreparedChat
 from ._models import (
@@ -27,6 +26,9 @@ if TYPE_CHECKING:
 __all__ = ["CREATE_KEYWORDS", "AsyncChat", "AsyncCompletions", "AsyncStream"]
 
 _log = logging.getLogger(__name__)
+
+# A provider and the request it prepared: only that provider can send it.
+Attempt: TypeAlias = tuple[type[BaseProvider[Any]], PreparedChat]
 
 CREATE_KEYWORDS = frozenset({"messages", "model", "stream", "provider", "media"}) | CLIENT_KEYWORDS
 """Every keyword of ``chat.completions.create``, for naming the nearest to a typo."""
@@ -71,14 +73,8 @@ class AsyncCompletions:
         provider: ProviderChoice,
         stream: bool,
         options: dict[str, Any],
-    ) -> list[tuple[type[BaseProvider], PreparedChat]]:
+    ) -> list[Attempt]:
         choice = provider if provider is not None else self._client.provider
-        if not options and media is None and not stream and (choice is None or choice == "auto"):
-            # The commonest request: plain text, no options, the automatic choice, which
-            # then is the web form. Checked in one pass; anything else takes the full path.
-            prompt = plain_prompt(messages)
-            if prompt is not None and prompt.strip():
-                return [(Dynaspark, PreparedChat(Dynaspark.get_model(model), prompt))]
         sampling = _sampling_options(options) if options else options
         has_image = bool(media) or _has_image_part(messages)
         chosen = choose_providers(
@@ -253,7 +249,7 @@ class AsyncCompletions:
         )
 
     async def _complete(
-        self, prepared: list[tuple[type[BaseProvider], PreparedChat]]
+        self, prepared: list[Attempt]
     ) -> tuple[ChatResult, str]:
         transport = self._client.transport
         attempts: list[tuple[str, DynasparkError]] = []
@@ -270,7 +266,7 @@ class AsyncCompletions:
         raise AssertionError("unreachable: prepared is never empty")
 
     async def _stream(
-        self, prepared: list[tuple[type[BaseProvider], PreparedChat]]
+        self, prepared: list[Attempt]
     ) -> AsyncIterator[ChatCompletionChunk]:
         transport = self._client.transport
         completion_id = new_completion_id()

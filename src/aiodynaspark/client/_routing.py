@@ -19,11 +19,11 @@ __all__ = [
     "is_fallback_error",
 ]
 
-ProviderRef: TypeAlias = type[BaseProvider] | str
+ProviderRef: TypeAlias = type[BaseProvider[Any]] | str
 ProviderChoice: TypeAlias = ProviderRef | Sequence[ProviderRef] | None
 """``None`` or ``"auto"`` (the rule below), a provider class or name, or a list of them."""
 
-_BY_NAME: dict[str, type[BaseProvider]] = {
+_BY_NAME: dict[str, type[BaseProvider[Any]]] = {
     "dynaspark": Dynaspark,
     "web": Dynaspark,
     "dynasparkapi": DynasparkAPI,
@@ -31,7 +31,7 @@ _BY_NAME: dict[str, type[BaseProvider]] = {
 }
 
 
-def _one(ref: object) -> type[BaseProvider]:
+def _one(ref: object) -> type[BaseProvider[Any]]:
     if isinstance(ref, type) and issubclass(ref, BaseProvider) and ref is not BaseProvider:
         return ref
     if isinstance(ref, str) and ref.lower() in _BY_NAME:
@@ -44,7 +44,7 @@ def _one(ref: object) -> type[BaseProvider]:
 
 def choose_providers(
     choice: object, *, has_image: bool, options: dict[str, Any], stream: bool
-) -> list[type[BaseProvider]]:
+) -> list[type[BaseProvider[Any]]]:
     """Turn a provider choice into the ordered list of providers to try.
 
     The automatic rule: a request with an image goes to the web form (``Dynaspark``), the

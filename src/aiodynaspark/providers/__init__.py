@@ -1,7 +1,16 @@
 """The providers: class-method APIs over the two Dynaspark protocols."""
 
 from ._base import BaseProvider, ChatResult, PreparedChat
-from .dynaspark import Dynaspark
-from .dynaspark_api import DynasparkAPI, ImageResult
+from .dynaspark import Dynaspark, WebFormChat
+from .dynaspark_api import DynasparkAPI, ImageResult, RestChat
 
-__all__ = ["BaseProvider", "ChatResult", "Dynaspark", "DynasparkAPI", "ImageResult", "PreparedChat"]
+__all__ = [
+    "BaseProvider",
+    "ChatResult",
+    "Dynaspark",
+    "DynasparkAPI",
+    "ImageResult",
+    "PreparedChat",
+    "RestChat",
+    "WebFormChat",
+]

@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import aiohttp
 
@@ -10,10 +10,16 @@ from .._config import DEFAULT_BASE_URL, Settings, resolve_settings
 from .._errors import InvalidRequestError, ModelNotSupportedError
 from .._event_loops import ensure_no_running_loop, iterate_in_new_loop
 from .._http import Transport
-from .._media import Image
 from .._types import MediaList, Messages
 
-__all__ = ["SETTINGS_KEYWORDS", "BaseProvider", "ChatResult", "PreparedChat", "split_settings"]
+__all__ = [
+    "SETTINGS_KEYWORDS",
+    "BaseProvider",
+    "ChatResult",
+    "ChatT",
+    "PreparedChat",
+    "split_settings",
+]
 
 # Keywords that configure the connection rather than the request: the settings every entry
 # point shares (base URL, key, timeout, retries, session).
@@ -77,22 +83,24 @@ class ChatResult:
 class PreparedChat:
     """A chat request after every check, ready to send; never modified once built.
 
+    Each provider prepares its own kind (:class:`~aiodynaspark.providers.WebFormChat`,
+    :class:`~aiodynaspark.providers.RestChat`), which only it can send.
+
     Attributes:
         model: The resolved model id.
         prompt: The text sent as ``user_input``.
-        stream: Whether the caller asked for a stream.
-        image: The image the web form sends with the prompt (``Dynaspark``).
-        params: The encoded query parameters (``DynasparkAPI``).
+        stream: Whether the answer is to be read as a stream.
     """
 
     model: str
     prompt: str
     stream: bool = False
-    image: Image | None = None
-    params: dict[str, str] | None = None
 
 
-class BaseProvider:
+ChatT = TypeVar("ChatT", bound=PreparedChat)
+
+
+class BaseProvider(Generic[ChatT]):
     """The provider shape of the original module: used through class methods, no instances.
 
     Subclasses set the attributes and implement :meth:`prepare_chat`, :meth:`complete` and
@@ -163,7 +171,7 @@ class BaseProvider:
     @classmethod
     def prepare_chat(
         cls, model: str | None, messages: object, media: object, options: dict[str, Any]
-    ) -> PreparedChat:
+    ) -> ChatT:
         """Check a chat request completely; nothing is sent.
 
         Raises:
@@ -172,12 +180,12 @@ class BaseProvider:
         raise NotImplementedError
 
     @classmethod
-    async def complete(cls, transport: Transport, chat: PreparedChat) -> ChatResult:
+    async def complete(cls, transport: Transport, chat: ChatT) -> ChatResult:
         """Send a prepared chat and return the whole answer."""
         raise NotImplementedError
 
     @classmethod
-    def stream_chat(cls, transport: Transport, chat: PreparedChat) -> AsyncGenerator[str, None]:
+    def stream_chat(cls, transport: Transport, chat: ChatT) -> AsyncGenerator[str, None]:
         """Send a prepared chat and yield its pieces as they arrive."""
         raise NotImplementedError
 

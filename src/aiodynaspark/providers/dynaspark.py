@@ -3,6 +3,7 @@
 import functools
 import secrets
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import aiohttp
@@ -16,7 +17,7 @@ from .._media import Image, load_media
 from .._prompt import flatten_messages, parse_messages, plain_prompt
 from ._base import BaseProvider, ChatResult, PreparedChat
 
-__all__ = ["Dynaspark", "check_options", "encode_text_form"]
+__all__ = ["Dynaspark", "WebFormChat", "check_options", "encode_text_form"]
 
 # The web form's chat keywords: its fields as declared (none besides prompt and model), and
 # stream, which it honours by answering in one piece.
@@ -100,6 +101,17 @@ def _form_factory(prompt: str, model: str, image: Image) -> Any:
     return build
 
 
+@dataclass(slots=True)
+class WebFormChat(PreparedChat):
+    """A web form request, checked: the prompt, the model and at most one image.
+
+    Attributes:
+        image: The image sent with the prompt, if any.
+    """
+
+    image: Image | None = None
+
+
 def _answer(response: aiohttp.ClientResponse, raw: bytes) -> str:
     data = json_object(response, raw)
     answer = data.get("response")
@@ -114,7 +126,7 @@ def _answer(response: aiohttp.ClientResponse, raw: bytes) -> str:
     )
 
 
-class Dynaspark(BaseProvider):
+class Dynaspark(BaseProvider[WebFormChat]):
     """Chat with Gemini models through Dynaspark's web form, with an optional image.
 
     The whole conversation is flattened into one prompt (the form has no roles), at most one
@@ -143,7 +155,7 @@ class Dynaspark(BaseProvider):
     @classmethod
     def prepare_chat(
         cls, model: str | None, messages: object, media: object, options: dict[str, Any]
-    ) -> PreparedChat:
+    ) -> WebFormChat:
         """Check the request: model, conversation, at most one image, known options only.
 
         Raises:
@@ -154,7 +166,7 @@ class Dynaspark(BaseProvider):
         check_options(cls.__name__, options, _WEB_KEYWORDS)
         resolved = cls.get_model(model)
         if media is None and (prompt := plain_prompt(messages)) is not None and prompt.strip():
-            return PreparedChat(resolved, prompt)  # the common case: text only, all checked
+            return WebFormChat(resolved, prompt)  # the common case: text only, all checked
         parsed = parse_messages(messages)
         urls = [url for message in parsed for url in message.image_urls]
         images = load_media(media, urls) if media is not None or urls else []
@@ -166,10 +178,10 @@ class Dynaspark(BaseProvider):
         prompt = flatten_messages(parsed)
         if not prompt.strip():
             raise InvalidRequestError("The conversation has no text; the service needs a prompt.")
-        return PreparedChat(resolved, prompt, image=images[0] if images else None)
+        return WebFormChat(resolved, prompt, image=images[0] if images else None)
 
     @classmethod
-    async def complete(cls, transport: Transport, chat: PreparedChat) -> ChatResult:
+    async def complete(cls, transport: Transport, chat: WebFormChat) -> ChatResult:
         """Post the form and return the answer.
 
         Raises:
@@ -201,7 +213,7 @@ class Dynaspark(BaseProvider):
 
     @classmethod
     async def stream_chat(
-        cls, transport: Transport, chat: PreparedChat
+        cls, transport: Transport, chat: WebFormChat
     ) -> AsyncGenerator[str, None]:
         """Yield the answer as one piece: the web form does not stream."""
         result = await cls.complete(transport, chat)

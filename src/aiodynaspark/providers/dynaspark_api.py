@@ -1,7 +1,7 @@
 """``DynasparkAPI``: the REST API the service's authors document (``GET /api/...``)."""
 
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import aiohttp
@@ -25,7 +25,7 @@ from ._base import BaseProvider, ChatResult, PreparedChat, split_settings
 from ._params import encode_bool, encode_int, encode_option, encode_text, parse_size
 from .dynaspark import check_options
 
-__all__ = ["DynasparkAPI", "ImageResult"]
+__all__ = ["DynasparkAPI", "ImageResult", "RestChat"]
 
 # The REST API's chat keywords: its query parameters as declared, and stream.
 _API_KEYWORDS = frozenset({option.name for option in REST_OPTIONS} | {"stream"})
@@ -44,6 +44,17 @@ class ImageResult:
     url: str
     model: str
     seed: int | None = None
+
+
+@dataclass(slots=True)
+class RestChat(PreparedChat):
+    """A REST API chat request, checked, with its query encoded.
+
+    Attributes:
+        params: The query parameters, ``user_input`` included (the key is added per send).
+    """
+
+    params: dict[str, str] = field(default_factory=dict)
 
 
 def _read_usage(value: object) -> dict[str, int] | None:
@@ -79,7 +90,7 @@ async def _whole_answer(
     yield text
 
 
-class DynasparkAPI(BaseProvider):
+class DynasparkAPI(BaseProvider[RestChat]):
     """The REST API: sampling parameters, a system prompt, real streaming, images, speech.
 
     Takes no image input (the endpoint is a GET with query parameters); use
@@ -112,7 +123,7 @@ class DynasparkAPI(BaseProvider):
     @classmethod
     def prepare_chat(
         cls, model: str | None, messages: object, media: object, options: dict[str, Any]
-    ) -> PreparedChat:
+    ) -> RestChat:
         """Check the request and encode its query; nothing is sent.
 
         System messages become ``system`` unless ``system=`` is given; the other messages are
@@ -152,7 +163,7 @@ class DynasparkAPI(BaseProvider):
         if not isinstance(stream, bool):
             raise InvalidRequestError(f"stream must be True or False, got {stream!r}.")
         params["user_input"] = prompt
-        return PreparedChat(resolved, prompt, stream=stream, params=params)
+        return RestChat(resolved, prompt, stream, params)
 
     @classmethod
     def _request(
@@ -169,9 +180,9 @@ class DynasparkAPI(BaseProvider):
         )
 
     @classmethod
-    async def complete(cls, transport: Transport, chat: PreparedChat) -> ChatResult:
+    async def complete(cls, transport: Transport, chat: RestChat) -> ChatResult:
         """Ask for the whole answer, with the model and usage when the service gives them."""
-        request = cls._request(transport, cls.endpoint_path, chat.params or {}, chat.model)
+        request = cls._request(transport, cls.endpoint_path, chat.params, chat.model)
         data = await transport.send(request, json_object)
         text = data.get("response")
         if not isinstance(text, str):
@@ -187,13 +198,13 @@ class DynasparkAPI(BaseProvider):
         )
 
     @classmethod
-    def stream_chat(cls, transport: Transport, chat: PreparedChat) -> AsyncGenerator[str, None]:
+    def stream_chat(cls, transport: Transport, chat: RestChat) -> AsyncGenerator[str, None]:
         """Ask for a server-sent-event stream and yield each piece as it arrives.
 
         The transport's iterator is handed out as is rather than re-yielded: each layer of
         async generators costs about a microsecond per piece (``python -m benchmarks``).
         """
-        params = {**(chat.params or {}), "stream": "true"}
+        params = {**(chat.params), "stream": "true"}
         request = cls._request(transport, cls.endpoint_path, params, chat.model)
         settings = transport.settings
         limits = settings.limits
