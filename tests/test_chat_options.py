@@ -51,7 +51,9 @@ def test_create_signatures_list_exactly_the_declared_options(create: object) -> 
 )
 def test_images_and_speech_take_no_unknown_keyword_for_a_type_checker(method: object) -> None:
     [rest] = [
-        p for p in inspect.signature(method).parameters.values() if p.kind is p.VAR_KEYWORD  # type: ignore[arg-type]
+        p
+        for p in inspect.signature(method).parameters.values()
+        if p.kind is p.VAR_KEYWORD  # type: ignore[arg-type]
     ]
     assert rest.annotation is typing.Never
 

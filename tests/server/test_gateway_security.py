@@ -6,7 +6,7 @@ from gateway_support import GatewayFactory, assert_openai_error, fetch, sdk
 
 from aiodynaspark.server import _images
 from aiodynaspark.server._images import is_public_address
-from aiodynaspark.testing import Emulator, answer_for
+from aiodynaspark.testing import Emulator, Quirk, answer_for
 
 HI = [{"role": "user", "content": "Hi"}]
 
@@ -204,3 +204,60 @@ async def test_no_ui_means_no_page(start_gateway: GatewayFactory) -> None:
         assert (await fetch("GET", f"{root}/")).status == 404
         assert (await fetch("GET", f"{root}/ui/app.js")).status == 404
         assert (await fetch("GET", f"{root}/health")).status == 200
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+        "64:ff9b:1::7f00:1",  # local-use NAT64 of 127.0.0.1
+        "2002:a9fe:a9fe::",  # 6to4 of 169.254.169.254
+        "::10.0.0.1",  # IPv4-compatible
+        "::ffff:192.168.1.1",  # IPv4-mapped
+        "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo, client 10.0.0.1
+    ],
+)
+def test_ipv6_forms_of_private_ipv4_are_not_public(address: str) -> None:
+    assert not is_public_address(address)
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "2002:808:808::", "2606:4700::1111"])
+def test_ipv6_forms_of_public_ipv4_are_public(address: str) -> None:
+    assert is_public_address(address)
+
+
+async def test_b64_image_from_another_origin_is_refused_by_the_gateway(
+    gateway: str, emu: Emulator
+) -> None:
+    async with Emulator() as elsewhere:
+        emu.push(Quirk.image_url(elsewhere.url + "/status"))
+        answer = await fetch(
+            "POST",
+            gateway + "/v1/images/generations",
+            json={"prompt": "a cat", "response_format": "b64_json"},
+        )
+        assert_openai_error(answer, 502)
+        assert elsewhere.requests == []
+
+
+async def test_chat_redirect_to_another_host_is_not_followed(gateway: str, emu: Emulator) -> None:
+    async with Emulator() as elsewhere:
+        emu.push(Quirk.redirect(elsewhere.url + "/generate_response", 307))
+        answer = await fetch(
+            "POST",
+            gateway + "/v1/chat/completions",
+            json={"messages": [{"role": "user", "content": "hi"}]},
+        )
+        assert_openai_error(answer, 502)
+        assert elsewhere.requests == []
+
+
+async def test_remote_images_are_counted_before_any_fetch(
+    start_gateway: GatewayFactory, emu: Emulator
+) -> None:
+    parts = [{"type": "image_url", "image_url": {"url": emu.url + "/status"}}] * 3
+    body = {"messages": [{"role": "user", "content": parts}]}
+    async with start_gateway(allow_remote_images=True, max_image_parts=5) as url:
+        answer = await fetch("POST", url + "/v1/chat/completions", json=body)
+    assert "3 remote images" in assert_openai_error(answer, 400)["message"]
+    assert emu.requests == []

@@ -9,7 +9,7 @@ import aiohttp
 from .._catalog import SPEECH_MODEL_NAMES
 from .._config import resolve_settings
 from .._errors import InvalidRequestError
-from .._http import AttemptObserver, Request, Transport
+from .._http import AttemptObserver, Transport
 from .._keywords import keywords_of, unexpected_keyword
 from .._limits import Limits
 from ..providers import Dynaspark, DynasparkAPI
@@ -19,10 +19,6 @@ from ._models import Image, ImagesResponse, Model, ModelList, SpeechResponse
 from ._routing import ProviderChoice, choose_providers
 
 __all__ = ["AsyncClient", "AsyncStream"]
-
-
-def _body(response: aiohttp.ClientResponse, raw: bytes) -> bytes:
-    return raw
 
 
 class AsyncImages:
@@ -81,7 +77,7 @@ class AsyncImages:
         transport = self._client.transport
         result = await DynasparkAPI.request_image(transport, params)
         if response_format == "b64_json":
-            data = await transport.send(Request("GET", result.url), _body)
+            data = await DynasparkAPI.download_image(transport, result.url)
             image = Image(b64_json=base64.b64encode(data).decode("ascii"), seed=result.seed)
         else:
             image = Image(url=result.url, seed=result.seed)

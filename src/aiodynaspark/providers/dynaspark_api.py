@@ -3,6 +3,7 @@
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -19,6 +20,7 @@ from .._catalog import (
 from .._chat_options import OPTIONS_BY_NAME, REST_OPTIONS
 from .._errors import InvalidRequestError, MediaError, ResponseError
 from .._http import Request, Transport, json_object, read_body
+from .._media import detect_image_type
 from .._prompt import flatten_messages, parse_messages
 from .._sse import iter_text_pieces
 from ._base import BaseProvider, ChatResult, PreparedChat, split_settings
@@ -78,6 +80,26 @@ def _speech(response: aiohttp.ClientResponse, data: bytes) -> bytes:
         f"Expected audio from the speech endpoint, got {kind or 'no content type'} "
         f"({data[:80].decode('utf-8', 'replace')!r})."
     )
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        port = -1
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def _image_bytes(response: aiohttp.ClientResponse, data: bytes) -> bytes:
+    if detect_image_type(data[:16]) is None:
+        kind = response.headers.get("content-type", "no content type")
+        raise ResponseError(
+            f"The service's image URL answered {kind} that is not a JPEG, PNG, GIF or WEBP "
+            "image; it is not passed on."
+        )
+    return data
 
 
 async def _whole_answer(
@@ -271,6 +293,28 @@ class DynasparkAPI(BaseProvider[RestChat]):
             model=model if isinstance(model, str) else params["model"],
             seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
         )
+
+    @classmethod
+    async def download_image(cls, transport: Transport, url: str) -> bytes:
+        """Fetch a generated image the service pointed to, for ``b64_json`` answers.
+
+        The URL comes from the service's answer, so it is not trusted: it is fetched only
+        from the service's own origin (scheme, host and port of ``base_url``), redirects are
+        not followed, the body is read under ``Limits.max_response_bytes``, and it must be a
+        JPEG, PNG, GIF or WEBP image.
+
+        Raises:
+            ResponseError: Another origin, a redirect, a body over the bound or not an image.
+            APIConnectionError, APIStatusError: As for chat.
+        """
+        base = transport.settings.base_url
+        if _origin_of(url) != _origin_of(base):
+            raise ResponseError(
+                f"The service's image URL points to another origin ({_origin_of(url)}, not "
+                f"{_origin_of(base)}); it is not fetched. Ask for response_format='url' "
+                "and fetch it yourself if you trust it."
+            )
+        return await transport.send(Request("GET", url, model="image"), _image_bytes)
 
     @classmethod
     def speech_params(cls, text: object, voice: str | None = None) -> dict[str, str]:

@@ -29,7 +29,11 @@ def is_public_address(address: str) -> bool:
     """Whether an IP address is one the gateway may fetch from.
 
     Private, loopback, link-local, shared (CGNAT), reserved, multicast and unspecified
-    addresses are refused, IPv4-mapped IPv6 addresses by their IPv4 address.
+    addresses are refused. IPv6 forms that carry an IPv4 address are judged by that address:
+    IPv4-mapped (``::ffff:a.b.c.d``), IPv4-compatible (``::a.b.c.d``), NAT64
+    (``64:ff9b::/96`` and the local-use ``64:ff9b:1::/48``), 6to4 (``2002::/16``) and Teredo
+    (``2001::/32``, its client address); a gateway on a network with such translation
+    would otherwise reach a private IPv4 host through a "public" IPv6 address.
 
     Args:
         address: An IPv4 or IPv6 address, possibly with a ``%scope``.
@@ -41,9 +45,29 @@ def is_public_address(address: str) -> bool:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            ip = embedded
     return ip.is_global and not ip.is_multicast
+
+
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if any(ip in network for network in _NAT64) or (
+        ip in _IPV4_COMPATIBLE and int(ip) > 1  # :: and ::1 are themselves
+    ):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 class RemoteImageFetcher:
@@ -152,6 +176,22 @@ async def take_image_urls(
         MediaError: A remote URL while fetching is off, a URL of another kind, or a failed
             fetch.
     """
+    remote = sum(
+        1
+        for message in messages
+        if isinstance(content := message.get("content"), list)
+        for part in content
+        if isinstance(part, dict)
+        and isinstance(image := part.get("image_url"), dict)
+        and isinstance(url := image.get("url"), str)
+        and url.startswith(("http://", "https://"))
+    )
+    if remote > 1:
+        # Counted before any download: the service takes one image per request.
+        raise MediaError(
+            f"The request has {remote} remote images; the service takes one per request, "
+            "so none was fetched."
+        )
     fetched: list[bytes] = []
     for message in messages:
         content = message.get("content")
