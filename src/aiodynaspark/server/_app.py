@@ -21,8 +21,10 @@ from ._middleware import AccessLogMiddleware, BodyLimitMiddleware, HeadAsGet
 from ._operations import Operations
 from ._ops_routes import build_ops_router
 from ._quota import QuotaMiddleware
+from ._responses_routes import build_responses_router
 from ._routes import build_router
 from ._settings import GatewayOptions, GatewaySettings, library_variable, load_settings
+from ._store import MemoryResponseStore
 from ._ui import load_ui_files, mount_ui
 
 __all__ = ["app_from_settings", "create_app"]
@@ -30,7 +32,8 @@ __all__ = ["app_from_settings", "create_app"]
 _DESCRIPTION = (
     "An OpenAI-compatible HTTP API in front of Dynaspark. Errors use OpenAI's body "
     '{"error": {"message", "type", "param", "code"}}. With an API key set, /v1 routes need '
-    "Authorization: Bearer <key>."
+    "Authorization: Bearer <key>. Besides Chat Completions it speaks OpenAI's Responses API "
+    "(/v1/responses)."
 )
 
 
@@ -51,7 +54,10 @@ def create_app(*, client: AsyncClient | None = None, **options: Unpack[GatewayOp
             ``DYNASPARK_TIMEOUT`` or 90), ``max_retries`` (``DYNASPARK_MAX_RETRIES`` or 2),
             ``ui`` (the chat page at ``/``), ``cors_origins`` (empty: CORS off),
             ``max_body_bytes`` (413 above; 30 MiB), ``allow_remote_images`` (fetch
-            ``http(s)`` image parts from public addresses). ``None`` means not given.
+            ``http(s)`` image parts from public addresses), ``response_store_ttl`` (seconds a
+            ``/v1/responses`` answer can be retrieved and continued; one hour),
+            ``response_store_max_bytes`` (the memory for those answers, per process;
+            64 MiB). ``None`` means not given.
 
     Returns:
         The ASGI application.
@@ -119,6 +125,8 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
         _client_factory(settings, operations) if client is None else lambda: client,
         client=client,
         allow_remote_images=settings.allow_remote_images,
+        store=MemoryResponseStore(max_bytes=settings.response_store_max_bytes),
+        store_ttl=settings.response_store_ttl,
     )
 
     @asynccontextmanager
@@ -145,6 +153,7 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
     ops_router = build_ops_router(operations)
     app.include_router(ops_router)
     app.include_router(router)
+    app.include_router(build_responses_router(gateway))
     if settings.ui:
         mount_ui(app, load_ui_files())
     # add_middleware puts each new layer outside the previous ones. From the outside in:

@@ -24,6 +24,7 @@ from pydantic_settings.sources import PydanticBaseSettingsSource
 from .._config import ENV_API_KEY, ENV_BASE_URL, ENV_MAX_RETRIES, ENV_TIMEOUT
 from ._rates import parse_rate
 from ._readiness import DEFAULT_PROBE_INTERVAL
+from ._store import DEFAULT_STORE_MAX_BYTES, DEFAULT_STORE_TTL
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -212,6 +213,19 @@ class GatewaySettings(BaseSettings):
         description="While Redis is down, caller keys' limits refuse (503) or count in each "
         "process alone.",
     )
+    response_store_ttl: Annotated[float, Flag(metavar="SECONDS")] = Field(
+        default=DEFAULT_STORE_TTL,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds a /v1/responses answer stays retrievable and continuable.",
+    )
+    response_store_max_bytes: Annotated[int, Flag(metavar="BYTES")] = Field(
+        default=DEFAULT_STORE_MAX_BYTES,
+        ge=1,
+        strict=False,
+        description="Most bytes of stored /v1/responses answers kept in memory, per worker "
+        "(the oldest go first).",
+    )
 
     @field_validator("upstream_rate_limit")
     @classmethod
@@ -301,6 +315,8 @@ class GatewayOptions(TypedDict, total=False):
     probe_interval: float | None
     upstream_limit_on_redis_failure: Literal["refuse", "local"] | None
     key_limit_on_redis_failure: Literal["refuse", "local"] | None
+    response_store_ttl: float | None
+    response_store_max_bytes: int | None
 
 
 class ServeOptions(GatewayOptions, total=False):

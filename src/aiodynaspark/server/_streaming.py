@@ -1,6 +1,9 @@
-"""Streamed chat completions as server-sent events, forwarded as the pieces arrive.
+"""Streamed answers as server-sent events, forwarded as the pieces arrive.
 
-The wire format is OpenAI's: one ``data: {chunk}`` event per chunk, then ``data: [DONE]``.
+:class:`EventStream` carries any upstream stream of chat chunks, each turned into events by
+an encoder: the Responses and Messages routes bring their own. For chat completions
+(:class:`ChatEventStream`) the wire format is OpenAI's: one ``data: {chunk}`` event per
+chunk, then ``data: [DONE]``.
 A stream that breaks after it started ends with one ``data: {"error": {...}}`` event and no
 ``[DONE]``, so a client never mistakes a cut answer for a whole one (the openai SDK raises
 ``APIError`` on it).
@@ -19,6 +22,8 @@ resident) and adds two tasks to every stream for what one task here does.
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -26,7 +31,7 @@ from starlette.types import Message, Receive, Scope, Send
 from ..client import AsyncStream, ChatCompletionChunk
 from ._errors import error_event, from_exception
 
-__all__ = ["ChatEventStream"]
+__all__ = ["ChatEventStream", "EventStream"]
 
 _DONE = b"data: [DONE]\n\n"
 # Proxies (nginx and others) must pass events on at once, and never cache them.
@@ -35,39 +40,68 @@ _HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 _READ_AHEAD = 256
 _END: Message = {"type": "http.response.body", "body": b"", "more_body": False}
 
+Encode = Callable[[Any], bytes]
+"""Turns one upstream chunk into the bytes of its events (``b""`` for none)."""
+
 
 def _event(chunk: ChatCompletionChunk) -> bytes:
     return b"data: " + chunk.__pydantic_serializer__.to_json(chunk) + b"\n\n"
 
 
-async def _read_upstream(stream: AsyncStream, queue: "asyncio.Queue[bytes | None]") -> None:
-    """Queue every event of ``stream``, then the end marker (or an error event), then None."""
+async def _chat_done() -> bytes:
+    return _DONE
+
+
+def _chat_error(exc: Exception) -> bytes:
+    return error_event(from_exception(exc))
+
+
+async def _read_upstream(
+    stream: AsyncIterator[Any],
+    encode: Encode,
+    finish: Callable[[], Awaitable[bytes]],
+    fail: Callable[[Exception], bytes],
+    queue: "asyncio.Queue[bytes | None]",
+) -> None:
+    """Queue the events of every chunk, then the closing events (or the failure's), then None."""
     try:
         async for chunk in stream:
-            await queue.put(_event(chunk))
-        await queue.put(_DONE)
+            data = encode(chunk)
+            if data:
+                await queue.put(data)
+        await queue.put(await finish())
     except Exception as exc:
         # Cancellation (the client left) is a BaseException and passes; every failure of the
         # upstream, or of the gateway itself, becomes the closing error event.
-        await queue.put(error_event(from_exception(exc)))
+        await queue.put(fail(exc))
     await queue.put(None)
 
 
-class ChatEventStream(Response):
-    """The ``text/event-stream`` answer of a streamed chat completion.
+class EventStream(Response):
+    """A ``text/event-stream`` answer made of upstream chunks, each encoded as it arrives.
 
     The caller pulls the first chunk before building it, so an upstream that fails at once is
     answered with a real error status, not a 200 stream holding only an error. A client that
     leaves mid-stream stops the reading, and the upstream connection is released at once.
 
     Args:
-        first: The first chunk, already received.
+        first: The events of the start and of the first chunk, already encoded.
         stream: The rest of the chunks.
+        encode: Encodes one chunk.
+        finish: The closing events, once the stream ended well.
+        fail: The closing event of a stream that broke.
     """
 
     media_type = "text/event-stream"
 
-    def __init__(self, first: ChatCompletionChunk, stream: AsyncStream) -> None:
+    def __init__(
+        self,
+        first: bytes,
+        stream: AsyncStream,
+        encode: Encode,
+        finish: Callable[[], Awaitable[bytes]],
+        fail: Callable[[Exception], bytes],
+    ) -> None:
         # Not Response.__init__: there is no body to render. The headers are set up as
         # any response's, so they can still be read and changed until it is sent.
         self.status_code = 200
@@ -75,6 +109,9 @@ class ChatEventStream(Response):
         self.init_headers(_HEADERS)
         self._first = first
         self._stream = stream
+        self._encode = encode
+        self._finish = finish
+        self._fail = fail
         self._gone = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -84,8 +121,10 @@ class ChatEventStream(Response):
         try:
             start = {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
             await send(start)
-            await send(self._body(_event(self._first)))
-            reader = asyncio.create_task(_read_upstream(self._stream, queue))
+            await send(self._body(self._first))
+            reader = asyncio.create_task(
+                _read_upstream(self._stream, self._encode, self._finish, self._fail, queue)
+            )
             while not self._gone:
                 item = await queue.get()
                 ready: list[bytes] = []
@@ -120,3 +159,15 @@ class ChatEventStream(Response):
         self._gone = True
         if queue.empty():
             queue.put_nowait(None)  # wakes the response if it waits for the next event
+
+
+class ChatEventStream(EventStream):
+    """The answer of a streamed chat completion: ``data: {chunk}`` events, then ``[DONE]``.
+
+    Args:
+        first: The first chunk, already received.
+        stream: The rest of the chunks.
+    """
+
+    def __init__(self, first: ChatCompletionChunk, stream: AsyncStream) -> None:
+        super().__init__(_event(first), stream, _event, _chat_done, _chat_error)
