@@ -6,7 +6,7 @@ from typing import Any
 
 import openai
 import pytest
-from gateway_support import fetch
+from gateway_support import GatewayFactory, fetch
 
 from aiodynaspark.testing import Emulator, Fault, answer_for
 from support import PNG, data_uri
@@ -260,3 +260,14 @@ async def test_a_response_echoes_the_request_settings(client: openai.AsyncOpenAI
 async def test_sampling_reaches_the_service(emu: Emulator, client: openai.AsyncOpenAI) -> None:
     await client.responses.create(model=MODEL, input="Hi", temperature=0.25)
     assert emu.requests[-1].query["temperature"] == "0.25"
+
+
+async def test_too_many_input_items_are_refused_before_any_request(
+    emu: Emulator, start_gateway: GatewayFactory
+) -> None:
+    items = [{"role": "user", "content": "hi"}] * 3
+    async with start_gateway(max_messages=2) as root:
+        answer = await fetch("POST", f"{root}/v1/responses", json={"input": items})
+    assert answer.status == 400
+    assert "max_messages" in answer.json()["error"]["message"]
+    assert not emu.requests

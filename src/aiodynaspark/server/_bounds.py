@@ -18,6 +18,16 @@ from ._errors import GatewayError
 
 __all__ = ["InputBounds", "InputBoundsMiddleware", "check_request"]
 
+# The image part of each API: chat completions, Responses, Anthropic's Messages.
+_IMAGE_PARTS = frozenset({"image_url", "input_image", "image"})
+# Where each route keeps its conversation.
+_CONVERSATIONS = {
+    "/v1/chat/completions": "messages",
+    "/v1/messages": "messages",
+    "/v1/messages/count_tokens": "messages",
+    "/v1/responses": "input",
+}
+
 # Besides the messages and their parts, a request holds a few objects of its own
 # (response_format, stream_options, image_url ...).
 _OTHER_OBJECTS = 64
@@ -95,7 +105,7 @@ def _text_length(content: object) -> tuple[int, int, int]:
             text = part.get("text")
             if isinstance(text, str):
                 chars += len(text)
-            if part.get("type") == "image_url":
+            if part.get("type") in _IMAGE_PARTS:
                 images += 1
     return chars, len(content), images
 
@@ -118,11 +128,12 @@ def check_request(path: str, data: object, bounds: InputBounds) -> None:
             "model",
         )
     chars = 0
-    for name in ("prompt", "input", "system"):
+    for name in ("prompt", "input", "system", "instructions"):
         value = data.get(name)
         if isinstance(value, str):
             chars += len(value)
-    messages = data.get("messages") if path == "/v1/chat/completions" else None
+    field = _CONVERSATIONS.get(path)
+    messages = data.get(field) if field is not None else None
     images = 0
     if isinstance(messages, list):
         if len(messages) > bounds.max_messages:
