@@ -105,7 +105,8 @@ def _text_length(content: object) -> tuple[int, int, int]:
             text = part.get("text")
             if isinstance(text, str):
                 chars += len(text)
-            if part.get("type") in _IMAGE_PARTS:
+            kind = part.get("type")
+            if isinstance(kind, str) and kind in _IMAGE_PARTS:
                 images += 1
     return chars, len(content), images
 

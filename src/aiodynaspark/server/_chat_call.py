@@ -8,7 +8,8 @@ fails at once gets a real error status.
 
 from typing import Any
 
-from .._errors import ResponseError
+from .._chat_options import CLIENT_KEYWORDS
+from .._errors import InvalidRequestError, ResponseError
 from ..client import AsyncStream, ChatCompletion, ChatCompletionChunk
 from ._gateway import Gateway
 from ._images import take_image_urls
@@ -19,6 +20,13 @@ __all__ = ["complete", "open_stream"]
 async def _prepared(
     gateway: Gateway, messages: list[dict[str, Any]], options: dict[str, Any]
 ) -> dict[str, Any]:
+    unknown = options.keys() - CLIENT_KEYWORDS
+    if unknown:
+        # A field the translation carries that this library's chat call does not take.
+        raise InvalidRequestError(
+            f"This gateway cannot honour {', '.join(sorted(unknown))}: its chat call does "
+            "not take it."
+        )
     fetched = await take_image_urls(messages, gateway.fetcher)
     return {**options, "media": fetched} if fetched else options
 
