@@ -138,16 +138,29 @@ async def test_every_rest_option_reaches_the_query(emu: Emulator) -> None:
 
 async def test_ignored_options_never_reach_the_wire(emu: Emulator) -> None:
     async with AsyncClient(base_url=emu.url, max_retries=0) as client:
+        await client.chat.completions.create(messages=USER, user="u", logprobs=False, store=False)
+    [request] = emu.requests
+    assert request.path == "/generate_response"  # ignored fields do not pick the REST API
+    assert not IGNORED_OPTIONS & (set(request.form) | set(request.query))
+
+
+async def test_client_side_options_never_reach_the_wire(emu: Emulator) -> None:
+    async with AsyncClient(base_url=emu.url, max_retries=0) as client:
         await client.chat.completions.create(
             messages=USER,
             max_tokens=5,
             max_completion_tokens=5,
             stop="x",
-            user="u",
+            parallel_tool_calls=True,
             stream_options={"include_usage": True},
-            logprobs=False,
-            store=False,
         )
     [request] = emu.requests
-    assert request.path == "/generate_response"  # ignored fields do not pick the REST API
-    assert not IGNORED_OPTIONS & (set(request.form) | set(request.query))
+    assert request.path == "/generate_response"  # they do not pick the REST API either
+    client_side = {o.name for o in CHAT_OPTIONS if o.handling == "client"}
+    assert not client_side & (set(request.form) | set(request.query))
+
+
+def test_parse_takes_the_options_of_create_but_stream_and_response_format() -> None:
+    from aiodynaspark.client._parsed import PARSE_OPTIONS
+
+    assert PARSE_OPTIONS == CLIENT_KEYWORDS - {"response_format"}

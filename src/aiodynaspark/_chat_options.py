@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ._types import ResponseFormat
+from ._types import ChatTool, JSONSchemaFormat, ResponseFormat, StreamOptions, ToolChoice
 
 __all__ = [
     "CHAT_OPTIONS",
@@ -117,16 +117,62 @@ CHAT_OPTIONS: tuple[ChatOption, ...] = (
     ),
     ChatOption(
         "response_format",
-        ResponseFormat,
-        '{"type": "json_object"} asks for a JSON answer (sent as the REST API\'s json).',
+        ResponseFormat | JSONSchemaFormat,
+        '{"type": "json_object"} asks for a JSON answer (sent as the REST API\'s json); '
+        '{"type": "json_schema", "json_schema": {"name", "schema"}} for the object a schema '
+        "describes, by instruction, checked, repaired once.",
         "client",
     ),
     ChatOption("n", int, "Only 1: the service gives one answer.", "client", low=1, high=1),
-    _ignored("max_tokens", int),
-    _ignored("max_completion_tokens", int),
-    _ignored("stop", str | list[str]),
+    # Emulated by the client (docs/tools.md): the service has no tools, schemas, stop
+    # sequences or token limits, so the client asks for them in the prompt and enforces them.
+    ChatOption(
+        "tools",
+        list[ChatTool],
+        "Function tools the model may call, by instruction; calls are checked against each "
+        "tool's JSON schema.",
+        "client",
+    ),
+    ChatOption(
+        "tool_choice",
+        ToolChoice,
+        'auto (default with tools), none (no tools sent), required, or {"type": "function", '
+        '"function": {"name": ...}}.',
+        "client",
+    ),
+    ChatOption(
+        "parallel_tool_calls",
+        bool,
+        "Whether one answer may call several tools (default true).",
+        "client",
+    ),
+    ChatOption(
+        "stop",
+        str | list[str],
+        "Up to 4 sequences; the answer ends just before the first one.",
+        "client",
+    ),
+    ChatOption(
+        "max_tokens",
+        int,
+        "The answer is cut at this many tokens, by the client's estimate.",
+        "client",
+        low=1,
+    ),
+    ChatOption(
+        "max_completion_tokens",
+        int,
+        "As max_tokens (the smaller wins when both are given).",
+        "client",
+        low=1,
+    ),
+    ChatOption(
+        "stream_options",
+        StreamOptions,
+        '{"include_usage": true} ends a stream with a chunk carrying the usage.',
+        "client",
+    ),
     _ignored("user", str),
-    _ignored("stream_options", dict[str, object]),
     _ignored("logprobs", bool),
     _ignored("store", bool),
 )

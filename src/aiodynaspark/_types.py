@@ -12,17 +12,25 @@ else:  # Pillow is optional (extra `images`); the alias only matters to type che
     PILImage = Any
 
 __all__ = [
+    "ChatTool",
     "ContentPart",
+    "FunctionDefinition",
     "ImageInput",
     "ImagePart",
     "ImageURL",
+    "JSONSchema",
+    "JSONSchemaFormat",
     "MediaItem",
     "MediaList",
     "Message",
     "Messages",
+    "NamedFunction",
+    "NamedToolChoice",
     "ResponseFormat",
     "Role",
+    "StreamOptions",
     "TextPart",
+    "ToolChoice",
 ]
 
 Role: TypeAlias = Literal["system", "developer", "user", "assistant", "tool"]
@@ -81,3 +89,58 @@ class ResponseFormat(TypedDictX):
     """``response_format``: ``{"type": "json_object"}`` asks for a JSON answer."""
 
     type: Literal["text", "json_object"]
+
+
+class FunctionDefinition(TypedDictX):
+    """A function the model may call: its name, what it does, its arguments' JSON schema."""
+
+    name: str
+    description: NotRequired[str]
+    parameters: NotRequired[dict[str, Any]]
+    strict: NotRequired[bool | None]
+
+
+class ChatTool(TypedDictX):
+    """One entry of ``tools``: ``{"type": "function", "function": {...}}``."""
+
+    type: Literal["function"]
+    function: FunctionDefinition
+
+
+class NamedFunction(TypedDictX):
+    """The function a named ``tool_choice`` requires."""
+
+    name: str
+
+
+class NamedToolChoice(TypedDictX):
+    """``{"type": "function", "function": {"name": ...}}``: this tool must be called."""
+
+    type: Literal["function"]
+    function: NamedFunction
+
+
+ToolChoice: TypeAlias = Literal["none", "auto", "required"] | NamedToolChoice
+"""``tool_choice``: no tool, the model's choice, at least one tool, or the named one."""
+
+
+class JSONSchema(TypedDictX):
+    """The schema of a structured answer: its name and the JSON schema it follows."""
+
+    name: str
+    description: NotRequired[str]
+    schema: NotRequired[dict[str, Any]]
+    strict: NotRequired[bool | None]
+
+
+class JSONSchemaFormat(TypedDictX):
+    """``response_format`` for a structured answer: ``{"type": "json_schema", ...}``."""
+
+    type: Literal["json_schema"]
+    json_schema: JSONSchema
+
+
+class StreamOptions(TypedDictX):
+    """``stream_options``: ``{"include_usage": true}`` ends a stream with a usage chunk."""
+
+    include_usage: NotRequired[bool]

@@ -143,14 +143,20 @@ def _finish_text(plan: AnswerPlan, text: str) -> tuple[str, str]:
     return text, reason
 
 
-async def complete_shaped(plan: AnswerPlan | None, messages: object, ask: AskWhole) -> ShapedAnswer:
+async def complete_shaped(
+    plan: AnswerPlan | None, conversation: Conversation, ask: AskWhole
+) -> ShapedAnswer:
     """Ask for a whole answer under ``plan``, with one repair round for a broken contract.
+
+    Args:
+        plan: The request's plan; ``None`` when only tool history had to be rendered.
+        conversation: What :func:`build_conversation` made of the messages.
+        ask: Sends a conversation.
 
     Raises:
         InvalidModelOutputError: The answer broke the contract twice.
         DynasparkError: As the service calls of ``ask``.
     """
-    conversation = build_conversation(plan, messages)
     result = await ask(conversation)
     usage = result.usage or {}
     if plan is None:
@@ -227,8 +233,8 @@ async def _read_round(
 
 
 async def stream_shaped(
-    plan: AnswerPlan, messages: object, ask: AskStream
-) -> AsyncIterator[str | list[ToolCall] | StreamEnd]:
+    plan: AnswerPlan, conversation: Conversation, ask: AskStream
+) -> AsyncGenerator[str | list[ToolCall] | StreamEnd, None]:
     """Stream an answer under ``plan``: content pieces, then tool calls, then the end.
 
     Content goes out as it arrives. A broken contract gets one repair round when nothing has
@@ -241,7 +247,6 @@ async def stream_shaped(
         InvalidModelOutputError: The answer broke the contract and could not be repaired.
         DynasparkError: As the service calls of ``ask``.
     """
-    conversation = build_conversation(plan, messages)
     gate = _TextGate(plan)
     prompt_tokens = estimate_prompt_tokens(conversation)
     raw: list[str] = []

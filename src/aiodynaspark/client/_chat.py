@@ -4,12 +4,21 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias, overload
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias, Unpack, overload
 
 from .._chat_options import CLIENT_KEYWORDS, IGNORED_OPTIONS
 from .._errors import DynasparkError, InvalidRequestError
 from .._keywords import unexpected_keyword
-from .._types import MediaList, Messages, ResponseFormat
+from .._tools import AnswerPlan, has_tool_history, read_plan
+from .._types import (
+    ChatTool,
+    JSONSchemaFormat,
+    MediaList,
+    Messages,
+    ResponseFormat,
+    StreamOptions,
+    ToolChoice,
+)
 from ..providers import BaseProvider, ChatResult, Dynaspark, PreparedChat
 from ._models import (
     ChatCompletion,
@@ -18,7 +27,16 @@ from ._models import (
     ChunkChoice,
     new_completion_id,
 )
+from ._parsed import (
+    PARSE_OPTIONS,
+    ModelT,
+    ParsedChatCompletion,
+    ParseOptions,
+    json_schema_format,
+    parsed_completion,
+)
 from ._routing import ProviderChoice, choose_providers, combined_error, is_fallback_error
+from ._shaped import ShapedRequest, estimated_usage
 
 if TYPE_CHECKING:
     from ._async import AsyncClient
@@ -32,6 +50,11 @@ Attempt: TypeAlias = tuple[type[BaseProvider[Any]], PreparedChat]
 
 CREATE_KEYWORDS = frozenset({"messages", "model", "stream", "provider", "media"}) | CLIENT_KEYWORDS
 """Every keyword of ``chat.completions.create``, for naming the nearest to a typo."""
+
+PARSE_KEYWORDS = (
+    frozenset({"messages", "model", "response_format", "provider", "media"}) | PARSE_OPTIONS
+)
+"""Every keyword of ``chat.completions.parse``."""
 
 
 class AsyncStream:
@@ -73,6 +96,8 @@ class AsyncCompletions:
         provider: ProviderChoice,
         stream: bool,
         options: dict[str, Any],
+        *,
+        json_mode: bool = False,
     ) -> list[Attempt]:
         choice = provider if provider is not None else self._client.provider
         sampling = _sampling_options(options) if options else options
@@ -86,6 +111,10 @@ class AsyncCompletions:
         prepared = []
         for candidate in chosen:
             request_options = sampling if candidate is Dynaspark else {**sampling, "stream": stream}
+            if json_mode and candidate is not Dynaspark:
+                # A tool or schema answer is one JSON object: JSON mode where the endpoint
+                # has it (the REST API); the web form has none, the instructions suffice.
+                request_options = {**request_options, "json": True}
             prepared.append(
                 (candidate, candidate.prepare_chat(model, messages, media, request_options))
             )
@@ -108,13 +137,16 @@ class AsyncCompletions:
         system: str | None = None,
         private: bool | None = None,
         referrer: str | None = None,
-        response_format: ResponseFormat | None = None,
+        response_format: ResponseFormat | JSONSchemaFormat | None = None,
         n: int | None = None,
+        tools: list[ChatTool] | None = None,
+        tool_choice: ToolChoice | None = None,
+        parallel_tool_calls: bool | None = None,
+        stop: str | list[str] | None = None,
         max_tokens: int | None = None,
         max_completion_tokens: int | None = None,
-        stop: str | list[str] | None = None,
+        stream_options: StreamOptions | None = None,
         user: str | None = None,
-        stream_options: dict[str, object] | None = None,
         logprobs: bool | None = None,
         store: bool | None = None,
     ) -> ChatCompletion: ...
@@ -136,13 +168,16 @@ class AsyncCompletions:
         system: str | None = None,
         private: bool | None = None,
         referrer: str | None = None,
-        response_format: ResponseFormat | None = None,
+        response_format: ResponseFormat | JSONSchemaFormat | None = None,
         n: int | None = None,
+        tools: list[ChatTool] | None = None,
+        tool_choice: ToolChoice | None = None,
+        parallel_tool_calls: bool | None = None,
+        stop: str | list[str] | None = None,
         max_tokens: int | None = None,
         max_completion_tokens: int | None = None,
-        stop: str | list[str] | None = None,
+        stream_options: StreamOptions | None = None,
         user: str | None = None,
-        stream_options: dict[str, object] | None = None,
         logprobs: bool | None = None,
         store: bool | None = None,
     ) -> AsyncStream: ...
@@ -164,13 +199,16 @@ class AsyncCompletions:
         system: str | None = None,
         private: bool | None = None,
         referrer: str | None = None,
-        response_format: ResponseFormat | None = None,
+        response_format: ResponseFormat | JSONSchemaFormat | None = None,
         n: int | None = None,
+        tools: list[ChatTool] | None = None,
+        tool_choice: ToolChoice | None = None,
+        parallel_tool_calls: bool | None = None,
+        stop: str | list[str] | None = None,
         max_tokens: int | None = None,
         max_completion_tokens: int | None = None,
-        stop: str | list[str] | None = None,
+        stream_options: StreamOptions | None = None,
         user: str | None = None,
-        stream_options: dict[str, object] | None = None,
         logprobs: bool | None = None,
         store: bool | None = None,
     ) -> ChatCompletion | AsyncStream: ...
@@ -206,15 +244,23 @@ class AsyncCompletions:
                 are used.
             private: Not OpenAI: keep the generation private (REST API).
             referrer: Not OpenAI: referrer information (REST API).
-            response_format: ``{"type": "json_object"}`` asks for a JSON answer (REST API).
+            response_format: ``{"type": "json_object"}`` asks for a JSON answer (REST API);
+                ``{"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}}``
+                for the object the schema describes (emulated: docs/tools.md).
             n: Only 1: the service gives one answer.
-            max_tokens: Accepted and ignored, as are ``max_completion_tokens``, ``stop``,
-                ``user``, ``stream_options``, ``logprobs`` and ``store``: SDKs send them by
+            tools: Function tools the model may call (emulated by instruction: the answer's
+                ``message.tool_calls`` are checked against each tool's schema, repaired
+                once, else :class:`InvalidModelOutputError`).
+            tool_choice: ``"auto"`` (default with tools), ``"none"`` (no tools sent),
+                ``"required"``, or ``{"type": "function", "function": {"name": ...}}``.
+            parallel_tool_calls: Whether one answer may call several tools (default true).
+            stop: Up to 4 sequences; the answer ends just before the first one.
+            max_tokens: The answer is cut at this many tokens by the client's estimate,
+                with ``finish_reason="length"``.
+            max_completion_tokens: As ``max_tokens``; the smaller wins.
+            stream_options: ``{"include_usage": True}`` ends a stream with a usage chunk.
+            user: Accepted and ignored, as are ``logprobs`` and ``store``: SDKs send them by
                 default and the service has no counterpart.
-            max_completion_tokens: Accepted and ignored.
-            stop: Accepted and ignored.
-            user: Accepted and ignored.
-            stream_options: Accepted and ignored.
             logprobs: Accepted and ignored.
             store: Accepted and ignored.
 
@@ -224,6 +270,8 @@ class AsyncCompletions:
         Raises:
             TypeError: An unknown keyword (the message names the nearest valid one).
             InvalidRequestError: Bad input, before any request.
+            InvalidModelOutputError: Tool calls or a schema answer still broken after one
+                repair round.
             APIConnectionError, APIStatusError, ResponseError: The last attempt's failure;
                 with several providers its message names every attempt.
         """
@@ -231,6 +279,19 @@ class AsyncCompletions:
             raise unexpected_keyword("create", options, CREATE_KEYWORDS)
         if not isinstance(stream, bool):
             raise InvalidRequestError(f"stream must be True or False, got {stream!r}.")
+        plan = read_plan(options, stream=stream) if options else None
+        if plan is not None or has_tool_history(messages):
+            shaped = ShapedRequest.build(
+                self,
+                plan or AnswerPlan(),
+                model=model,
+                messages=messages,
+                media=media,
+                provider=provider,
+                stream=stream,
+                options=options,
+            )
+            return AsyncStream(shaped.chunks()) if stream else await shaped.complete()
         prepared = self._prepare(model, messages, media, provider, stream, options)
         if stream:
             return AsyncStream(self._stream(prepared))
@@ -243,14 +304,69 @@ class AsyncCompletions:
                 "created": int(time.time()),
                 "model": result.model,
                 "choices": [{"message": {"content": result.text}}],
-                "usage": result.usage or None,
+                "usage": result.usage or estimated_usage(messages, result.text),
                 "provider": answered_by,
             }
         )
 
-    async def _complete(
-        self, prepared: list[Attempt]
-    ) -> tuple[ChatResult, str]:
+    async def parse(
+        self,
+        *,
+        messages: Messages,
+        response_format: type[ModelT],
+        model: str | None = None,
+        provider: ProviderChoice = None,
+        media: MediaList | None = None,
+        **options: Unpack[ParseOptions],
+    ) -> ParsedChatCompletion[ModelT]:
+        """Ask for an answer that follows a pydantic model, and read it into one.
+
+        The model's JSON schema goes to the service as a ``json_schema`` response format
+        (emulated: docs/tools.md); the answer is checked against it, repaired once when
+        broken, then validated by the model itself.
+
+        Args:
+            messages: The conversation, as for :meth:`create`.
+            response_format: The pydantic model class the answer must fit.
+            model: A model id or alias.
+            provider: As for :meth:`create`.
+            media: As for :meth:`create`.
+            **options: The other options of :meth:`create` (not ``stream``).
+
+        Returns:
+            The completion; ``choices[0].message.parsed`` is the answer as
+            ``response_format`` (``None`` when the answer is tool calls).
+
+        Raises:
+            TypeError: An unknown keyword.
+            InvalidRequestError: Bad input, before any request.
+            InvalidModelOutputError: The answer does not fit the model, even after a repair.
+            APIConnectionError, APIStatusError, ResponseError: As :meth:`create`.
+
+        Example:
+            >>> class Person(BaseModel):
+            ...     name: str
+            >>> done = await client.chat.completions.parse(
+            ...     messages=[{"role": "user", "content": "Who wrote Emma?"}],
+            ...     response_format=Person,
+            ... )  # doctest: +SKIP
+            >>> done.choices[0].message.parsed.name  # doctest: +SKIP
+            'Jane Austen'
+        """
+        if options and not options.keys() <= PARSE_OPTIONS:
+            raise unexpected_keyword("parse", options, PARSE_KEYWORDS)
+        schema_format = json_schema_format(response_format)
+        completion = await self.create(
+            messages=messages,
+            model=model,
+            provider=provider,
+            media=media,
+            response_format=schema_format,
+            **options,
+        )
+        return parsed_completion(completion, response_format)
+
+    async def _complete(self, prepared: list[Attempt]) -> tuple[ChatResult, str]:
         transport = self._client.transport
         attempts: list[tuple[str, DynasparkError]] = []
         for provider, chat in prepared:
@@ -265,9 +381,7 @@ class AsyncCompletions:
                 )
         raise AssertionError("unreachable: prepared is never empty")
 
-    async def _stream(
-        self, prepared: list[Attempt]
-    ) -> AsyncIterator[ChatCompletionChunk]:
+    async def _stream(self, prepared: list[Attempt]) -> AsyncIterator[ChatCompletionChunk]:
         transport = self._client.transport
         completion_id = new_completion_id()
         created = int(time.time())

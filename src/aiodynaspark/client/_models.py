@@ -3,18 +3,29 @@
 import random
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 __all__ = [
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatCompletionMessage",
+    "ChatCompletionMessageToolCall",
     "Choice",
     "ChoiceDelta",
+    "ChoiceDeltaToolCall",
+    "ChoiceDeltaToolCallFunction",
     "ChunkChoice",
     "CompletionUsage",
+    "FinishReason",
+    "Function",
     "Image",
     "ImagesResponse",
     "Model",
@@ -31,16 +42,39 @@ def new_completion_id() -> str:
     return f"chatcmpl-{random.getrandbits(96):024x}"
 
 
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
+"""Why an answer ended: naturally or at a stop sequence, at ``max_tokens``, with tool calls."""
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=False)
 
 
 class CompletionUsage(_Model):
-    """Token counts, when the service reports them."""
+    """Token counts: the service's when it reports them, else the client's estimate.
+
+    The estimate (``docs/tools.md``): a quarter token per ASCII character, a token per other
+    character, over every message sent and every answer received (a repair round included).
+    """
 
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+
+
+class Function(_Model):
+    """The function a tool call calls, and its arguments as JSON text."""
+
+    name: str
+    arguments: str
+
+
+class ChatCompletionMessageToolCall(_Model):
+    """One tool call of an answer: ``{"id": "call_...", "type": "function", "function"}``."""
+
+    id: str
+    type: Literal["function"] = "function"
+    function: Function
 
 
 class ChatCompletionMessage(_Model):
@@ -48,6 +82,8 @@ class ChatCompletionMessage(_Model):
 
     role: Literal["assistant"] = "assistant"
     content: str | None = None
+    refusal: str | None = None
+    tool_calls: list[ChatCompletionMessageToolCall] | None = None
 
 
 class Choice(_Model):
@@ -55,7 +91,7 @@ class Choice(_Model):
 
     index: int = 0
     message: ChatCompletionMessage
-    finish_reason: Literal["stop", "length", "content_filter"] | None = "stop"
+    finish_reason: FinishReason = "stop"
 
 
 class ChatCompletion(_Model):
@@ -71,11 +107,41 @@ class ChatCompletion(_Model):
     """Which provider answered: ``Dynaspark`` or ``DynasparkAPI`` (not an OpenAI field)."""
 
 
+class _Sparse(_Model):
+    """A delta part whose unset fields are left out of its JSON, not sent as ``null``.
+
+    OpenAI's clients merge tool-call deltas key by key, and a ``"type": null`` in a later
+    delta would replace the ``"function"`` of the first (openai-python asserts on it).
+    """
+
+    @model_serializer(mode="wrap")
+    def _without_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if value is not None}
+
+
+class ChoiceDeltaToolCallFunction(_Sparse):
+    """What a chunk adds to a tool call's function: its name first, then its arguments."""
+
+    name: str | None = None
+    arguments: str | None = None
+
+
+class ChoiceDeltaToolCall(_Sparse):
+    """What a chunk adds to the tool call at ``index``; ``id`` and ``type`` come first."""
+
+    index: int
+    id: str | None = None
+    type: Literal["function"] | None = None
+    function: ChoiceDeltaToolCallFunction | None = None
+
+
 class ChoiceDelta(_Model):
-    """What one chunk adds: the role on the first chunk, then content."""
+    """What one chunk adds: the role on the first chunk, then content or tool calls."""
 
     role: Literal["assistant"] | None = None
     content: str | None = None
+    tool_calls: list[ChoiceDeltaToolCall] | None = None
 
 
 class ChunkChoice(_Model):
@@ -83,17 +149,19 @@ class ChunkChoice(_Model):
 
     index: int = 0
     delta: ChoiceDelta
-    finish_reason: Literal["stop", "length", "content_filter"] | None = None
+    finish_reason: FinishReason | None = None
 
 
 class ChatCompletionChunk(_Model):
-    """One piece of a streamed completion; the last one has ``finish_reason == "stop"``."""
+    """One piece of a streamed completion; the last choice has a ``finish_reason``."""
 
     id: str
     object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
     created: int
     model: str
     choices: list[ChunkChoice]
+    usage: CompletionUsage | None = None
+    """Only on the last chunk, whose ``choices`` is empty, with ``stream_options.include_usage``."""
     provider: str | None = None
 
 

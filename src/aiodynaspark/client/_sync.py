@@ -10,7 +10,7 @@ import contextlib
 import threading
 from collections.abc import Coroutine, Iterator
 from types import TracebackType
-from typing import Any, Literal, Never, Self, TypeVar, overload
+from typing import Any, Literal, Never, Self, TypeVar, Unpack, overload
 
 from .._chat_options import CLIENT_KEYWORDS
 from .._errors import InvalidRequestError
@@ -18,11 +18,20 @@ from .._event_loops import ensure_no_running_loop
 from .._http import CLIENT_CLOSED
 from .._keywords import keywords_of, unexpected_keyword
 from .._limits import Limits
-from .._types import MediaList, Messages, ResponseFormat
+from .._types import (
+    ChatTool,
+    JSONSchemaFormat,
+    MediaList,
+    Messages,
+    ResponseFormat,
+    StreamOptions,
+    ToolChoice,
+)
 from ._async import AsyncClient, AsyncStream
-from ._chat import CREATE_KEYWORDS
+from ._chat import CREATE_KEYWORDS, PARSE_KEYWORDS
 from ._lifecycle import ClientState, enter_once
 from ._models import ChatCompletion, ChatCompletionChunk, ImagesResponse, ModelList, SpeechResponse
+from ._parsed import PARSE_OPTIONS, ModelT, ParsedChatCompletion, ParseOptions
 from ._routing import ProviderChoice
 
 __all__ = ["Client", "Stream"]
@@ -109,13 +118,16 @@ class Completions:
         system: str | None = None,
         private: bool | None = None,
         referrer: str | None = None,
-        response_format: ResponseFormat | None = None,
+        response_format: ResponseFormat | JSONSchemaFormat | None = None,
         n: int | None = None,
+        tools: list[ChatTool] | None = None,
+        tool_choice: ToolChoice | None = None,
+        parallel_tool_calls: bool | None = None,
+        stop: str | list[str] | None = None,
         max_tokens: int | None = None,
         max_completion_tokens: int | None = None,
-        stop: str | list[str] | None = None,
+        stream_options: StreamOptions | None = None,
         user: str | None = None,
-        stream_options: dict[str, object] | None = None,
         logprobs: bool | None = None,
         store: bool | None = None,
     ) -> ChatCompletion: ...
@@ -137,13 +149,16 @@ class Completions:
         system: str | None = None,
         private: bool | None = None,
         referrer: str | None = None,
-        response_format: ResponseFormat | None = None,
+        response_format: ResponseFormat | JSONSchemaFormat | None = None,
         n: int | None = None,
+        tools: list[ChatTool] | None = None,
+        tool_choice: ToolChoice | None = None,
+        parallel_tool_calls: bool | None = None,
+        stop: str | list[str] | None = None,
         max_tokens: int | None = None,
         max_completion_tokens: int | None = None,
-        stop: str | list[str] | None = None,
+        stream_options: StreamOptions | None = None,
         user: str | None = None,
-        stream_options: dict[str, object] | None = None,
         logprobs: bool | None = None,
         store: bool | None = None,
     ) -> Stream: ...
@@ -165,13 +180,16 @@ class Completions:
         system: str | None = None,
         private: bool | None = None,
         referrer: str | None = None,
-        response_format: ResponseFormat | None = None,
+        response_format: ResponseFormat | JSONSchemaFormat | None = None,
         n: int | None = None,
+        tools: list[ChatTool] | None = None,
+        tool_choice: ToolChoice | None = None,
+        parallel_tool_calls: bool | None = None,
+        stop: str | list[str] | None = None,
         max_tokens: int | None = None,
         max_completion_tokens: int | None = None,
-        stop: str | list[str] | None = None,
+        stream_options: StreamOptions | None = None,
         user: str | None = None,
-        stream_options: dict[str, object] | None = None,
         logprobs: bool | None = None,
         store: bool | None = None,
     ) -> ChatCompletion | Stream: ...
@@ -212,6 +230,43 @@ class Completions:
         if isinstance(result, AsyncStream):
             return Stream(result, self._client._runner)
         return result
+
+    def parse(
+        self,
+        *,
+        messages: Messages,
+        response_format: type[ModelT],
+        model: str | None = None,
+        provider: ProviderChoice = None,
+        media: MediaList | None = None,
+        **options: Unpack[ParseOptions],
+    ) -> ParsedChatCompletion[ModelT]:
+        """Ask for an answer that follows a pydantic model, and read it into one.
+
+        The arguments are those of the async client's ``parse``.
+
+        Returns:
+            The completion; ``choices[0].message.parsed`` is the answer as
+            ``response_format``.
+
+        Raises:
+            TypeError: An unknown keyword.
+            InvalidRequestError: Bad input, before any request.
+            InvalidModelOutputError: The answer does not fit the model, even after a repair.
+            APIConnectionError, APIStatusError, ResponseError: As the async client.
+        """
+        if options and not options.keys() <= PARSE_OPTIONS:
+            raise unexpected_keyword("parse", options, PARSE_KEYWORDS)
+        return self._client._run(
+            self._client._async.chat.completions.parse(
+                messages=messages,
+                response_format=response_format,
+                model=model,
+                provider=provider,
+                media=media,
+                **options,
+            )
+        )
 
 
 class Chat:

@@ -20,6 +20,7 @@ APITimeoutError                       504     api_error                upstream_
 APIConnectionError                    502     api_error                upstream_unreachable
 APIStatusError, upstream 4xx          400     invalid_request_error    upstream_refused
 APIStatusError, upstream 5xx          502     api_error                upstream_error
+InvalidModelOutputError               502     api_error                invalid_model_output
 ResponseError                         502     api_error                upstream_bad_response
 anything else                         500     server_error             None
 ====================================  ======  =======================  =======================
@@ -44,6 +45,7 @@ from .._errors import (
     AuthenticationError,
     CloudflareError,
     DynasparkError,
+    InvalidModelOutputError,
     InvalidRequestError,
     MediaError,
     ModelNotSupportedError,
@@ -237,6 +239,15 @@ def from_library_error(error: DynasparkError) -> GatewayError:
             "The gateway could not reach Dynaspark, or the connection broke.",
             "api_error",
             "upstream_unreachable",
+        )
+    if isinstance(error, InvalidModelOutputError):
+        return GatewayError(
+            502,
+            "The model's answer did not follow the requested tool calls or JSON schema, even "
+            f"after one repair round ({'; '.join(error.errors[:3])}). Retry, or simplify the "
+            "tools or schema.",
+            "api_error",
+            "invalid_model_output",
         )
     if isinstance(error, ResponseError) and (bound := _BOUND.search(str(error))):
         return GatewayError(

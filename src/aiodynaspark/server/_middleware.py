@@ -20,6 +20,7 @@ access_log = logging.getLogger("aiodynaspark.server.access")
 # nginx's "client closed request": logged when the client left before any answer.
 _CLIENT_GONE = 499
 
+
 def printable(text: str) -> str:
     """``text`` with control characters, quotes and non-ASCII escaped, for one log field.
 

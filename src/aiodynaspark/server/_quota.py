@@ -178,9 +178,7 @@ class QuotaMiddleware:
             action = "refused" if verdict.unavailable else "local"
             self.metrics.limit_fallbacks.labels(action).inc()
 
-    async def _check_model(
-        self, caller: CallerKey, receive: Receive, send: Send
-    ) -> Receive | None:
+    async def _check_model(self, caller: CallerKey, receive: Receive, send: Send) -> Receive | None:
         message = await receive()
         body = message.get("body", b"")
         model = _named_model(body)

@@ -51,8 +51,7 @@ def parse_rate(text: str) -> Rate:
     match = _RATE.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         raise ValueError(
-            f"A rate limit must read N/second, N/minute or N/hour (such as 100/hour), "
-            f"not {text!r}."
+            f"A rate limit must read N/second, N/minute or N/hour (such as 100/hour), not {text!r}."
         )
     count = int(match[1])
     if not 1 <= count <= MAX_RATE_COUNT:

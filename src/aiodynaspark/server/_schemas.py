@@ -18,9 +18,11 @@ __all__ = [
     "ChatMessage",
     "ErrorObject",
     "ErrorResponse",
+    "FunctionCall",
     "ImageGenerationRequest",
     "ImageURL",
     "ImageURLPart",
+    "MessageToolCall",
     "SpeechRequest",
     "TextPart",
 ]
@@ -72,12 +74,33 @@ class ImageURLPart(_Request):
 ContentPart = Annotated[TextPart | ImageURLPart, Field(discriminator="type")]
 
 
+class FunctionCall(_Request):
+    """The function an assistant's tool call called, and its arguments as JSON text."""
+
+    name: Text
+    arguments: Text = "{}"
+
+
+class MessageToolCall(_Request):
+    """One tool call of an earlier assistant turn."""
+
+    id: Text
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
 class ChatMessage(_Request):
     """One message of the conversation."""
 
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: Text | list[ContentPart] | None = None
     name: str | None = Field(default=None, description="Ignored.")
+    tool_calls: list[MessageToolCall] | None = Field(
+        default=None, description="An assistant turn's tool calls, sent back by an agent loop."
+    )
+    tool_call_id: Text | None = Field(
+        default=None, description="A tool message: the id of the call it answers."
+    )
 
 
 class ChatCompletionCore(_Request):
