@@ -163,4 +163,4 @@ async def test_client_side_options_never_reach_the_wire(emu: Emulator) -> None:
 def test_parse_takes_the_options_of_create_but_stream_and_response_format() -> None:
     from aiodynaspark.client._parsed import PARSE_OPTIONS
 
-    assert PARSE_OPTIONS == CLIENT_KEYWORDS - {"response_format"}
+    assert CLIENT_KEYWORDS - {"response_format"} == PARSE_OPTIONS
