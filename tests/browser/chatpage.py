@@ -104,6 +104,19 @@ class ChatPage:
         """Paste an image into the message box."""
         self.page.evaluate(_PASTE_JS, [base64.b64encode(data).decode(), name, mime])
 
+    @property
+    def conversations(self) -> Locator:
+        """The items of the "Conversations" navigation."""
+        return self.page.get_by_role("navigation", name="Conversations").get_by_role("listitem")
+
+    def conversation(self, title: str) -> Locator:
+        """The button that opens the conversation named ``title``."""
+        nav = self.page.get_by_role("navigation", name="Conversations")
+        return nav.get_by_role("button", name=title, exact=True)
+
+    def new_chat(self) -> None:
+        self.page.get_by_role("button", name="New chat").click()
+
     def wait_done(self) -> None:
         """Wait until the last answer has finished."""
         expect(self.last_answer).to_have_attribute("data-status", "done")

@@ -45,6 +45,29 @@ export async function playAnswer(message, button, bubble) {
   }
 }
 
+const COPIED_MS = 2000;
+
+/** Copy a code block's text (the button sits in the block's head), and say so on the button. */
+export function copyCode(button) {
+  const code = button.closest(".code-block")?.querySelector("pre")?.textContent ?? "";
+  const word = button.lastChild;
+  const done = (text, said) => {
+    word.textContent = text;
+    announce(said);
+    setTimeout(() => {
+      word.textContent = "Copy";
+    }, COPIED_MS);
+  };
+  if (!navigator.clipboard?.writeText) {
+    done("Copy failed", "Could not copy: this page is not on a secure address.");
+    return;
+  }
+  navigator.clipboard.writeText(code).then(
+    () => done("Copied", "Code copied."),
+    () => done("Copy failed", "Could not copy: the browser refused clipboard access."),
+  );
+}
+
 /** Copy an answer's Markdown text to the clipboard. */
 export function copyAnswer(message) {
   navigator.clipboard.writeText(message.text).then(

@@ -148,52 +148,45 @@ function seconds(n) {
   return `${n} second${n === 1 ? "" : "s"}`;
 }
 
+// What each kind of failure means to a person, and what to do about it.
+const PLAIN = {
+  unreachable: ["Cannot reach the gateway.", "Check that aiodynaspark serve is still running, then retry."],
+  rate_limit: ["Too many requests.", "Dynaspark asks to slow down. Wait a little, then retry."],
+  unavailable: ["Dynaspark is not answering.", "It may be waking up, which can take a minute. Retry shortly."],
+  upstream: ["Dynaspark could not answer.", "Retry; if it keeps failing, try another model."],
+  timeout: ["Dynaspark took too long.", "It may be busy. Retry shortly."],
+  auth: ["API key needed.", "This gateway needs a valid API key."],
+  too_large: ["That message is too large.", "Send a shorter message or a smaller picture."],
+  bad_request: ["The request was refused.", ""],
+  not_found: ["Not found.", ""],
+  cut: ["The answer was cut off.", "Part of it may be missing. Retry to get it whole."],
+  other: ["Something went wrong.", "Retry; if it keeps failing, reload the page."],
+};
+
 /**
- * Turn any failure into a title and a sentence a person can act on.
+ * Turn any failure into plain words a person can act on, and the technical
+ * detail (status, type, the gateway's message) for a folded-away box.
  * @param {unknown} error
- * @returns {{title: string, detail: string, kind: string}}
+ * @returns {{title: string, detail: string, kind: string, technical: string, retryAfter: number|null}}
  */
 export function describeError(error) {
   if (!(error instanceof ApiError)) {
-    return { kind: "other", title: "Something went wrong.", detail: String(error?.message || error) };
+    const [title, detail] = PLAIN.other;
+    return { kind: "other", title, detail, technical: String(error?.message || error), retryAfter: null };
   }
   const kind = kindOf(error);
-  const message = error.message;
-  switch (kind) {
-    case "unreachable":
-      return { kind, title: "Cannot reach the gateway.", detail: "Check that aiodynaspark serve is still running, then retry." };
-    case "rate_limit":
-      return {
-        kind,
-        title: "Rate limit reached.",
-        detail: error.retryAfter != null
-          ? `Wait ${seconds(error.retryAfter)} before retrying.`
-          : message || "Wait a little before retrying.",
-      };
-    case "unavailable":
-      return {
-        kind,
-        title: "Upstream unavailable.",
-        detail: message
-          || "The Dynaspark service did not answer; it may be waking up, which can take a minute. Retry shortly.",
-      };
-    case "upstream":
-      return { kind, title: "Upstream error.", detail: message || "The Dynaspark service failed." };
-    case "timeout":
-      return { kind, title: "Upstream timed out.", detail: message || "The Dynaspark service took too long to answer. Retry shortly." };
-    case "auth":
-      return { kind, title: "API key needed.", detail: message || "This gateway needs a valid API key." };
-    case "too_large":
-      return { kind, title: "Too large.", detail: message || "The request is too large for the gateway." };
-    case "bad_request":
-      return { kind, title: "The request was refused.", detail: message };
-    case "not_found":
-      return { kind, title: "Not found.", detail: message };
-    case "cut":
-      return { kind, title: "The answer was cut off.", detail: message };
-    default:
-      return { kind, title: error.status ? `Error ${error.status}.` : "Error.", detail: message };
+  let [title, detail] = PLAIN[kind];
+  // A refusal's reason is the gateway's own sentence ("temperature must be 0-3"): the person needs it.
+  if (!detail) detail = error.message;
+  if (kind === "rate_limit" && error.retryAfter != null) {
+    detail = `Dynaspark asks to wait ${seconds(error.retryAfter)} before the next request.`;
   }
+  const parts = [
+    error.status ? `HTTP ${error.status}` : "",
+    [error.type, error.code].filter(Boolean).join(" / "),
+    error.message,
+  ].filter(Boolean);
+  return { kind, title, detail, technical: parts.join(" · "), retryAfter: error.retryAfter };
 }
 
 // ---------------------------------------------------------------- requests

@@ -34,6 +34,12 @@ export const ICONS = {
   play: "M8 5v14l11-7z",
   copy: "M9 9h10v10H9zM5 15V5h10",
   retry: "M20 11a8 8 0 1 0-2.3 5.7M20 4v7h-7",
+  edit: "M4 20h4L19 9l-4-4L4 16zM13 7l4 4",
+  download: "M12 4v11M7 10l5 5 5-5M5 20h14",
+  expand: "M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5",
+  continue: "M5 12h12M13 6l6 6-6 6",
+  rename: "M4 20h4L19 9l-4-4L4 16z",
+  trash: "M5 7h14M10 7V4h4v3M7 7l1 13h8l1-13",
 };
 
 /** A button with an icon, a visible word and an accessible name. */

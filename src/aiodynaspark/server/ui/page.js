@@ -3,7 +3,7 @@
 // screen readers, and a notice that fades). Every page module imports these.
 
 import { $ } from "./dom.js";
-import { load, save } from "./store.js";
+import { load, newId, saveSettings } from "./store.js";
 
 // Image model ids /api/generate_image accepts; /v1/models lists chat models only, so the page knows these.
 export const KNOWN_IMAGE_MODELS = ["flux", "turbo", "gptimage"];
@@ -16,12 +16,23 @@ export const ui = {
   removeImage: $("remove-image"), model: $("model"), newChat: $("new-chat"),
   settingsToggle: $("settings-toggle"), settings: $("settings"), system: $("system"),
   voice: $("voice"), size: $("size"), keyField: $("key-field"), forgetKey: $("forget-key"),
-  status: $("status"), notice: $("notice"),
+  status: $("status"), notice: $("notice"), sidebar: $("sidebar"), drawerToggle: $("drawer-toggle"),
+  conversationList: $("conversation-list"), noConversations: $("no-conversations"), undo: $("undo"),
+  undoText: $("undo-text"), undoButton: $("undo-button"), backdrop: $("backdrop"),
 };
 
+/** A conversation not saved yet: it is saved with its first question. */
+export function blankConversation() {
+  return { id: newId(), title: "New chat", renamed: false, updated: 0, messages: [] };
+}
+
 const saved = load();
+const first = blankConversation();
 export const state = {
-  messages: saved.messages,
+  conversation: first, // the one shown
+  messages: first.messages, // the shown conversation's messages
+  conversations: [], // the saved ones, the most recent first
+  legacyMessages: saved.messages, // a conversation an older page kept in localStorage
   settings: saved.settings,
   models: { chat: [], image: KNOWN_IMAGE_MODELS },
   attachment: null, // {dataUrl, name, type, size}
@@ -44,8 +55,7 @@ export function showNotice(text) {
   }, NOTICE_MS);
 }
 
+/** Save the settings. */
 export function persist() {
-  if (!save(state.messages, state.settings)) {
-    announce("Browser storage is full: older images were left out of the saved conversation.");
-  }
+  saveSettings(state.settings);
 }

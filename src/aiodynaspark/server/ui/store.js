@@ -14,6 +14,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   system: "",
   voice: "alloy",
   size: "1024x1024",
+  conversation: "", // the id of the conversation open at the last visit
 });
 
 function text(value, limit = 2_000_000) {
@@ -26,10 +27,14 @@ function image(value) {
 
 function cleanError(value) {
   if (!value || typeof value !== "object") return null;
-  return { title: text(value.title, 200), detail: text(value.detail, 2000), kind: text(value.kind, 40) };
+  return {
+    title: text(value.title, 200), detail: text(value.detail, 2000), kind: text(value.kind, 40),
+    technical: text(value.technical, 2000),
+  };
 }
 
-function cleanMessage(raw) {
+/** A stored message, checked field by field; null when it is not one. */
+export function cleanMessage(raw) {
   if (!raw || typeof raw !== "object" || !ROLES.has(raw.role)) return null;
   // A reload during an answer leaves it unfinished: show it as stopped.
   const status = STATUSES.has(raw.status) ? raw.status : "stopped";
@@ -61,7 +66,7 @@ export function newId() {
 }
 
 /**
- * Read the saved conversation and settings.
+ * Read the saved settings, and the conversation an older page kept here.
  * @returns {{messages: object[], settings: object}}
  */
 export function load() {
@@ -82,32 +87,11 @@ export function load() {
   return { messages, settings };
 }
 
-function serialise(messages, settings) {
-  const saved = messages.map(({ id, role, kind, text: body, image: picture, imageName, imageDropped,
-    model, prompt, status, error }) => ({
-    id, role, kind, text: body, image: picture, imageName, imageDropped, model, prompt, status, error,
-  }));
-  return JSON.stringify({ version: 1, messages: saved, settings });
-}
-
-/**
- * Save the conversation. When the images do not fit in the browser's quota,
- * the oldest ones are left out (the text is kept) until it fits.
- * @param {object[]} messages
- * @param {object} settings
- * @returns {boolean} whether every image was kept
- */
-export function save(messages, settings) {
-  const copy = messages.map((message) => ({ ...message }));
-  for (;;) {
-    try {
-      localStorage.setItem(STORAGE_KEY, serialise(copy, settings));
-      return copy.every((message, n) => message.image === messages[n].image);
-    } catch {
-      const oldest = copy.find((message) => message.image);
-      if (!oldest) return false;
-      oldest.image = null;
-      oldest.imageDropped = true;
-    }
+/** Save the settings (the conversations are kept elsewhere). */
+export function saveSettings(settings) {
+  try {
+    localStorage.setItem(STORAGE_KEY, JSON.stringify({ version: 2, settings }));
+  } catch {
+    // Settings are small; without storage they last as long as the page.
   }
 }

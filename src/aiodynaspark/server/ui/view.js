@@ -1,37 +1,47 @@
 // The conversation view: one <li> per message, rebuilt from the message
-// object when it changes; streamed text is re-rendered at most once a frame.
-// Model text goes through renderMarkdown (DOM nodes, never HTML strings);
-// the user's own text is shown as plain text.
+// object when its state changes. A streaming answer is not rebuilt: its
+// finished blocks stay, and only the unfinished tail is redrawn, at most once
+// a frame (answer-render.js). Model text goes through the Markdown renderer
+// (DOM nodes, never HTML strings); the user's own text is shown as plain text.
 
+import { StreamingBody } from "./answer-render.js";
 import { el, icon, iconButton, ICONS } from "./dom.js";
-import { renderMarkdown } from "./markdown.js";
+import { Follower } from "./follow.js";
+
+// Text updates leave the main thread free this many times as long as they take.
+const UPDATE_SPACING = 4;
+// ...but show new text at least this often.
+const MAX_UPDATE_WAIT_MS = 1000;
 
 export class ConversationView {
   /**
-   * @param {{list: HTMLElement, scroller: HTMLElement, empty: HTMLElement}} parts
-   * @param {{retry: Function, play: Function, copy: Function|null}} actions callbacks of a message's buttons
+   * @param {{list: HTMLElement, scroller: HTMLElement, empty: HTMLElement, jump: HTMLButtonElement}} parts
+   * @param {object} actions callbacks of the messages' buttons, each given the message
    */
-  constructor({ list, scroller, empty }, actions) {
+  constructor({ list, scroller, empty, jump }, actions) {
     this.list = list;
-    this.scroller = scroller;
     this.empty = empty;
     this.actions = actions;
     this.messages = [];
     this.nodes = new Map(); // message id -> <li>
+    this.bodies = new Map(); // message id -> StreamingBody of a chat answer
     this.dirty = new Set();
     this.scheduled = false;
-    this.renderMs = 0; // how long the last text render took
-    // Follow new text only while the reader is at the bottom; scrolling up stops it.
-    this.following = true;
-    scroller.addEventListener("scroll", () => {
-      this.following = this.nearBottom();
-    }, { passive: true });
+    this.lastCost = 0; // ms the last text update took, layout included
+    this.lastEnd = 0;
+    this.keepInPlace = false;
+    this.follower = new Follower(scroller, jump);
+    list.addEventListener("click", (event) => {
+      const button = event.target.closest?.(".code-copy");
+      if (button) this.actions.copyCode(button);
+    });
   }
 
-  /** Show a whole conversation (at start, after "New chat"). */
+  /** Show a whole conversation (at start, on "New chat", on picking another). */
   show(messages) {
     this.messages = messages;
     this.nodes.clear();
+    this.bodies.clear();
     this.dirty.clear();
     this.list.replaceChildren();
     for (const message of messages) this.update(message);
@@ -43,65 +53,82 @@ export class ConversationView {
   update(message) {
     // An answer that ends after "New chat" has nowhere to go.
     if (!this.messages.includes(message)) return;
-    const fresh = this.build(message);
+    this.dirty.delete(message);
     const old = this.nodes.get(message.id);
-    if (old?.isConnected) old.replaceWith(fresh);
-    else this.list.append(fresh);
-    this.nodes.set(message.id, fresh);
+    const kept = this.bodies.get(message.id)?.element;
+    // A long answer's body stays where it is: moving it would lay the whole answer out again.
+    this.keepInPlace = Boolean(old?.isConnected && kept && old.contains(kept));
+    const fresh = this.build(message);
+    const placeholder = this.keepInPlace ? fresh.querySelector(".body-placeholder") : null;
+    this.keepInPlace = false;
+    if (placeholder) {
+      old.dataset.status = fresh.dataset.status;
+      const bubble = kept.parentNode;
+      for (const child of [...bubble.childNodes]) if (child !== kept) child.remove();
+      const parts = [...placeholder.parentNode.childNodes];
+      const at = parts.indexOf(placeholder);
+      kept.before(...parts.slice(0, at));
+      kept.after(...parts.slice(at + 1));
+    } else if (old?.isConnected) {
+      old.replaceWith(fresh);
+      this.nodes.set(message.id, fresh);
+    } else {
+      this.list.append(fresh);
+      this.nodes.set(message.id, fresh);
+    }
     this.empty.hidden = this.messages.length > 0;
-    this.follow();
+    this.follower.follow();
+  }
+
+  /** Rebuild every message (which one is last, and so gets Regenerate, may have changed). */
+  refreshActions() {
+    for (const message of this.messages) {
+      if (!this.dirty.has(message)) this.update(message);
+    }
   }
 
   /**
-   * Re-render a streaming message's text on the next frame, or later when
-   * rendering is slow (a very long answer): the page stays responsive.
+   * Show a streaming message's new text on a coming frame. Updates are spaced
+   * by a multiple of what the last one cost, layout included, so rendering
+   * takes a bounded share of the main thread however slow the device is.
    */
   updateText(message) {
     this.dirty.add(message);
     if (this.scheduled) return;
     this.scheduled = true;
+    const wait = this.lastCost * UPDATE_SPACING - (performance.now() - this.lastEnd);
     const frame = () => requestAnimationFrame(() => this.flush());
-    const pause = Math.min(1000, this.renderMs * 3);
-    if (pause > 16) setTimeout(frame, pause);
+    if (wait > 16) setTimeout(frame, Math.min(wait, MAX_UPDATE_WAIT_MS));
     else frame();
-  }
-
-  /** Drop a pending text update (the message is about to be rebuilt whole). */
-  forget(message) {
-    this.dirty.delete(message);
   }
 
   flush() {
     this.scheduled = false;
     const started = performance.now();
     for (const message of this.dirty) {
-      const li = this.nodes.get(message.id);
-      const body = li?.querySelector(".msg-text");
       if (!this.messages.includes(message)) continue;
+      const li = this.nodes.get(message.id);
+      const body = this.bodies.get(message.id);
       if (!li || !body) {
         this.update(message);
         continue;
       }
       li.dataset.status = message.status;
-      body.replaceChildren(renderMarkdown(message.text));
+      body.render(message.text);
     }
     this.dirty.clear();
-    this.renderMs = performance.now() - started;
-    this.follow();
-  }
-
-  nearBottom() {
-    const s = this.scroller;
-    return s.scrollHeight - s.scrollTop - s.clientHeight < 120;
+    // Following reads the new height, so the layout the update caused is counted in its cost.
+    this.follower.follow();
+    this.lastEnd = performance.now();
+    this.lastCost = this.lastEnd - started;
   }
 
   scrollToBottom() {
-    this.scroller.scrollTop = this.scroller.scrollHeight;
-    this.following = true;
+    this.follower.toEnd();
   }
 
-  follow() {
-    if (this.following) this.scrollToBottom();
+  isLast(message) {
+    return this.messages[this.messages.length - 1] === message;
   }
 
   picture(className, src, alt) {
@@ -109,7 +136,7 @@ export class ConversationView {
     img.alt = alt;
     img.decoding = "async";
     // A picture grows the page when it has loaded: keep the newest message in view.
-    img.addEventListener("load", () => this.follow(), { once: true });
+    img.addEventListener("load", () => this.follower.follow(), { once: true });
     img.src = src;
     return img;
   }
@@ -141,13 +168,68 @@ export class ConversationView {
       bubble.append(el("p", "hint", "(image not kept: browser storage was full)"));
     }
     if (message.kind === "image") bubble.append(el("span", "msg-tag", "Image prompt"));
-    bubble.append(el("div", "msg-text plain", message.text));
+    const text = el("div", "msg-text plain", message.text);
+    text.dir = "auto";
+    bubble.append(text);
+    const actions = el("div", "msg-actions");
+    const edit = iconButton("action-button edit-button", "Edit", ICONS.edit, "Edit");
+    edit.title = "Edit this question and send it again";
+    edit.addEventListener("click", () => this.editQuestion(message, bubble));
+    actions.append(edit);
+    bubble.append(actions);
+  }
+
+  editQuestion(message, bubble) {
+    if (this.actions.isBusy()) return;
+    const form = el("form", "edit-form");
+    const box = el("textarea", "edit-box");
+    box.value = message.text;
+    box.dir = "auto";
+    box.rows = Math.min(8, message.text.split("\n").length + 1);
+    box.setAttribute("aria-label", "Edit your question");
+    const send = el("button", "primary-button", "Send");
+    send.type = "submit";
+    const cancel = el("button", "text-button", "Cancel");
+    cancel.type = "button";
+    const row = el("div", "dialog-actions");
+    row.append(cancel, send);
+    form.append(box, row);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = box.value.trim();
+      if (text) this.actions.resend(message, text);
+    });
+    cancel.addEventListener("click", () => this.update(message));
+    box.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.stopPropagation();
+        this.update(message);
+      } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    bubble.replaceChildren(form);
+    box.focus();
+  }
+
+  answerBody(message) {
+    const body = el("div", "msg-text markdown");
+    if (message.kind === "image" || message.status === "pending") return body;
+    // An answer keeps its element: finished blocks are never drawn twice.
+    const kept = this.bodies.get(message.id);
+    const same = kept && (kept.finished ? message.text === kept.text : message.text.startsWith(kept.text));
+    const stream = same ? kept : new StreamingBody(body);
+    this.bodies.set(message.id, stream);
+    stream.render(message.text);
+    if (message.status !== "streaming") stream.finish();
+    return same && this.keepInPlace ? el("div", "body-placeholder") : stream.element;
   }
 
   buildAnswer(message, bubble) {
     const label = message.kind === "image" ? [message.model, "image"].filter(Boolean).join(" · ") : message.model;
     if (label) bubble.append(el("div", "msg-meta", label));
-    const body = el("div", "msg-text markdown");
+    const body = this.answerBody(message);
     if (message.kind === "image" && message.image) {
       const figure = el("figure", "generated");
       figure.append(this.picture("generated-image", message.image, `Generated image: ${message.prompt}`));
@@ -159,12 +241,13 @@ export class ConversationView {
       dots.setAttribute("aria-label", "Waiting for the answer");
       dots.append(el("span"), el("span"), el("span"));
       body.append(dots);
-    } else {
-      body.append(renderMarkdown(message.text));
     }
-    if (body.childNodes.length) bubble.append(body);
+    // A streaming answer's body is there from the start: text arrives into it.
+    if (body.childNodes.length || message.status === "streaming" || body.className === "body-placeholder") {
+      bubble.append(body);
+    }
     if (message.status === "error") bubble.append(this.buildError(message));
-    const actions = this.buildActions(message, bubble);
+    const actions = this.buildActions(message);
     if (actions.childElementCount) bubble.append(actions);
   }
 
@@ -172,27 +255,60 @@ export class ConversationView {
     const box = el("div", "msg-error");
     box.setAttribute("role", "alert");
     const words = el("p", "msg-error-text");
-    words.append(el("strong", "msg-error-title", message.error?.title || "Error."));
+    words.append(el("strong", "msg-error-title", message.error?.title || "Something went wrong."));
     words.append(" ", el("span", "msg-error-detail", message.error?.detail || ""));
-    const retry = iconButton("retry-button", "Retry", ICONS.retry, "Retry");
-    retry.addEventListener("click", () => this.actions.retry(message));
-    box.append(words, retry);
+    box.append(words);
+    if (message.error?.technical) {
+      const details = el("details", "msg-error-more");
+      details.append(el("summary", "", "Technical details"), el("code", "", message.error.technical));
+      box.append(details);
+    }
+    if (message.retryIn) {
+      box.append(el("p", "msg-error-countdown", `Retrying in ${message.retryIn} s…`));
+    } else {
+      const retry = iconButton("retry-button", "Retry", ICONS.retry, "Retry");
+      retry.addEventListener("click", () => this.actions.retry(message));
+      box.append(retry);
+    }
     return box;
   }
 
-  buildActions(message, bubble) {
+  button(actions, className, label, path, text, handler) {
+    const button = iconButton(`action-button ${className}`, label, path, text);
+    button.addEventListener("click", handler);
+    actions.append(button);
+    return button;
+  }
+
+  buildActions(message) {
     const actions = el("div", "msg-actions");
     if (message.status === "stopped") actions.append(el("span", "badge", "Stopped"));
     const finished = message.status === "done" || message.status === "stopped";
+    const last = this.isLast(message);
     if (finished && message.kind === "chat" && message.text.trim()) {
-      const play = iconButton("action-button play-button", "Read this answer aloud", ICONS.play, "Play");
-      play.addEventListener("click", () => this.actions.play(message, play, bubble));
-      actions.append(play);
+      const play = this.button(actions, "play-button", "Play: read this answer aloud", ICONS.play, "Play",
+        () => this.actions.play(message, play, play.closest(".bubble")));
       if (this.actions.copy) {
-        const copy = iconButton("action-button", "Copy this answer", ICONS.copy, "Copy");
-        copy.addEventListener("click", () => this.actions.copy(message));
-        actions.append(copy);
+        this.button(actions, "copy-button", "Copy: copy this answer", ICONS.copy, "Copy",
+          () => this.actions.copy(message));
       }
+    }
+    if (finished && message.kind === "image" && message.image) {
+      const download = el("a", "action-button download-link");
+      download.href = message.image;
+      download.download = `dynaspark-image.${message.image.slice(11, message.image.indexOf(";"))}`;
+      download.append(icon(ICONS.download), el("span", "", "Download"));
+      actions.append(download);
+      this.button(actions, "view-button", "View full size", ICONS.expand, "View full size",
+        () => this.actions.viewPicture(message));
+    }
+    if (last && message.status === "stopped" && message.kind === "chat") {
+      this.button(actions, "continue-button", "Continue: continue this answer", ICONS.continue, "Continue",
+        () => this.actions.continue(message));
+    }
+    if (last && finished) {
+      this.button(actions, "regenerate-button", "Regenerate: write this answer again", ICONS.retry, "Regenerate",
+        () => this.actions.regenerate(message));
     }
     return actions;
   }
