@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 # First content on loopback: the page is small and has no render-blocking third party.
 FIRST_CONTENT_MS = 300
-RELOADS = 3
+RELOADS = 5
 
 _FIRST_PAINT_JS = """() => new Promise((resolve) => {
   const found = () => performance.getEntriesByName("first-contentful-paint")[0];
@@ -29,7 +29,7 @@ def test_first_content_is_painted_within_300_ms(chat: ChatPage) -> None:
         chat.page.reload()
         paints.append(chat.page.evaluate(_FIRST_PAINT_JS))
     print(f"\nfirst contentful paint on reloads: {', '.join(f'{p:.0f}' for p in paints)} ms")
-    assert min(paints) <= FIRST_CONTENT_MS
+    assert min(paints) <= FIRST_CONTENT_MS, paints
 
 
 def test_reload_asks_once_per_file_and_gets_304s(chat: ChatPage) -> None:
