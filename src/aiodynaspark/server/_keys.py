@@ -192,9 +192,12 @@ def render_keys_file(keys: Iterable[CallerKey]) -> str:
 
 
 def write_keys_file(path: Path, keys: Iterable[CallerKey]) -> None:
-    """Replace the keys file at once (write aside, then rename), readable by its owner only.
+    """Replace the keys file at once (write aside, then rename).
 
     A gateway reading the file while it is written sees the old file or the new, never half.
+    A new file is readable by its owner only; a rewritten one keeps its group and its owner
+    and group permissions (say ``0640``, group ``aiodynaspark``, so a gateway running as
+    another user can read it), never any for others.
 
     Raises:
         OSError: The directory is not writable.
@@ -207,12 +210,23 @@ def write_keys_file(path: Path, keys: Iterable[CallerKey]) -> None:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, 0o600)
+        _keep_access(path, temporary)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _keep_access(path: Path, temporary: str) -> None:
+    try:
+        before = os.stat(path)
+    except FileNotFoundError:
+        os.chmod(temporary, 0o600)
+        return
+    os.chmod(temporary, before.st_mode & 0o770)
+    with contextlib.suppress(PermissionError):
+        os.chown(temporary, -1, before.st_gid)
 
 
 def utc_now() -> str:

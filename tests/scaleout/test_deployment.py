@@ -1,0 +1,151 @@
+"""Two gateways behind nginx, sharing one Redis, in front of the emulator: real processes.
+
+Every gateway runs ``--upstream-rate-limit 10/minute`` and the same keys file. Redis is
+emptied before each test, so each starts with the whole quota.
+"""
+
+import asyncio
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from deployment import NGINX_TEMPLATE, REPOSITORY, Deployment, console_script, deployment_in
+from prometheus_client.parser import text_string_to_metric_families
+
+from aiodynaspark.server._keys import CallerKey, hash_key, new_key, write_keys_file
+from aiodynaspark.server._redis import open_redis
+
+pytestmark = pytest.mark.timeout(120)
+
+HI = {"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": "Hi"}]}
+TIMEOUT = aiohttp.ClientTimeout(total=20)
+LOAD_KEY = new_key()
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    directory = tmp_path_factory.mktemp("deployment")
+    keys_file = directory / "keys.toml"
+    write_keys_file(keys_file, [CallerKey("load", hash_key(LOAD_KEY))])
+    with deployment_in(directory, keys_file) as running:
+        yield running
+
+
+@pytest.fixture
+async def fresh(deployment: Deployment) -> AsyncIterator[Deployment]:
+    """The deployment with Redis emptied (the whole quota back) and Redis running."""
+    redis = open_redis(deployment.redis.url)
+    try:
+        async with asyncio.timeout(5):
+            await redis.flushall()
+    finally:
+        await redis.aclose()
+    yield deployment
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=TIMEOUT) as client:
+        yield client
+
+
+async def chat(session: aiohttp.ClientSession, root: str, key: str = LOAD_KEY) -> int:
+    headers = {"Authorization": f"Bearer {key}"}
+    async with session.post(f"{root}/v1/chat/completions", json=HI, headers=headers) as answer:
+        await answer.read()
+        return answer.status
+
+
+async def chat_requests_counted(session: aiohttp.ClientSession, gateway: str) -> float:
+    async with session.get(f"{gateway}/metrics") as answer:
+        text = await answer.text()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "aiodynaspark_requests_total"
+        and sample.labels["route"] == "/v1/chat/completions"
+    )
+
+
+def test_the_deployment_page_shows_the_nginx_configuration_the_tests_use() -> None:
+    page = (REPOSITORY / "docs" / "deployment.md").read_text()
+    assert NGINX_TEMPLATE.read_text() in page
+
+
+async def test_a_limit_of_10_per_minute_holds_at_exactly_10_across_both_gateways(
+    fresh: Deployment, session: aiohttp.ClientSession
+) -> None:
+    before = [await chat_requests_counted(session, g) for g in fresh.gateways]
+    async with asyncio.timeout(60):
+        statuses = await asyncio.gather(*(chat(session, fresh.balancer) for _ in range(40)))
+    after = [await chat_requests_counted(session, g) for g in fresh.gateways]
+    assert sorted(statuses) == [200] * 10 + [429] * 30
+    # nginx spread the load: both gateways answered, and together held the one limit.
+    assert all(b > a for a, b in zip(before, after, strict=True))
+
+
+async def test_metrics_of_both_gateways_add_up_to_the_requests_sent(
+    fresh: Deployment, session: aiohttp.ClientSession
+) -> None:
+    before = sum([await chat_requests_counted(session, g) for g in fresh.gateways])
+    async with asyncio.timeout(60):
+        await asyncio.gather(*(chat(session, fresh.balancer) for _ in range(15)))
+    after = sum([await chat_requests_counted(session, g) for g in fresh.gateways])
+    assert after - before == 15
+
+
+async def test_a_revoked_key_stops_working_on_both_gateways_within_a_second(
+    fresh: Deployment, session: aiohttp.ClientSession
+) -> None:
+    alice = new_key()
+    entries = [CallerKey("load", hash_key(LOAD_KEY)), CallerKey("alice", hash_key(alice))]
+    write_keys_file(fresh.keys_file, entries)
+    async with asyncio.timeout(10):
+        while any([await models(session, g, alice) != 200 for g in fresh.gateways]):
+            await asyncio.sleep(0.05)
+    revoke = [console_script(), "keys", "revoke", "alice", "--file", str(fresh.keys_file)]
+    subprocess.run(revoke, check=True, capture_output=True, timeout=30)
+    revoked_at = time.monotonic()
+    async with asyncio.timeout(10):
+        while any([await models(session, g, alice) != 401 for g in fresh.gateways]):
+            await asyncio.sleep(0.02)
+    assert time.monotonic() - revoked_at < 1.0
+    assert all([await models(session, g, LOAD_KEY) == 200 for g in fresh.gateways])
+
+
+async def models(session: aiohttp.ClientSession, root: str, key: str) -> int:
+    async with session.get(f"{root}/v1/models", headers={"Authorization": f"Bearer {key}"}) as a:
+        await a.read()
+        return a.status
+
+
+async def ready(session: aiohttp.ClientSession, root: str) -> int:
+    async with session.get(f"{root}/health/ready") as answer:
+        await answer.read()
+        return answer.status
+
+
+async def test_redis_stopped_refuses_with_503_and_not_ready_then_both_recover(
+    fresh: Deployment, session: aiohttp.ClientSession
+) -> None:
+    assert await chat(session, fresh.balancer) == 200
+    fresh.redis.stop()
+    try:
+        async with asyncio.timeout(30):
+            down = [await chat(session, g) for g in fresh.gateways]
+            # The probe pings Redis every third of a second here.
+            while any([await ready(session, g) != 503 for g in fresh.gateways]):
+                await asyncio.sleep(0.1)
+    finally:
+        fresh.redis.start()
+    # The documented policy of the upstream quota: refuse while Redis is down.
+    assert down == [503, 503]
+    async with asyncio.timeout(30):
+        while any([await chat(session, g) != 200 for g in fresh.gateways]):
+            await asyncio.sleep(0.2)
+        while any([await ready(session, g) != 200 for g in fresh.gateways]):
+            await asyncio.sleep(0.1)
