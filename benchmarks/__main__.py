@@ -17,12 +17,24 @@ from typing import Any
 from ._common import PIECES, ROOT, Child, start_child
 from ._gateway import Gateway, run_gateway_load
 from ._memory import run_memory
+from ._redis import LocalRedis
 from ._report import check_targets, render
 from ._startup import run_startup
 from ._streaming import run_streaming
 from ._throughput import Load, floor_rate, run_throughput
 
-SCENARIOS = ("sequential", "concurrent", "streaming", "gateway", "startup", "memory")
+SCENARIOS = (
+    "sequential",
+    "concurrent",
+    "streaming",
+    "gateway",
+    "gateway_redis",
+    "startup",
+    "memory",
+)
+# The gateway_redis scenario: limits in a local Redis (a quota too large to refuse anything,
+# so every request takes the Redis round trip and goes upstream), metrics on.
+_REDIS_GATEWAY = ("--upstream-rate-limit", "1000000/second")
 
 
 @dataclass(frozen=True)
@@ -193,6 +205,8 @@ def run(plan: Plan, only: set[str], quick: bool) -> dict[str, Any]:
         for gateway in gateways:
             gateway.stop()
         gateways = []
+        if "gateway_redis" in only:
+            results["gateway_redis"] = _gateway_with_redis(plan, url)
         if "startup" in only:
             _say(f"start-up: {plan.startup_runs} runs of each command")
             results["startup"] = run_startup(plan.startup_runs)
@@ -209,6 +223,31 @@ def run(plan: Plan, only: set[str], quick: bool) -> dict[str, Any]:
     results["meta"]["seconds"] = round(time.perf_counter() - started, 1)
     results["targets"] = check_targets(results)
     return results
+
+
+def _gateway_with_redis(plan: Plan, url: str) -> dict[str, Any]:
+    redis = LocalRedis()
+    if not redis.start():
+        _say("gateway_redis: skipped, redis-server is not installed")
+        return {"skipped": "redis-server is not installed"}
+    gateway = Gateway(url, ("--redis-url", redis.url, *_REDIS_GATEWAY))
+    try:
+        gateway.wait_ready()
+        _say(f"gateway_redis: shared limits in Redis, metrics on; {plan.connections} connections")
+        return run_gateway_load(
+            url,
+            gateway,
+            low_seconds=plan.low_seconds,
+            low_requests=plan.low_requests,
+            load_seconds=plan.load_seconds,
+            floor_seconds=plan.floor_seconds,
+            connections=plan.connections,
+            progress=_say,
+            modes=("plain",),
+        )
+    finally:
+        gateway.stop()
+        redis.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from typing import Any
 
 from ._common import PYTHON, ROOT, cpu_seconds, rss_kib
@@ -30,7 +31,7 @@ def _free_port() -> int:
 class Gateway:
     """``aiodynaspark serve`` in a child process, ready when ``/health`` answers."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, options: Sequence[str] = ()) -> None:
         script = os.path.join(os.path.dirname(PYTHON), "aiodynaspark")
         command = [script] if os.path.exists(script) else [PYTHON, "-m", "aiodynaspark.cli"]
         self.port = _free_port()
@@ -40,7 +41,7 @@ class Gateway:
             "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), ROOT])),
         }
         self.process = subprocess.Popen(
-            [*command, "serve", "--port", str(self.port), "--base-url", base_url],
+            [*command, "serve", "--port", str(self.port), "--base-url", base_url, *options],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
@@ -107,6 +108,7 @@ def run_gateway_load(
     floor_seconds: float,
     connections: int,
     progress: Any = print,
+    modes: Sequence[str] = ("plain", "stream"),
 ) -> dict[str, Any]:
     """Measure the gateway: added latency at low load, throughput and CPU under load.
 
@@ -114,7 +116,7 @@ def run_gateway_load(
         Figures for ``plain`` and ``stream`` chat, and the gateway's memory.
     """
     results: dict[str, Any] = {"rss_after_start_mib": round(rss_kib(gateway.pid) / 1024, 1)}
-    for mode in ("plain", "stream"):
+    for mode in modes:
         up, gw = f"upstream_{mode}", f"gateway_{mode}"
         low = loadgen(
             {

@@ -52,6 +52,14 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         targets.append(
             _target(f"gateway CPU per request under load, {mode} chat", value, 1.0, " ms")
         )
+    value = _get(r, "gateway_redis", "plain", "low_load", "added_p50_ms")
+    targets.append(
+        _target("gateway with Redis limits and metrics, added p50, plain chat", value, 1.5, " ms")
+    )
+    value = _get(r, "gateway_redis", "plain", "under_load", "gateway_cpu_ms_per_request")
+    targets.append(
+        _target("gateway with Redis limits and metrics, CPU per request", value, 1.0, " ms")
+    )
     for when in ("after_start", "after_load"):
         value = _get(r, "gateway", f"rss_{when}_mib")
         targets.append(

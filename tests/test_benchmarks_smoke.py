@@ -8,10 +8,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = ("sequential", "concurrent", "streaming", "gateway", "startup", "memory")
+SCENARIOS = (
+    "sequential",
+    "concurrent",
+    "streaming",
+    "gateway",
+    "gateway_redis",
+    "startup",
+    "memory",
+)
 
 
-@pytest.mark.timeout(20)
+@pytest.mark.timeout(25)
 def test_quick_run_writes_every_scenario_and_target(tmp_path: Path) -> None:
     pytest.importorskip("fastapi", reason="the gateway scenario needs the 'server' extra")
     output = tmp_path / "quick.json"
@@ -20,7 +28,7 @@ def test_quick_run_writes_every_scenario_and_target(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=18,
+        timeout=23,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
