@@ -74,6 +74,7 @@ async def chat_requests_counted(session: aiohttp.ClientSession, gateway: str) ->
 def test_the_deployment_page_shows_the_nginx_configuration_the_tests_use() -> None:
     page = (REPOSITORY / "docs" / "deployment.md").read_text()
     assert NGINX_TEMPLATE.read_text() in page
+    assert (REPOSITORY / "docs" / "deployment" / "aiodynaspark@.service").read_text() in page
 
 
 async def test_a_limit_of_10_per_minute_holds_at_exactly_10_across_both_gateways(
