@@ -55,7 +55,8 @@ def open_redis(url: str) -> "Redis":
 
 
 def redis_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions that mean Redis did not answer (not that a command was wrong)."""
-    from redis.exceptions import ConnectionError, TimeoutError
+    """The exceptions that mean Redis did not do what was asked: it did not answer, or
+    refused (out of memory, read-only replica, loading); each limit's fallback applies."""
+    from redis.exceptions import RedisError
 
-    return (ConnectionError, TimeoutError, OSError)
+    return (RedisError, OSError)
