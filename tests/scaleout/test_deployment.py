@@ -133,6 +133,22 @@ async def test_a_revoked_key_stops_working_on_both_gateways_within_a_second(
     assert all([await models(session, g, LOAD_KEY) == 200 for g in fresh.gateways])
 
 
+async def test_a_response_made_on_one_gateway_continues_on_the_other(
+    fresh: Deployment, session: aiohttp.ClientSession
+) -> None:
+    headers = {"Authorization": f"Bearer {LOAD_KEY}"}
+    one, two = fresh.gateways
+    turn = {"model": "gemini-2.0-flash", "input": "Hi"}
+    async with session.post(f"{one}/v1/responses", json=turn, headers=headers) as answer:
+        assert answer.status == 200
+        first = await answer.json()
+    follow = {**turn, "input": "And then?", "previous_response_id": first["id"]}
+    async with session.post(f"{two}/v1/responses", json=follow, headers=headers) as answer:
+        assert answer.status == 200, await answer.text()
+        second = await answer.json()
+    assert second["previous_response_id"] == first["id"]
+
+
 async def models(session: aiohttp.ClientSession, root: str, key: str) -> int:
     async with session.get(f"{root}/v1/models", headers={"Authorization": f"Bearer {key}"}) as a:
         await a.read()

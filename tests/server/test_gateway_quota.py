@@ -98,3 +98,35 @@ async def test_redis_down_counts_locally_when_the_policy_says_so(
         finally:
             redis_server.start()
     assert statuses == [200, 200, 429]
+
+
+async def test_a_response_made_on_one_gateway_continues_on_another_through_redis(
+    start_gateway: GatewayFactory, redis_url: str
+) -> None:
+    async with start_gateway(redis_url=redis_url) as one, start_gateway(redis_url=redis_url) as two:
+        first = await fetch(
+            "POST", f"{one}/v1/responses", json={"model": "gemini-2.0-flash", "input": "Hi"}
+        )
+        response_id = first.json()["id"]
+        follow_up = {"model": "gemini-2.0-flash", "input": "More"}
+        follow = await fetch(
+            "POST",
+            f"{two}/v1/responses",
+            json={**follow_up, "previous_response_id": response_id},
+        )
+        stored = await fetch("GET", f"{two}/v1/responses/{response_id}")
+    assert first.status == 200
+    assert follow.status == 200, follow.body
+    assert stored.json()["id"] == response_id
+
+
+async def test_reading_a_stored_response_while_redis_is_down_is_503(
+    start_gateway: GatewayFactory, redis_server: RedisServer, redis_url: str
+) -> None:
+    async with start_gateway(redis_url=redis_url) as root:
+        redis_server.stop()
+        try:
+            answer = await fetch("GET", f"{root}/v1/responses/resp_123")
+        finally:
+            redis_server.start()
+    assert assert_openai_error(answer, 503)["code"] == "store_unavailable"

@@ -21,6 +21,7 @@ from ._middleware import AccessLogMiddleware, BodyLimitMiddleware, HeadAsGet
 from ._operations import Operations
 from ._ops_routes import build_ops_router
 from ._quota import QuotaMiddleware
+from ._redis_store import RedisResponseStore, StoreUnavailableError, store_unavailable
 from ._responses_routes import build_responses_router
 from ._routes import build_router
 from ._settings import GatewayOptions, GatewaySettings, library_variable, load_settings
@@ -125,7 +126,13 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
         _client_factory(settings, operations) if client is None else lambda: client,
         client=client,
         allow_remote_images=settings.allow_remote_images,
-        store=MemoryResponseStore(max_bytes=settings.response_store_max_bytes),
+        store=MemoryResponseStore(max_bytes=settings.response_store_max_bytes)
+        if operations.redis is None
+        else RedisResponseStore(
+            operations.redis,
+            max_record_bytes=settings.response_store_max_bytes,
+            on_failure=operations.redis_failed,
+        ),
         store_ttl=settings.response_store_ttl,
     )
 
@@ -149,6 +156,7 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
     )
     app.state.gateway = gateway
     install_handlers(app)
+    app.add_exception_handler(StoreUnavailableError, store_unavailable)
     router = build_router(gateway)
     ops_router = build_ops_router(operations)
     app.include_router(ops_router)

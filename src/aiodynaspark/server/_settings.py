@@ -224,7 +224,7 @@ class GatewaySettings(BaseSettings):
         ge=1,
         strict=False,
         description="Most bytes of stored /v1/responses answers kept in memory, per worker "
-        "(the oldest go first).",
+        "(the oldest go first); with --redis-url, the largest one answer stored in Redis.",
     )
 
     @field_validator("upstream_rate_limit")

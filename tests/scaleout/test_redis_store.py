@@ -1,0 +1,75 @@
+"""The Responses store in Redis: shared records with a time to live, and Redis failures."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from aiodynaspark.server._redis import open_redis
+from aiodynaspark.server._redis_store import RedisResponseStore, StoreUnavailableError
+from redis_server import RedisServer
+
+RECORD = {"response": {"id": "resp_1", "output": []}, "messages": [{"role": "user"}]}
+
+
+@pytest.fixture
+async def stores(redis_url: str) -> AsyncIterator[tuple[RedisResponseStore, RedisResponseStore]]:
+    """Two stores on two connections to one Redis, as two gateways hold them."""
+    one, two = open_redis(redis_url), open_redis(redis_url)
+    try:
+        yield (
+            RedisResponseStore(one, max_record_bytes=1000),
+            RedisResponseStore(two, max_record_bytes=1000),
+        )
+    finally:
+        await one.aclose()
+        await two.aclose()
+
+
+async def test_a_record_put_by_one_gateway_is_read_and_deleted_by_another(
+    stores: tuple[RedisResponseStore, RedisResponseStore],
+) -> None:
+    one, two = stores
+    async with asyncio.timeout(5):
+        assert await one.put("resp_1", RECORD, ttl=60)
+        assert await two.get("resp_1") == RECORD
+        assert await two.delete("resp_1")
+        assert await one.get("resp_1") is None
+        assert not await one.delete("resp_1")
+
+
+async def test_a_record_expires_after_its_time_to_live(
+    stores: tuple[RedisResponseStore, RedisResponseStore],
+) -> None:
+    one, _ = stores
+    async with asyncio.timeout(5):
+        assert await one.put("resp_1", RECORD, ttl=0.05)
+        await asyncio.sleep(0.2)
+        assert await one.get("resp_1") is None
+
+
+async def test_a_record_larger_than_the_limit_is_not_kept(
+    stores: tuple[RedisResponseStore, RedisResponseStore],
+) -> None:
+    one, _ = stores
+    async with asyncio.timeout(5):
+        assert not await one.put("resp_1", {"text": "x" * 2000}, ttl=60)
+        assert await one.get("resp_1") is None
+
+
+async def test_while_redis_is_down_reads_are_unavailable_and_writes_skipped(
+    stores: tuple[RedisResponseStore, RedisResponseStore], redis_server: RedisServer
+) -> None:
+    one, _ = stores
+    redis_server.stop()
+    try:
+        async with asyncio.timeout(10):
+            assert not await one.put("resp_1", RECORD, ttl=60)
+            with pytest.raises(StoreUnavailableError):
+                await one.get("resp_1")
+            with pytest.raises(StoreUnavailableError):
+                await one.delete("resp_1")
+    finally:
+        redis_server.start()
+    async with asyncio.timeout(10):
+        assert await one.put("resp_1", RECORD, ttl=60)
