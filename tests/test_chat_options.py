@@ -18,9 +18,10 @@ from aiodynaspark._chat_options import (
     IGNORED_OPTIONS,
     REST_OPTIONS,
 )
-from aiodynaspark.client._async import AsyncImages, AsyncSpeech
+from aiodynaspark.client._audio import AsyncSpeech
 from aiodynaspark.client._chat import AsyncCompletions
-from aiodynaspark.client._sync import Completions, Images, Speech
+from aiodynaspark.client._images import AsyncImages
+from aiodynaspark.client._sync_resources import Completions, Images, Speech
 from aiodynaspark.testing import Emulator
 
 USER = [{"role": "user", "content": "hi"}]
@@ -164,3 +165,15 @@ def test_parse_takes_the_options_of_create_but_stream_and_response_format() -> N
     from aiodynaspark.client._parsed import PARSE_OPTIONS
 
     assert CLIENT_KEYWORDS - {"response_format"} == PARSE_OPTIONS
+
+
+def test_the_chat_command_offers_the_options_declared_for_it() -> None:
+    from aiodynaspark.cli._chat import chat
+
+    offered = {param.name: param for param in chat.params}
+    declared = [option for option in CHAT_OPTIONS if option.cli]
+    assert declared, "the command line offers at least --system"
+    for option in declared:
+        param = offered[option.name]
+        assert tuple(param.opts) == option.cli
+        assert param.help == option.doc  # type: ignore[attr-defined]

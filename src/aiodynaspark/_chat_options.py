@@ -92,8 +92,7 @@ CHAT_OPTIONS: tuple[ChatOption, ...] = (
     ChatOption(
         "system",
         str,
-        "Not OpenAI: the system prompt (sent via the REST API); system messages are used "
-        "when it is not given.",
+        "A system prompt, sent as the REST API's system parameter.",
         "rest",
         openai=False,
         cli=("-s", "--system"),
@@ -101,12 +100,12 @@ CHAT_OPTIONS: tuple[ChatOption, ...] = (
     ChatOption(
         "private",
         bool,
-        "Not OpenAI: keep the generation private.",
+        "Keep the generation private.",
         "rest",
         openai=False,
     ),
     ChatOption(
-        "referrer", str, "Not OpenAI: referrer information for the service.", "rest", openai=False
+        "referrer", str, "Referrer information for the service.", "rest", openai=False
     ),
     ChatOption(
         "json",

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from ._config import MAX_IMAGE_BYTES
 from ._errors import MediaError
 
-__all__ = ["Image", "detect_image_type", "load_image", "load_media"]
+__all__ = ["ImageUpload", "detect_image_type", "load_image", "load_media"]
 
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
 
 
 @dataclass(frozen=True, slots=True)
-class Image:
+class ImageUpload:
     """One image ready to send.
 
     Attributes:
@@ -115,7 +115,7 @@ def _is_pil_image(value: object) -> bool:
     return type(value).__module__.startswith("PIL.") and hasattr(value, "save")
 
 
-def load_image(source: object, filename: str | None = None) -> Image:
+def load_image(source: object, filename: str | None = None) -> ImageUpload:
     """Read one image input and check that it is an image the service accepts.
 
     Args:
@@ -173,10 +173,10 @@ def load_image(source: object, filename: str | None = None) -> Image:
     if filename is not None and not isinstance(filename, str):
         raise MediaError(f"An image file name must be a string, got {type(filename).__name__}.")
     chosen = filename or name or f"image.{_EXTENSIONS[content_type]}"
-    return Image(data=data, content_type=content_type, filename=chosen)
+    return ImageUpload(data=data, content_type=content_type, filename=chosen)
 
 
-def load_media(media: object, image_urls: Iterable[str] = ()) -> list[Image]:
+def load_media(media: object, image_urls: Iterable[str] = ()) -> list[ImageUpload]:
     """Read the ``media`` argument and the images of content parts into images.
 
     Args:
@@ -189,7 +189,7 @@ def load_media(media: object, image_urls: Iterable[str] = ()) -> list[Image]:
     Raises:
         MediaError: An image is invalid, or ``media`` is not a list.
     """
-    images: list[Image] = []
+    images: list[ImageUpload] = []
     if media is not None:
         if not isinstance(media, list | tuple):
             raise MediaError(

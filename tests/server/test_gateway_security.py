@@ -4,8 +4,8 @@ import openai
 import pytest
 from gateway_support import GatewayFactory, assert_openai_error, fetch, sdk
 
-from aiodynaspark.server import _images
-from aiodynaspark.server._images import is_public_address
+from aiodynaspark import _remote_images
+from aiodynaspark._remote_images import is_public_address
 from aiodynaspark.testing import Emulator, Quirk, answer_for
 
 HI = [{"role": "user", "content": "Hi"}]
@@ -150,7 +150,7 @@ async def test_remote_image_is_fetched_and_sent_when_enabled(
 ) -> None:
     # The emulator serves the images it generates; let its loopback address count as public
     # for this test only, to see the fetch path end to end.
-    monkeypatch.setattr(_images, "is_public_address", lambda address: True)
+    monkeypatch.setattr(_remote_images, "is_public_address", lambda address: True)
     async with start_gateway(allow_remote_images=True) as root, sdk(root) as client:
         image = await client.images.generate(prompt="a dot", size="64x64")
         assert image.data[0].url is not None

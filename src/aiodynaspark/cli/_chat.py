@@ -1,11 +1,13 @@
 """``aiodynaspark chat``: ask a model, with images and a system prompt, streaming the answer."""
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import click
 
+from .._chat_options import CHAT_OPTIONS, ChatOption
 from ._output import TextSink
 from ._progress import WaitIndicator, is_interactive
 from ._service import ServiceOptions, Target, open_target, run_async, service_options
@@ -20,7 +22,7 @@ class ChatRequest:
     prompt: str
     model: str | None
     images: tuple[str, ...]
-    system: str | None
+    options: Mapping[str, Any]
     force_api: bool
     stream: bool
 
@@ -38,7 +40,7 @@ async def ask(target: Target, request: ChatRequest, sink: TextSink, *, progress:
         with WaitIndicator("Waiting for the answer", enabled=progress) as waiting:
             if not request.stream:
                 completion = await client.chat.completions.create(
-                    model=request.model, messages=messages, media=media, system=request.system
+                    model=request.model, messages=messages, media=media, **request.options
                 )
                 waiting.stop()
                 sink.write(completion.choices[0].message.content or "")
@@ -47,8 +49,8 @@ async def ask(target: Target, request: ChatRequest, sink: TextSink, *, progress:
                 model=request.model,
                 messages=messages,
                 media=media,
-                system=request.system,
                 stream=True,
+                **request.options,
             )
             async with stream:
                 async for chunk in stream:
@@ -68,6 +70,36 @@ def _read_prompt(prompt: str) -> str:
     return text
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _click_type(option: ChatOption) -> Any:
+    if option.type is float:
+        return click.FloatRange(option.low, option.high)
+    if option.type is int:
+        return click.IntRange(
+            None if option.low is None else int(option.low),
+            None if option.high is None else int(option.high),
+        )
+    return click.STRING
+
+
+def declared_chat_options(command: F) -> F:
+    """Add the chat options the declaration gives command-line flags, in declaration order."""
+    for option in reversed([option for option in CHAT_OPTIONS if option.cli]):
+        metavar = option.name.upper()
+        if option.type is bool:
+            flag = click.option(
+                *option.cli, option.name, is_flag=True, default=None, help=option.doc
+            )
+        else:
+            flag = click.option(
+                *option.cli, option.name, type=_click_type(option), metavar=metavar, help=option.doc
+            )
+        command = flag(command)
+    return command
+
+
 @click.command(short_help="Ask a model; the answer streams as it arrives.")
 @click.argument("prompt")
 @click.option(
@@ -84,7 +116,7 @@ def _read_prompt(prompt: str) -> str:
     metavar="IMAGE",
     help="An image file to ask about (JPEG, PNG, GIF or WEBP); the service takes one.",
 )
-@click.option("-s", "--system", metavar="SYSTEM", help="A system prompt (sent via the REST API).")
+@declared_chat_options
 @click.option("--api", "force_api", is_flag=True, help="Always use the REST API (DynasparkAPI).")
 @click.option("--no-stream", is_flag=True, help="Print the whole answer at once at the end.")
 @service_options
@@ -92,10 +124,10 @@ def chat(
     prompt: str,
     model: str | None,
     images: Sequence[str],
-    system: str | None,
     force_api: bool,
     no_stream: bool,
     service: ServiceOptions,
+    **chat_options: Any,
 ) -> None:
     """Ask PROMPT ('-' reads it from stdin) and print the answer as it arrives.
 
@@ -113,7 +145,7 @@ def chat(
         prompt=text,
         model=model,
         images=tuple(images),
-        system=system,
+        options={name: value for name, value in chat_options.items() if value is not None},
         force_api=force_api,
         stream=not no_stream,
     )

@@ -20,7 +20,7 @@ from ._models import (
     SpeechResponse,
 )
 from ._parsed import ParsedChatCompletion, ParsedChatCompletionMessage, ParsedChoice
-from ._sync import Client, Stream
+from ._sync_client import Client, Stream
 
 __all__ = [
     "AsyncClient",

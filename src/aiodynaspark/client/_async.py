@@ -1,140 +1,23 @@
 """``AsyncClient``: the OpenAI-style asynchronous client."""
 
-import base64
 from types import TracebackType
-from typing import Literal, Never, Self
+from typing import Self
 
 import aiohttp
 
-from .._catalog import SPEECH_MODEL_NAMES
+from .._catalog import CHAT_MODELS
 from .._config import resolve_settings
-from .._errors import InvalidRequestError
+from .._errors import ModelNotSupportedError
 from .._http import AttemptObserver, Transport
-from .._keywords import keywords_of, unexpected_keyword
 from .._limits import Limits
-from ..providers import Dynaspark, DynasparkAPI
+from ._audio import AsyncAudio
 from ._chat import AsyncChat, AsyncStream
+from ._images import AsyncImages
 from ._lifecycle import ClientState, enter_once
-from ._models import Image, ImagesResponse, Model, ModelList, SpeechResponse
+from ._models import Model, ModelList
 from ._routing import ProviderChoice, choose_providers
 
 __all__ = ["AsyncClient", "AsyncStream"]
-
-
-class AsyncImages:
-    """``client.images``."""
-
-    def __init__(self, client: "AsyncClient") -> None:
-        self._client = client
-
-    async def generate(
-        self,
-        *,
-        prompt: str,
-        model: str | None = None,
-        size: str | None = None,
-        n: int | None = None,
-        response_format: Literal["url", "b64_json"] | None = None,
-        seed: int | None = None,
-        nologo: bool | None = None,
-        wm: str | None = None,
-        quality: str | None = None,
-        style: str | None = None,
-        user: str | None = None,
-        **unexpected: Never,
-    ) -> ImagesResponse:
-        """Generate one image from a prompt.
-
-        Args:
-            prompt: What to draw.
-            model: ``flux`` (default), ``turbo`` or ``gptimage``.
-            size: ``"WIDTHxHEIGHT"``, each side 64-2048; default ``768x768``.
-            n: Must be 1 (or omitted).
-            response_format: ``url`` (default; valid about 24 hours) or ``b64_json`` (the
-                image is downloaded and returned inline).
-            seed: For reproducible images.
-            nologo: Not OpenAI: ask for no logo.
-            wm: Not OpenAI: custom watermark text.
-            quality: Accepted and ignored, as are ``style`` and ``user``: OpenAI fields the
-                service has no counterpart for.
-            style: Accepted and ignored.
-            user: Accepted and ignored.
-
-        Raises:
-            TypeError: An unknown keyword (the message names the nearest valid one).
-            InvalidRequestError: Bad arguments, before any request.
-            APIConnectionError, APIStatusError, ResponseError: As for chat.
-        """
-        if unexpected:
-            raise unexpected_keyword("generate", unexpected, keywords_of(AsyncImages.generate))
-        if n not in (None, 1):
-            raise InvalidRequestError(f"n must be 1: the service makes one image, got {n!r}.")
-        if response_format not in (None, "url", "b64_json"):
-            raise InvalidRequestError("response_format must be 'url' or 'b64_json'.")
-        params = DynasparkAPI.image_params(
-            prompt, model=model, size=size, seed=seed, nologo=nologo, wm=wm
-        )
-        transport = self._client.transport
-        result = await DynasparkAPI.request_image(transport, params)
-        if response_format == "b64_json":
-            data = await DynasparkAPI.download_image(transport, result.url)
-            image = Image(b64_json=base64.b64encode(data).decode("ascii"), seed=result.seed)
-        else:
-            image = Image(url=result.url, seed=result.seed)
-        return ImagesResponse(data=[image])
-
-
-class AsyncSpeech:
-    """``client.audio.speech``."""
-
-    def __init__(self, client: "AsyncClient") -> None:
-        self._client = client
-
-    async def create(
-        self,
-        *,
-        input: str,
-        voice: str | None = None,
-        model: str | None = None,
-        response_format: str | None = None,
-        speed: float | None = None,
-        instructions: str | None = None,
-        **unexpected: Never,
-    ) -> SpeechResponse:
-        """Speak a text; ``.content`` of the result is MP3 bytes.
-
-        Args:
-            input: The text.
-            voice: ``alloy`` (default), ``echo``, ``fable``, ``onyx``, ``nova`` or ``shimmer``.
-            model: ``openai-audio``; OpenAI's ``tts-1`` names are accepted as the same.
-            response_format: ``mp3`` only.
-            speed: Accepted and ignored, as is ``instructions``: the service has no
-                counterpart.
-            instructions: Accepted and ignored.
-
-        Raises:
-            TypeError: An unknown keyword (the message names the nearest valid one).
-            InvalidRequestError: Empty text, unknown voice, model or format.
-            APIConnectionError, APIStatusError, ResponseError: As for chat.
-        """
-        if unexpected:
-            raise unexpected_keyword("create", unexpected, keywords_of(AsyncSpeech.create))
-        if model is not None and model not in SPEECH_MODEL_NAMES:
-            raise InvalidRequestError(
-                f"Unknown speech model {model!r}; use one of "
-                f"{', '.join(sorted(SPEECH_MODEL_NAMES))}."
-            )
-        if response_format not in (None, "mp3"):
-            raise InvalidRequestError("response_format must be 'mp3': the service makes MP3.")
-        params = DynasparkAPI.speech_params(input, voice)
-        return SpeechResponse(await DynasparkAPI.request_speech(self._client.transport, params))
-
-
-class AsyncAudio:
-    """``client.audio``."""
-
-    def __init__(self, client: "AsyncClient") -> None:
-        self.speech = AsyncSpeech(client)
 
 
 class AsyncModels:
@@ -142,7 +25,17 @@ class AsyncModels:
 
     async def list(self) -> ModelList:
         """List the chat model ids (no request: the list is known)."""
-        return ModelList(data=[Model(id=model_id) for model_id in Dynaspark.get_models()])
+        return ModelList(data=[Model(id=model_id) for model_id in CHAT_MODELS])
+
+    async def retrieve(self, model: str) -> Model:
+        """Describe one chat model by its id (no request).
+
+        Raises:
+            ModelNotSupportedError: No chat model has that id (aliases are not ids).
+        """
+        if model not in CHAT_MODELS:
+            raise ModelNotSupportedError(f"The model {model!r} does not exist.")
+        return Model(id=model)
 
 
 class AsyncClient:

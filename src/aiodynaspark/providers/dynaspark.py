@@ -13,7 +13,7 @@ from .._chat_options import WEB_OPTIONS
 from .._config import BROWSER_USER_AGENT
 from .._errors import InvalidRequestError, MediaError, ResponseError
 from .._http import Request, Transport, json_object
-from .._media import Image, load_media
+from .._media import ImageUpload, load_media
 from .._prompt import flatten_messages, parse_messages, plain_prompt
 from ._base import BaseProvider, ChatResult, PreparedChat
 
@@ -86,7 +86,7 @@ def _form_headers(base_url: str) -> dict[str, str]:
     return {**_browser_headers(base_url), "content-type": _FORM_TYPE}
 
 
-def _form_factory(prompt: str, model: str, image: Image) -> Any:
+def _form_factory(prompt: str, model: str, image: ImageUpload) -> Any:
     def build() -> aiohttp.FormData:
         form = aiohttp.FormData(default_to_multipart=True)
         form.add_field("user_input", prompt)
@@ -109,7 +109,7 @@ class WebFormChat(PreparedChat):
         image: The image sent with the prompt, if any.
     """
 
-    image: Image | None = None
+    image: ImageUpload | None = None
 
 
 def _answer(response: aiohttp.ClientResponse, raw: bytes) -> str:

@@ -1,11 +1,14 @@
-"""What the routes of one app share: the upstream client, the image fetcher, the model list,
-the store of Responses API answers."""
+"""What the routes of one app share: the upstream client and what is built from it once,
+the store of Responses API answers.
+
+The gateway speaks to the service only through the client's public surface.
+"""
 
 from collections.abc import Callable
 
-from ..client import AsyncClient, Model, ModelList
-from ..providers import Dynaspark
-from ._images import RemoteImageFetcher
+from ..client import AsyncClient
+from ._images import ImageFetch
+from ._settings import REMOTE_IMAGE_TIMEOUT
 from ._store import DEFAULT_STORE_TTL, MemoryResponseStore, ResponseStore
 
 __all__ = ["Gateway"]
@@ -34,16 +37,22 @@ class Gateway:
         self._make_client = make_client
         self._client = client
         self._owns_client = client is None
-        self.fetcher = (
-            RemoteImageFetcher(lambda: self.client.transport.session)
-            if allow_remote_images
-            else None
-        )
+        self.fetch_image: ImageFetch | None = self._fetch_public if allow_remote_images else None
+        self._models_json: bytes | None = None
         self.store: ResponseStore = MemoryResponseStore() if store is None else store
         self.store_ttl = store_ttl
-        self.models = ModelList(data=[Model(id=model_id) for model_id in Dynaspark.get_models()])
-        # The list never changes: encoded once, answered as bytes.
-        self.models_json = self.models.model_dump_json().encode()
+
+    async def _fetch_public(self, url: str) -> bytes:
+        return await self.client.images.download(
+            url, public_only=True, time_limit=REMOTE_IMAGE_TIMEOUT
+        )
+
+    async def models_json(self) -> bytes:
+        """The client's model list as JSON; it never changes, so it is encoded once."""
+        if self._models_json is None:
+            models = await self.client.models.list()
+            self._models_json = models.__pydantic_serializer__.to_json(models)
+        return self._models_json
 
     @property
     def client(self) -> AsyncClient:

@@ -1,164 +1,25 @@
 """Image parts of chat requests: data URIs pass, remote URLs are refused or fetched safely.
 
 A gateway that fetched any URL it was given would let callers reach addresses only the
-gateway can reach (cloud metadata at 169.254.169.254, admin ports on localhost). Remote
-fetching is therefore off by default; when enabled, the host is resolved first, every
-address it resolves to must be public, the connection goes to the checked address (so a
-second DNS answer cannot swap in a private one), redirects are not followed and the download
-stops at the library's image size limit.
+gateway can reach (cloud metadata, admin ports on localhost). Remote fetching is therefore
+off by default; when enabled, it goes through the client's ``images.download`` with
+``public_only=True``, which fetches from public addresses only.
 """
 
-import asyncio
-import ipaddress
-import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeAlias
 
-import aiohttp
-from yarl import URL
-
-from .._config import MAX_IMAGE_BYTES
 from .._errors import MediaError
-from ._settings import REMOTE_IMAGE_TIMEOUT
 
-__all__ = ["RemoteImageFetcher", "is_public_address", "take_image_urls"]
-
-_READ_CHUNK = 64 * 1024
+__all__ = ["ImageFetch", "take_image_urls"]
 
 
-def is_public_address(address: str) -> bool:
-    """Whether an IP address is one the gateway may fetch from.
-
-    Private, loopback, link-local, shared (CGNAT), reserved, multicast and unspecified
-    addresses are refused. IPv6 forms that carry an IPv4 address are judged by that address:
-    IPv4-mapped (``::ffff:a.b.c.d``), IPv4-compatible (``::a.b.c.d``), NAT64
-    (``64:ff9b::/96`` and the local-use ``64:ff9b:1::/48``), 6to4 (``2002::/16``) and Teredo
-    (``2001::/32``, its client address); a gateway on a network with such translation
-    would otherwise reach a private IPv4 host through a "public" IPv6 address.
-
-    Args:
-        address: An IPv4 or IPv6 address, possibly with a ``%scope``.
-
-    Returns:
-        ``True`` only for a globally routable unicast address.
-    """
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = _embedded_ipv4(ip)
-        if embedded is not None:
-            ip = embedded
-    return ip.is_global and not ip.is_multicast
-
-
-_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
-_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip.teredo is not None:
-        return ip.teredo[1]
-    if any(ip in network for network in _NAT64) or (
-        ip in _IPV4_COMPATIBLE and int(ip) > 1  # :: and ::1 are themselves
-    ):
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
-
-
-class RemoteImageFetcher:
-    """Downloads ``http(s)`` images from public addresses, with the client's session.
-
-    Args:
-        session: Returns the pooled ``aiohttp.ClientSession`` to fetch with.
-    """
-
-    def __init__(self, session: Callable[[], aiohttp.ClientSession]) -> None:
-        self._session = session
-
-    async def _public_addresses(self, host: str, port: int) -> list[str]:
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError:
-            raise MediaError(f"Could not resolve the image host {host!r}.") from None
-        addresses = [str(info[4][0]) for info in infos]
-        if not addresses:
-            raise MediaError(f"Could not resolve the image host {host!r}.")
-        refused = [a for a in addresses if not is_public_address(a)]
-        if refused:
-            raise MediaError(
-                f"The image host {host!r} resolves to a private, loopback or link-local "
-                "address; the gateway fetches images from public addresses only."
-            )
-        return addresses
-
-    async def fetch(self, url: str) -> bytes:
-        """Download one image.
-
-        Args:
-            url: An ``http://`` or ``https://`` URL.
-
-        Returns:
-            The bytes (the library checks that they are an image).
-
-        Raises:
-            MediaError: A non-public address, a failed or redirected download, or an image
-                larger than the library's limit.
-        """
-        try:
-            target = URL(url)
-        except ValueError:
-            raise MediaError("The image URL is malformed.") from None
-        host = target.host
-        if target.scheme not in ("http", "https") or not host:
-            raise MediaError("The image URL must be an http(s) URL with a host.")
-        port = target.port or (443 if target.scheme == "https" else 80)
-        addresses = await self._public_addresses(host, port)
-        # Connect to the address just checked, naming the host for HTTP and TLS.
-        pinned = target.with_user(None).with_host(addresses[0].split("%", 1)[0])
-        try:
-            async with self._session().get(
-                pinned,
-                headers={"Host": _host_header(target)},
-                server_hostname=host if target.scheme == "https" else None,
-                allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=REMOTE_IMAGE_TIMEOUT),
-            ) as response:
-                if response.status != 200:
-                    raise MediaError(
-                        f"Fetching the image failed: HTTP {response.status} (redirects are not "
-                        "followed)."
-                    )
-                if (response.content_length or 0) > MAX_IMAGE_BYTES:
-                    raise _too_large()
-                data = bytearray()
-                async for chunk in response.content.iter_chunked(_READ_CHUNK):
-                    data += chunk
-                    if len(data) > MAX_IMAGE_BYTES:
-                        raise _too_large()
-                return bytes(data)
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise MediaError(f"Fetching the image failed: {type(exc).__name__}.") from None
-
-
-def _host_header(url: URL) -> str:
-    host = url.raw_host or ""
-    if ":" in host:
-        host = f"[{host}]"
-    return host if url.explicit_port is None else f"{host}:{url.explicit_port}"
-
-
-def _too_large() -> MediaError:
-    return MediaError(f"The remote image is larger than {MAX_IMAGE_BYTES:,} bytes.")
+ImageFetch: TypeAlias = Callable[[str], Awaitable[bytes]]
+"""Downloads one ``http(s)`` image URL (the client's ``images.download``, public only)."""
 
 
 async def take_image_urls(
-    messages: list[dict[str, object]], fetcher: RemoteImageFetcher | None
+    messages: list[dict[str, object]], fetch: ImageFetch | None
 ) -> list[bytes]:
     """Check every ``image_url`` part; fetch remote ones and take them out of the messages.
 
@@ -167,7 +28,7 @@ async def take_image_urls(
 
     Args:
         messages: The conversation as plain dicts; changed in place.
-        fetcher: Fetches ``http(s)`` URLs, or ``None`` to refuse them.
+        fetch: Fetches ``http(s)`` URLs, or ``None`` to refuse them.
 
     Returns:
         The fetched images, for the library's ``media`` argument.
@@ -204,12 +65,12 @@ async def take_image_urls(
             if not isinstance(url, str) or url.startswith("data:"):
                 kept.append(part)
             elif url.startswith(("http://", "https://")):
-                if fetcher is None:
+                if fetch is None:
                     raise MediaError(
                         "Remote image URLs are refused by this gateway; send the image inline "
                         "as a data:image/...;base64, URI."
                     )
-                fetched.append(await fetcher.fetch(url))
+                fetched.append(await fetch(url))
             else:
                 raise MediaError("An image_url must be a data:image/...;base64, URI.")
         message["content"] = kept

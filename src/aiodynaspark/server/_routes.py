@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from .._chat_options import GATEWAY_PASSED
-from .._errors import ModelNotSupportedError, ResponseError
+from .._errors import ResponseError
 from ..client import ChatCompletion, ChatCompletionChunk, ImagesResponse, Model, ModelList
 from ._gateway import Gateway
 from ._images import take_image_urls
@@ -76,7 +76,7 @@ def build_router(gateway: Gateway) -> APIRouter:
     async def create_chat_completion(body: ChatCompletionRequest) -> Response:
         fields = body.model_dump(include={"messages"}, exclude_none=True)
         messages: list[dict[str, object]] = fields["messages"]
-        fetched = await take_image_urls(messages, gateway.fetcher)
+        fetched = await take_image_urls(messages, gateway.fetch_image)
         options: dict[str, Any] = {
             name: value for name in _PASSED_ON if (value := getattr(body, name)) is not None
         }
@@ -140,7 +140,7 @@ def build_router(gateway: Gateway) -> APIRouter:
         summary="List the chat models.",
     )
     async def list_models() -> Response:
-        return Response(gateway.models_json, media_type=_JSON)
+        return Response(await gateway.models_json(), media_type=_JSON)
 
     @router.get(
         "/v1/models/{model}",
@@ -150,9 +150,6 @@ def build_router(gateway: Gateway) -> APIRouter:
         summary="Describe one chat model.",
     )
     async def retrieve_model(model: str) -> Response:
-        for entry in gateway.models.data:
-            if entry.id == model:
-                return _json(entry)
-        raise ModelNotSupportedError(f"The model {model!r} does not exist.")
+        return _json(await gateway.client.models.retrieve(model))
 
     return router

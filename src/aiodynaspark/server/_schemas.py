@@ -122,7 +122,9 @@ def _option_field(option: ChatOption) -> tuple[Any, Any]:
         return None, Field(default=None, description=f"Refused by this gateway. {option.doc}")
     # A plain string must be sendable; the other types validate as the client reads them.
     kind = Text if option.type is str else option.type
-    description = option.doc if option.gateway == "pass" else f"Ignored. {option.doc}"
+    description = option.doc if option.openai else f"Not OpenAI: {option.doc}"
+    if option.gateway == "ignore":
+        description = f"Ignored. {description}"
     field = Field(default=None, ge=option.low, le=option.high, description=description)
     return kind | None, field
 

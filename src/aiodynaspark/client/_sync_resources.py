@@ -1,23 +1,10 @@
-"""``Client``: the synchronous face of :class:`AsyncClient`, not a second implementation.
+"""The synchronous client's resources: each hands its call to the async client's twin."""
 
-The client runs an :class:`AsyncClient` on a private event loop in a daemon thread and hands
-it each call, so it works from plain code and from a thread while another loop runs
-elsewhere, and keeps one connection pool for its whole life.
-"""
-
-import asyncio
-import contextlib
-import threading
-from collections.abc import Coroutine, Iterator
-from types import TracebackType
-from typing import Any, Literal, Never, Self, TypeVar, Unpack, overload
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Literal, Never, Self, Unpack, overload
 
 from .._chat_options import CLIENT_KEYWORDS
-from .._errors import InvalidRequestError
-from .._event_loops import ensure_no_running_loop
-from .._http import CLIENT_CLOSED
 from .._keywords import keywords_of, unexpected_keyword
-from .._limits import Limits
 from .._types import (
     ChatTool,
     JSONSchemaFormat,
@@ -27,51 +14,29 @@ from .._types import (
     StreamOptions,
     ToolChoice,
 )
-from ._async import AsyncClient, AsyncStream
-from ._chat import CREATE_KEYWORDS, PARSE_KEYWORDS
-from ._lifecycle import ClientState, enter_once
-from ._models import ChatCompletion, ChatCompletionChunk, ImagesResponse, ModelList, SpeechResponse
+from ._chat import CREATE_KEYWORDS, PARSE_KEYWORDS, AsyncStream
+from ._loop_thread import LoopThread
+from ._models import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ImagesResponse,
+    Model,
+    ModelList,
+    SpeechResponse,
+)
 from ._parsed import PARSE_OPTIONS, ModelT, ParsedChatCompletion, ParseOptions
 from ._routing import ProviderChoice
 
-__all__ = ["Client", "Stream"]
+if TYPE_CHECKING:
+    from ._sync_client import Client
 
-T = TypeVar("T")
-
-
-class _LoopThread:
-    """An event loop running in its own daemon thread, fed coroutines from other threads."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self.loop.run_forever, name="aiodynaspark-client", daemon=True
-        )
-        self._thread.start()
-
-    def run(self, coroutine: Coroutine[Any, Any, T], *, closing: bool = False) -> T:
-        try:
-            if self.loop.is_closed():
-                raise InvalidRequestError(CLIENT_CLOSED)
-            if not closing:  # closing is brief and must work anywhere, even inside a loop
-                ensure_no_running_loop("Client", "AsyncClient")
-        except InvalidRequestError:
-            coroutine.close()
-            raise
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
-
-    def stop(self) -> None:
-        if self.loop.is_closed():
-            return
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=10)
-        self.loop.close()
+__all__ = ["Audio", "Chat", "Completions", "Images", "Models", "Speech", "Stream"]
 
 
 class Stream:
     """The chunks of a streamed completion, iterated synchronously."""
 
-    def __init__(self, stream: AsyncStream, runner: _LoopThread) -> None:
+    def __init__(self, stream: AsyncStream, runner: LoopThread) -> None:
         self._stream = stream
         self._runner = runner
 
@@ -323,6 +288,16 @@ class Images:
             )
         )
 
+    def download(
+        self, url: str, *, public_only: bool = False, time_limit: float | None = None
+    ) -> bytes:
+        """Download an image by URL; the arguments are those of the async ``download``."""
+        return self._client._run(
+            self._client._async.images.download(
+                url, public_only=public_only, time_limit=time_limit
+            )
+        )
+
 
 class Speech:
     """``client.audio.speech``."""
@@ -379,109 +354,8 @@ class Models:
         """List the chat model ids."""
         return self._client._run(self._client._async.models.list())
 
+    def retrieve(self, model: str) -> Model:
+        """Describe one chat model by its id; as the async client's ``retrieve``."""
+        return self._client._run(self._client._async.models.retrieve(model))
 
-class Client:
-    """The synchronous OpenAI-style client; same arguments and surface as :class:`AsyncClient`.
 
-    Use it as a context manager, or call :meth:`close`, to release its pool and thread.
-
-    Raises:
-        InvalidRequestError: A malformed setting; or a call made from inside a running event
-            loop in the same thread (use :class:`AsyncClient` there).
-
-    Example:
-        >>> with Client() as client:
-        ...     done = client.chat.completions.create(
-        ...         messages=[{"role": "user", "content": "Hi"}]
-        ...     )
-        ...     print(done.choices[0].message.content)
-    """
-
-    def __init__(
-        self,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        proxy: str | None = None,
-        *,
-        provider: ProviderChoice = None,
-        connection_limit: int | None = None,
-        max_retry_wait: float | None = None,
-        trust_env: bool = True,
-        backoff_base: float | None = None,
-        limits: Limits | None = None,
-        **unexpected: Any,
-    ) -> None:
-        if "session" in unexpected:
-            raise InvalidRequestError(
-                "Client cannot use a session= from your code: it runs its own event loop. "
-                "Use AsyncClient(session=...) instead."
-            )
-        if unexpected:
-            raise InvalidRequestError(f"Client does not take {', '.join(sorted(unexpected))}.")
-        self._async = AsyncClient(
-            base_url,
-            api_key,
-            timeout,
-            max_retries,
-            proxy,
-            provider=provider,
-            connection_limit=connection_limit,
-            max_retry_wait=max_retry_wait,
-            trust_env=trust_env,
-            backoff_base=backoff_base,
-            limits=limits,
-        )
-        self._state = ClientState.UNOPENED
-        self._runner = _LoopThread()
-        self.settings = self._async.settings
-        self.chat = Chat(self)
-        self.images = Images(self)
-        self.audio = Audio(self)
-        self.models = Models(self)
-
-    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return self._runner.run(coroutine)
-
-    @property
-    def is_closed(self) -> bool:
-        """Whether the client has been closed; a closed client sends nothing more."""
-        return self._state is ClientState.CLOSED
-
-    def close(self) -> None:
-        """Close the connection pool and stop the client's thread.
-
-        Every later request is refused with :class:`InvalidRequestError`; closing twice is
-        harmless.
-        """
-        self._state = ClientState.CLOSED
-        if not self._runner.loop.is_closed():
-            self._runner.run(self._async.close(), closing=True)
-            self._runner.stop()
-
-    def __enter__(self) -> Self:
-        """Open the client for a ``with`` block, which closes it at the end.
-
-        Raises:
-            InvalidRequestError: The client is already inside a ``with`` block, or has been
-                closed: one client, one block; build another client instead.
-        """
-        enter_once(self, self._state)
-        self._state = ClientState.OPENED
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        # A forgotten close() must not leave a thread spinning; the pool goes with the loop.
-        runner = getattr(self, "_runner", None)
-        if runner is not None and not runner.loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                runner.loop.call_soon_threadsafe(runner.loop.stop)

@@ -1,0 +1,45 @@
+"""An event loop in a daemon thread, which runs the synchronous client's coroutines."""
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from .._errors import InvalidRequestError
+from .._event_loops import ensure_no_running_loop
+from .._http import CLIENT_CLOSED
+
+__all__ = ["LoopThread"]
+
+T = TypeVar("T")
+
+
+class LoopThread:
+    """An event loop running in its own daemon thread, fed coroutines from other threads."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="aiodynaspark-client", daemon=True
+        )
+        self._thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, T], *, closing: bool = False) -> T:
+        try:
+            if self.loop.is_closed():
+                raise InvalidRequestError(CLIENT_CLOSED)
+            if not closing:  # closing is brief and must work anywhere, even inside a loop
+                ensure_no_running_loop("Client", "AsyncClient")
+        except InvalidRequestError:
+            coroutine.close()
+            raise
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def stop(self) -> None:
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        self.loop.close()
+
+

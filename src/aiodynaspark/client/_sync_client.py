@@ -1,0 +1,130 @@
+"""``Client``: the synchronous face of :class:`AsyncClient`, not a second implementation.
+
+The client runs an :class:`AsyncClient` on a private event loop in a daemon thread and hands
+it each call, so it works from plain code and from a thread while another loop runs
+elsewhere, and keeps one connection pool for its whole life.
+"""
+
+import contextlib
+from collections.abc import Coroutine
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from .._errors import InvalidRequestError
+from .._limits import Limits
+from ._async import AsyncClient
+from ._lifecycle import ClientState, enter_once
+from ._loop_thread import LoopThread
+from ._routing import ProviderChoice
+from ._sync_resources import Audio, Chat, Images, Models, Stream
+
+__all__ = ["Client", "Stream"]
+
+T = TypeVar("T")
+
+
+class Client:
+    """The synchronous OpenAI-style client; same arguments and surface as :class:`AsyncClient`.
+
+    Use it as a context manager, or call :meth:`close`, to release its pool and thread.
+
+    Raises:
+        InvalidRequestError: A malformed setting; or a call made from inside a running event
+            loop in the same thread (use :class:`AsyncClient` there).
+
+    Example:
+        >>> with Client() as client:
+        ...     done = client.chat.completions.create(
+        ...         messages=[{"role": "user", "content": "Hi"}]
+        ...     )
+        ...     print(done.choices[0].message.content)
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        proxy: str | None = None,
+        *,
+        provider: ProviderChoice = None,
+        connection_limit: int | None = None,
+        max_retry_wait: float | None = None,
+        trust_env: bool = True,
+        backoff_base: float | None = None,
+        limits: Limits | None = None,
+        **unexpected: Any,
+    ) -> None:
+        if "session" in unexpected:
+            raise InvalidRequestError(
+                "Client cannot use a session= from your code: it runs its own event loop. "
+                "Use AsyncClient(session=...) instead."
+            )
+        if unexpected:
+            raise InvalidRequestError(f"Client does not take {', '.join(sorted(unexpected))}.")
+        self._async = AsyncClient(
+            base_url,
+            api_key,
+            timeout,
+            max_retries,
+            proxy,
+            provider=provider,
+            connection_limit=connection_limit,
+            max_retry_wait=max_retry_wait,
+            trust_env=trust_env,
+            backoff_base=backoff_base,
+            limits=limits,
+        )
+        self._state = ClientState.UNOPENED
+        self._runner = LoopThread()
+        self.settings = self._async.settings
+        self.chat = Chat(self)
+        self.images = Images(self)
+        self.audio = Audio(self)
+        self.models = Models(self)
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return self._runner.run(coroutine)
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the client has been closed; a closed client sends nothing more."""
+        return self._state is ClientState.CLOSED
+
+    def close(self) -> None:
+        """Close the connection pool and stop the client's thread.
+
+        Every later request is refused with :class:`InvalidRequestError`; closing twice is
+        harmless.
+        """
+        self._state = ClientState.CLOSED
+        if not self._runner.loop.is_closed():
+            self._runner.run(self._async.close(), closing=True)
+            self._runner.stop()
+
+    def __enter__(self) -> Self:
+        """Open the client for a ``with`` block, which closes it at the end.
+
+        Raises:
+            InvalidRequestError: The client is already inside a ``with`` block, or has been
+                closed: one client, one block; build another client instead.
+        """
+        enter_once(self, self._state)
+        self._state = ClientState.OPENED
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # A forgotten close() must not leave a thread spinning; the pool goes with the loop.
+        runner = getattr(self, "_runner", None)
+        if runner is not None and not runner.loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                runner.loop.call_soon_threadsafe(runner.loop.stop)
