@@ -5,16 +5,26 @@ emptied before each test, so each starts with the whole quota.
 """
 
 import asyncio
+import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
-from deployment import NGINX_TEMPLATE, REPOSITORY, Deployment, console_script, deployment_in
+from deployment import (
+    NGINX_TEMPLATE,
+    REPOSITORY,
+    Deployment,
+    console_script,
+    deployment_in,
+    wait_until_answers,
+)
 from prometheus_client.parser import text_string_to_metric_families
 
 from aiodynaspark.server._keys import CallerKey, hash_key, new_key, write_keys_file
 from aiodynaspark.server._redis import open_redis
+from redis_server import free_port
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -183,3 +193,42 @@ async def test_redis_stopped_refuses_with_503_and_not_ready_then_both_recover(
     assert down == [503, 503]
     await poll(lambda: all_chat(200), 15, 0.2)
     await poll(lambda: all_ready(200), 15, 0.1)
+
+
+async def test_metrics_of_several_workers_add_up_in_one_scrape(
+    deployment: Deployment, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    port = free_port()
+    root = f"http://127.0.0.1:{port}"
+    argv = [console_script(), "serve", "--port", str(port), "--workers", "2",
+            "--base-url", deployment.emulator_url, "--no-ui"]  # fmt: skip
+    log = tmp_path / "workers.log"
+    process = await asyncio.to_thread(start_logged, argv, log)
+    try:
+        await asyncio.to_thread(wait_until_answers, f"{root}/health", process, log)
+        for _ in range(12):
+            async with session.get(f"{root}/v1/models") as answer:
+                assert answer.status == 200
+        # Whichever worker answers the scrape shows both workers' counts.
+        scrapes = [await models_counted(session, root) for _ in range(4)]
+    finally:
+        process.terminate()
+        await asyncio.to_thread(process.wait, 15)
+    assert scrapes == [12.0] * 4
+    assert "limits are counted by each worker alone" in log.read_text().replace("\n", " ")
+
+
+def start_logged(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as out:
+        return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+
+
+async def models_counted(session: aiohttp.ClientSession, root: str) -> float:
+    async with session.get(f"{root}/metrics") as answer:
+        text = await answer.text()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "aiodynaspark_requests_total" and sample.labels["route"] == "/v1/models"
+    )

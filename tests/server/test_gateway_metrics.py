@@ -96,6 +96,6 @@ async def test_head_works_on_metrics(start_gateway: GatewayFactory) -> None:
 
 def test_several_workers_without_redis_warn_that_limits_are_per_worker() -> None:
     [warning] = per_worker_warnings(ServeSettings(workers=3, upstream_rate_limit="100/hour"))
-    assert "3 workers and no --redis-url" in warning
+    assert "3 workers and no --redis-url: limits are counted by each worker alone" in warning
     assert per_worker_warnings(ServeSettings(workers=3, redis_url="redis://127.0.0.1:1/0")) == []
     assert per_worker_warnings(ServeSettings(workers=1)) == []

@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+import logging.config
 import os
 import socket
 import tempfile
@@ -163,8 +164,12 @@ def serve(
     # between versions): the check above released it just before, so a taken port is still
     # reported here, and only a race with another program can reach uvicorn's own message.
     sock.close()
-    for warning in per_worker_warnings(settings):
-        _log.warning("%s", warning)
+    warnings = per_worker_warnings(settings)
+    if warnings:
+        # uvicorn sets this logging up only when it starts; the warning must show before.
+        logging.config.dictConfig(uvicorn_options["log_config"])
+        for warning in warnings:
+            _log.warning("%s", warning)
     os.environ[ENV_SETTINGS] = settings.model_dump_json(include=set(GatewaySettings.model_fields))
     with _metrics_directory(settings):
         uvicorn.run(_FACTORY, factory=True, workers=settings.workers, **uvicorn_options)
@@ -175,10 +180,10 @@ def per_worker_warnings(settings: ServeSettings) -> list[str]:
     if settings.workers < 2 or settings.redis_url is not None:
         return []
     return [
-        f"{settings.workers} workers and no --redis-url: every limit (the upstream quota, "
-        "the caller keys' limits, the host's own word on its quota) is counted by each "
-        f"worker alone, so up to {settings.workers} times as many requests pass. Set "
-        "--redis-url to share them."
+        f"{settings.workers} workers and no --redis-url: limits are counted by each worker "
+        "alone (the upstream quota, the caller keys' limits, the host's own word on its "
+        f"quota), so up to {settings.workers} times as many requests pass; stored responses "
+        "are each worker's own too. Set --redis-url to share them."
     ]
 
 
