@@ -93,3 +93,28 @@ def test_bad_settings_fail_when_the_app_is_built(options: dict[str, object]) -> 
 def test_upstream_setting_errors_are_library_errors() -> None:
     with pytest.raises(InvalidRequestError):
         create_app(base_url="not a url")
+
+
+async def test_connections_accepted_on_the_serve_socket_have_nagle_off() -> None:
+    # With Nagle on, an answer written in two pieces waits ~40 ms for a delayed ACK.
+    import asyncio
+    import socket
+
+    from aiodynaspark.server._serve import listen_socket
+
+    nodelay: list[int] = []
+    seen = asyncio.Event()
+
+    async def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        nodelay.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        seen.set()
+        writer.close()
+
+    server = await asyncio.start_server(accepted, sock=listen_socket("127.0.0.1", 0))
+    port = server.sockets[0].getsockname()[1]
+    async with server, asyncio.timeout(10):
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        await seen.wait()
+        writer.close()
+    assert nodelay == [1]
