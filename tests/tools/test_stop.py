@@ -1,12 +1,21 @@
 """Stop sequences: the answer ends before the first one, however the stream is split."""
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from aiodynaspark._tools._stop import StopFilter, cut_at_stop
 
-_TEXT = st.text(alphabet="abc.\n", max_size=60)
 _STOPS = st.lists(st.text(alphabet="abc.\n", min_size=1, max_size=4), min_size=1, max_size=4)
+
+
+@st.composite
+def _text_and_stops(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """Stop sequences and a text that holds one of them, often where a split falls."""
+    stops = draw(_STOPS)
+    head = draw(st.text(alphabet="abc.\n", max_size=30))
+    tail = draw(st.text(alphabet="abc.\n", max_size=30))
+    inner = draw(st.sampled_from(stops)) if draw(st.booleans()) else ""
+    return head + inner + tail, stops
 
 
 def _splits(text: str, cuts: list[int]) -> list[str]:
@@ -26,10 +35,12 @@ def test_answer_without_a_stop_sequence_is_whole() -> None:
     assert cut_at_stop("one two", ("END",)) == ("one two", False)
 
 
-@given(_TEXT, _STOPS, st.lists(st.integers(0, 60), max_size=10))
+@given(_text_and_stops(), st.lists(st.integers(0, 60), max_size=10))
+@example(("abc", ["bc"]), [2])
 def test_streamed_output_equals_the_whole_answer_cut_at_the_stop(
-    text: str, stops: list[str], cuts: list[int]
+    case: tuple[str, list[str]], cuts: list[int]
 ) -> None:
+    text, stops = case
     gate = StopFilter(tuple(stops))
     out = "".join(gate.feed(piece) for piece in _splits(text, cuts))
     if not gate.stopped:
@@ -37,10 +48,11 @@ def test_streamed_output_equals_the_whole_answer_cut_at_the_stop(
     assert (out, gate.stopped) == cut_at_stop(text, tuple(stops))
 
 
-@given(_TEXT, _STOPS, st.lists(st.integers(0, 60), max_size=10))
+@given(_text_and_stops(), st.lists(st.integers(0, 60), max_size=10))
 def test_only_what_could_still_become_a_stop_sequence_is_held_back(
-    text: str, stops: list[str], cuts: list[int]
+    case: tuple[str, list[str]], cuts: list[int]
 ) -> None:
+    text, stops = case
     gate = StopFilter(tuple(stops))
     released = ""
     seen = ""

@@ -19,11 +19,14 @@ def has_tool_history(messages: object) -> bool:
     """Whether ``messages`` holds an assistant tool call or a tool result."""
     if not isinstance(messages, list | tuple):
         return False
-    return any(
-        isinstance(message, Mapping)
-        and (message.get("role") == "tool" or message.get("tool_calls"))
-        for message in messages
-    )
+    # Asked of every plain request: plain dicts are checked without the Mapping ABC, whose
+    # isinstance costs more than the rest of the loop.
+    for message in messages:
+        if (type(message) is dict or isinstance(message, Mapping)) and (
+            message.get("role") == "tool" or message.get("tool_calls")
+        ):
+            return True
+    return False
 
 
 def _text(content: object) -> str:
