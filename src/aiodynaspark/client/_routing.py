@@ -57,6 +57,8 @@ def choose_providers(
             (no endpoint takes both).
     """
     if choice is None or (isinstance(choice, str) and choice.lower() == "auto"):
+        if not options:  # the commonest request, decided without the checks below
+            return [DynasparkAPI] if stream and not has_image else [Dynaspark]
         sampling = sorted(name for name, value in options.items() if value is not None)
         if has_image:
             if sampling:

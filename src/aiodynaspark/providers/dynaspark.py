@@ -163,7 +163,8 @@ class Dynaspark(BaseProvider[WebFormChat]):
             MediaError: A bad image, or more than one.
             InvalidRequestError: A malformed conversation, no text, or an unknown keyword.
         """
-        check_options(cls.__name__, options, _WEB_KEYWORDS)
+        if options and not options.keys() <= _WEB_KEYWORDS:
+            check_options(cls.__name__, options, _WEB_KEYWORDS)
         resolved = cls.get_model(model)
         if media is None and (prompt := plain_prompt(messages)) is not None and prompt.strip():
             return WebFormChat(resolved, prompt)  # the common case: text only, all checked
