@@ -16,6 +16,8 @@ from ._disconnect import CancelOnDisconnect
 from ._gateway import Gateway
 from ._handlers import install_handlers
 from ._hosts import HostCheckMiddleware
+from ._messages_errors import AnthropicErrorShape
+from ._messages_routes import build_messages_router
 from ._metrics_middleware import MetricsMiddleware
 from ._middleware import AccessLogMiddleware, BodyLimitMiddleware, HeadAsGet
 from ._operations import Operations
@@ -33,8 +35,9 @@ __all__ = ["app_from_settings", "create_app"]
 _DESCRIPTION = (
     "An OpenAI-compatible HTTP API in front of Dynaspark. Errors use OpenAI's body "
     '{"error": {"message", "type", "param", "code"}}. With an API key set, /v1 routes need '
-    "Authorization: Bearer <key>. Besides Chat Completions it speaks OpenAI's Responses API "
-    "(/v1/responses)."
+    "Authorization: Bearer <key> (or x-api-key: <key>). Besides Chat Completions it speaks "
+    "OpenAI's Responses API (/v1/responses) and Anthropic's Messages API (/v1/messages), "
+    "whose errors use Anthropic's body."
 )
 
 
@@ -161,11 +164,14 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
     ops_router = build_ops_router(operations)
     app.include_router(ops_router)
     app.include_router(router)
-    app.include_router(build_responses_router(gateway))
+    api_routers = [build_responses_router(gateway), build_messages_router(gateway)]
+    for api_router in api_routers:
+        app.include_router(api_router)
     if settings.ui:
         mount_ui(app, load_ui_files())
     # add_middleware puts each new layer outside the previous ones. From the outside in:
-    # metrics and access log (see every answer), Host check, HEAD as GET, CORS (its headers
+    # metrics and access log (see every answer), Anthropic's error shape on /v1/messages (over
+    # every layer's errors), Host check, HEAD as GET, CORS (its headers
     # on errors too), caller key (before any body is read), body limit, input bounds (on the
     # whole body, before validation), the limits (after the body and its bounds: a refused
     # body spends no quota, and a key restricted to some models is checked against the
@@ -193,13 +199,16 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=["authorization", "content-type"],
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["authorization", "content-type", "x-api-key", "anthropic-version"],
         )
     app.add_middleware(HeadAsGet)
     app.add_middleware(HostCheckMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(AnthropicErrorShape)
     if operations.metrics is not None:
-        paths = [getattr(route, "path", "") for route in (*router.routes, *ops_router.routes)]
+        routes = [*router.routes, *ops_router.routes]
+        routes.extend(route for api_router in api_routers for route in api_router.routes)
+        paths = [getattr(route, "path", "") for route in routes]
         app.add_middleware(MetricsMiddleware, metrics=operations.metrics, paths=paths)
     return app

@@ -15,22 +15,26 @@ ANONYMOUS = "anonymous"
 
 _UNAUTHORIZED = GatewayError(
     401,
-    "Missing or incorrect API key: send it as 'Authorization: Bearer <key>'.",
+    "Missing or incorrect API key: send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.",
     code="invalid_api_key",
     headers=(("www-authenticate", "Bearer"),),
 )
 
 
 def _bearer(scope: Scope) -> bytes | None:
+    # Anthropic's clients send the key as x-api-key; OpenAI's as a bearer token.
     for name, value in scope["headers"]:
         if name == b"authorization":
             scheme, _, token = value.partition(b" ")
             return token.strip() if scheme.lower() == b"bearer" else None
+        if name == b"x-api-key":
+            key: bytes = value.strip()
+            return key
     return None
 
 
 class CallerKeyMiddleware:
-    """Finds the caller's key (``Authorization: Bearer <key>``) on every ``/v1`` route.
+    """Finds the caller's key (``Authorization: Bearer <key>`` or ``x-api-key``) on ``/v1``.
 
     A request without a known key gets 401 before any of its body is read. Other paths
     (``/``, ``/health``, ``/metrics``, ``/openapi.json``) stay open. The key's name is left

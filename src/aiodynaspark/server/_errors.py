@@ -57,6 +57,8 @@ from .._errors import (
 __all__ = [
     "INTERNAL_ERROR",
     "GatewayError",
+    "anthropic_error_body",
+    "anthropic_error_type",
     "error_body",
     "error_event",
     "from_exception",
@@ -122,6 +124,35 @@ def error_body(
     """Encode an OpenAI error body."""
     payload = {"error": {"message": message, "type": type_, "param": param, "code": code}}
     # ASCII escapes: any text, even a reflected lone surrogate, encodes.
+    return json.dumps(payload).encode()
+
+
+# Anthropic's error types by status (its documented table); others take the nearest class.
+_ANTHROPIC_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    503: "overloaded_error",
+}
+
+
+def anthropic_error_type(status: int) -> str:
+    """Anthropic's error ``type`` for an HTTP status."""
+    known = _ANTHROPIC_TYPES.get(status)
+    if known is not None:
+        return known
+    return "invalid_request_error" if status < 500 else "api_error"
+
+
+def anthropic_error_body(error: GatewayError) -> bytes:
+    """The error in Anthropic's shape: ``{"type": "error", "error": {"type", "message"}}``."""
+    payload = {
+        "type": "error",
+        "error": {"type": anthropic_error_type(error.status), "message": error.message},
+    }
     return json.dumps(payload).encode()
 
 

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from .._errors import InvalidRequestError
+from .._tools._tokens import estimate_prompt_tokens, estimate_tokens
 from ..client import ChatCompletion
 from ._responses_schemas import (
     FunctionCallItem,
@@ -22,7 +23,6 @@ from ._responses_schemas import (
     InputText,
     ResponsesRequest,
 )
-from ._tokens import estimate_tokens
 
 __all__ = [
     "chat_options",
@@ -202,15 +202,8 @@ def usage_object(input_tokens: int, output_tokens: int) -> dict[str, Any]:
 
 
 def estimated_input_tokens(messages: list[dict[str, Any]]) -> int:
-    """The estimate of a conversation's tokens, for answers that came without usage."""
-    total = 0
-    for message in messages:
-        content = message.get("content")
-        if isinstance(content, str):
-            total += estimate_tokens(content)
-        elif isinstance(content, list):
-            total += sum(estimate_tokens(p.get("text", "")) for p in content)
-    return total
+    """The library's estimate of a conversation's tokens, for answers without usage."""
+    return estimate_prompt_tokens(messages)
 
 
 def estimated_output_tokens(output: list[Item]) -> int:
