@@ -279,3 +279,12 @@ async def test_a_malformed_tool_is_refused_before_any_request(
     with pytest.raises(InvalidRequestError, match="not a valid JSON schema"):
         await client.chat.completions.create(messages=USER, tools=[broken])  # type: ignore[list-item]
     assert emu.requests == []
+
+
+def test_the_sync_client_parses_too() -> None:
+    from aiodynaspark import Client
+
+    with Emulator.run_in_thread() as emu, Client(base_url=emu.url, max_retries=0) as client:
+        emu.push_reply('{"name": "Ada", "age": 36}')
+        done = client.chat.completions.parse(messages=USER, response_format=Person)
+    assert done.choices[0].message.parsed == Person(name="Ada", age=36)

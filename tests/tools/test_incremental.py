@@ -5,6 +5,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aiodynaspark._tools._extract import ObjectScanner
 from aiodynaspark._tools._incremental import AnswerStream
 from aiodynaspark._tools._plan import AnswerPlan, read_plan
 
@@ -88,3 +89,30 @@ def test_schema_answer_streams_the_object_text_only(cuts: list[int]) -> None:
     out = "".join(parser.feed(piece) for piece in _pieces(reply, cuts))
     assert out == '{"name": "Ada", "age": 36}'
     assert parser.finish().content == out
+
+
+_JSON_TEXT = st.text(alphabet='ab"\\{} \n', max_size=12)
+
+
+@settings(deadline=None)  # CPU shared with other work: timing is not tested here
+@given(
+    st.dictionaries(_JSON_TEXT, _JSON_TEXT | st.lists(_JSON_TEXT, max_size=3), max_size=4),
+    st.sampled_from(["", "text } before ", '"quoted" ']),
+    st.lists(st.integers(0, 200), max_size=12),
+)
+def test_scanner_finds_the_object_however_the_text_is_split(
+    value: dict[str, object], before: str, cuts: list[int]
+) -> None:
+    own = json.dumps(value)
+    scanner = ObjectScanner()
+    for piece in _pieces(before + own + " after {", cuts):
+        scanner.feed(piece)
+    assert (scanner.start, scanner.end) == (len(before), len(before) + len(own))
+
+
+def test_a_long_content_answer_streams_whole_past_the_every_piece_size() -> None:
+    content = "word " * 40_000  # 200 000 characters, read again only as it grows
+    reply = json.dumps({"content": content})
+    parser = AnswerStream(_plan(tools=_TOOLS))
+    out = "".join(parser.feed(reply[i : i + 200]) for i in range(0, len(reply), 200))
+    assert out == content

@@ -16,6 +16,9 @@ from ._plan import AnswerPlan
 
 __all__ = ["AnswerStream"]
 
+# Below this many characters an answer object is read again at every piece.
+_EVERY_PIECE_BELOW = 16 * 1024
+
 
 class AnswerStream:
     """Feed the raw pieces of one contract answer; take the content to stream as it comes.
@@ -32,6 +35,7 @@ class AnswerStream:
         self._released = 0  # characters of content handed out
         self._readable = True  # False once the partial parser gave up on the text
         self._streams_content = plan.contract == "schema" or plan.schema is None
+        self._reparse_at = 0  # the object's length at which it is read again
 
     @property
     def released(self) -> int:
@@ -45,19 +49,27 @@ class AnswerStream:
 
     def feed(self, piece: str) -> str:
         """Scan the next piece; return the new content to stream (often empty)."""
+        offset = self._length
         self._text.append(piece)
         self._length += len(piece)
         self._scanner.feed(piece)
         start = self._scanner.start
         if start is None or not self._streams_content:
             return ""
-        text = "".join(self._text)
-        self._text = [text]
-        end = self._scanner.end if self._scanner.end is not None else len(text)
+        end = self._scanner.end if self._scanner.end is not None else self._length
         if self._plan.contract == "schema":
-            fresh = text[start + self._released : end]
+            # The object's own text is the content: this piece's share of it.
+            fresh = piece[max(start, offset) - offset : max(end - offset, 0)]
             self._released += len(fresh)
             return fresh
+        size = end - start
+        if _EVERY_PIECE_BELOW <= size < self._reparse_at and self._scanner.end is None:
+            return ""
+        # Each read parses the object so far; reading again only once it has grown by a
+        # quarter keeps a long answer's cost linear, and a short one streams piece by piece.
+        self._reparse_at = size * 5 // 4
+        text = "".join(self._text)
+        self._text = [text]
         return self._content_delta(text[start:end])
 
     def _content_delta(self, partial: str) -> str:
