@@ -171,3 +171,15 @@ def test_history_shows_tool_calls_and_results_with_their_ids() -> None:
         "role": "tool",
         "content": "Result of tool call call_1 (get_weather): 12 C, rain",
     }
+
+
+def test_a_schema_with_a_reference_outside_itself_is_refused_not_fetched() -> None:
+    remote = {
+        "type": "function",
+        "function": {
+            "name": "f",
+            "parameters": {"$ref": "https://example.invalid/schema.json"},
+        },
+    }
+    with pytest.raises(InvalidRequestError, match="cannot be applied"):
+        read_answer('{"tool_calls": [{"name": "f", "arguments": {}}]}', _plan(tools=[remote]))

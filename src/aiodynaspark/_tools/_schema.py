@@ -16,19 +16,34 @@ class SchemaValidator:
 
     Args:
         validator: A ``jsonschema`` validator instance for the schema.
+        where: The request field the schema came from, for error messages.
     """
 
-    def __init__(self, validator: Any) -> None:
+    def __init__(self, validator: Any, where: str) -> None:
         self._validator = validator
+        self._where = where
 
     def errors(self, value: object) -> list[str]:
-        """What is wrong with ``value``, in words a model can act on; empty when it is valid."""
+        """What is wrong with ``value``, in words a model can act on; empty when it is valid.
+
+        Raises:
+            InvalidRequestError: The schema cannot be applied (a ``$ref`` it cannot resolve:
+                nothing is fetched from the network).
+        """
         found = []
-        for error in self._validator.iter_errors(value):
-            where = "/".join(str(part) for part in error.absolute_path) or "(the top level)"
-            found.append(f"at {where}: {error.message}")
-            if len(found) == _MAX_ERRORS:
-                break
+        try:
+            for error in self._validator.iter_errors(value):
+                where = "/".join(str(part) for part in error.absolute_path) or "(the top level)"
+                found.append(f"at {where}: {error.message}")
+                if len(found) == _MAX_ERRORS:
+                    break
+        except InvalidRequestError:
+            raise
+        except Exception as error:  # jsonschema's and referencing's own, on a bad schema
+            raise InvalidRequestError(
+                f"{self._where} cannot be applied: {type(error).__name__}: {error}. Refer "
+                "only to definitions inside the schema ($defs)."
+            ) from None
         return found
 
 
@@ -51,4 +66,4 @@ def compile_schema(schema: Mapping[str, Any], where: str) -> SchemaValidator:
         cls.check_schema(dict(schema))
     except SchemaError as error:
         raise InvalidRequestError(f"{where} is not a valid JSON schema: {error.message}") from None
-    return SchemaValidator(cls(schema))
+    return SchemaValidator(cls(schema), where)
