@@ -104,9 +104,7 @@ CHAT_OPTIONS: tuple[ChatOption, ...] = (
         "rest",
         openai=False,
     ),
-    ChatOption(
-        "referrer", str, "Referrer information for the service.", "rest", openai=False
-    ),
+    ChatOption("referrer", str, "Referrer information for the service.", "rest", openai=False),
     ChatOption(
         "json",
         bool,

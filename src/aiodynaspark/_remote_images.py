@@ -147,5 +147,3 @@ def _host_header(url: URL) -> str:
 
 def _too_large() -> MediaError:
     return MediaError(f"The remote image is larger than {MAX_IMAGE_BYTES:,} bytes.")
-
-

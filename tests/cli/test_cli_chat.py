@@ -82,6 +82,15 @@ def test_prompt_dash_reads_standard_input(cli: CLI) -> None:
     assert result.stdout == answer_for(DEFAULT_MODEL, "from a pipe") + "\n"
 
 
+def test_a_100_kb_diff_from_standard_input_is_answered(cli: CLI, emulator: Emulator) -> None:
+    diff = "".join(f"+line {i} of a long diff, changed\n" for i in range(3500))  # ~100 KB
+    result = cli.run("chat", "-", "--base-url", emulator.url, input=diff)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
+    assert [request.path for request in emulator.requests] == ["/generate_response"]
+
+
 def _read_until(fd: int, wanted: bytes, deadline: float) -> bytes:
     # os.read returns whatever the pipe holds now: no waiting for a full buffer or a newline.
     seen = b""

@@ -27,8 +27,10 @@ def render_nginx_config(prefix: Path, listen: str, servers: list[str]) -> str:
     """The deployment page's nginx configuration with this deployment's values."""
     lines = "\n".join(f"        server {server};" for server in servers)
     text = NGINX_TEMPLATE.read_text()
-    return text.replace("@PREFIX@", str(prefix)).replace("@LISTEN@", listen).replace(
-        "@SERVERS@", lines
+    return (
+        text.replace("@PREFIX@", str(prefix))
+        .replace("@LISTEN@", listen)
+        .replace("@SERVERS@", lines)
     )
 
 

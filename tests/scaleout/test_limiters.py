@@ -42,7 +42,12 @@ def test_a_malformed_rate_is_refused_with_the_expected_form(text: str) -> None:
 
 def test_reset_times_are_written_as_openai_writes_them() -> None:
     assert [format_reset(s) for s in (0.25, 1, 59.5, 60, 360, 3723)] == [
-        "0.25s", "1s", "59.5s", "1m0s", "6m0s", "1h2m3s",
+        "0.25s",
+        "1s",
+        "59.5s",
+        "1m0s",
+        "6m0s",
+        "1h2m3s",
     ]
 
 

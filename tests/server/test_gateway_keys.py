@@ -132,9 +132,7 @@ async def test_a_key_limited_to_models_gets_403_for_another_without_calling_the_
     entry = CallerKey("alice", hash_key(key), models=frozenset({"gemini-1.5-flash"}))
     path = keys_file(tmp_path, alice=entry)
     async with start_gateway(keys_file=str(path)) as root:
-        refused = await fetch(
-            "POST", f"{root}/v1/chat/completions", json=HI, headers=bearer(key)
-        )
+        refused = await fetch("POST", f"{root}/v1/chat/completions", json=HI, headers=bearer(key))
         allowed = await fetch(
             "POST",
             f"{root}/v1/chat/completions",

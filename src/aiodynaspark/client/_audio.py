@@ -65,5 +65,3 @@ class AsyncAudio:
 
     def __init__(self, client: "AsyncClient") -> None:
         self.speech = AsyncSpeech(client)
-
-

@@ -112,5 +112,3 @@ class AsyncImages:
             limit = transport.settings.timeout if time_limit is None else time_limit
             return await fetch_public_image(transport.session, url, time_limit=limit)
         return await DynasparkAPI.download_image(transport, url)
-
-

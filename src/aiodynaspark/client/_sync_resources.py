@@ -293,9 +293,7 @@ class Images:
     ) -> bytes:
         """Download an image by URL; the arguments are those of the async ``download``."""
         return self._client._run(
-            self._client._async.images.download(
-                url, public_only=public_only, time_limit=time_limit
-            )
+            self._client._async.images.download(url, public_only=public_only, time_limit=time_limit)
         )
 
 
@@ -357,5 +355,3 @@ class Models:
     def retrieve(self, model: str) -> Model:
         """Describe one chat model by its id; as the async client's ``retrieve``."""
         return self._client._run(self._client._async.models.retrieve(model))
-
-

@@ -1,5 +1,7 @@
 """``DynasparkAPI``: the REST API the service's authors document (``GET /api/...``)."""
 
+import contextlib
+import logging
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -18,16 +20,25 @@ from .._catalog import (
     VOICES,
 )
 from .._chat_options import OPTIONS_BY_NAME, REST_OPTIONS
-from .._errors import InvalidRequestError, MediaError, ResponseError
+from .._errors import APIStatusError, InvalidRequestError, MediaError, ResponseError
 from .._http import Request, Transport, json_object, read_body
 from .._media import detect_image_type
 from .._prompt import flatten_messages, parse_messages
 from .._sse import iter_text_pieces
 from ._base import BaseProvider, ChatResult, PreparedChat, split_settings
+from ._long_prompts import (
+    URI_TOO_LONG,
+    folded_prompt,
+    rest_only_options,
+    url_bytes,
+    url_too_long,
+)
 from ._params import encode_bool, encode_int, encode_option, encode_text, parse_size
-from .dynaspark import check_options
+from .dynaspark import Dynaspark, WebFormChat, check_options
 
 __all__ = ["DynasparkAPI", "ImageResult", "RestChat"]
+
+_log = logging.getLogger(__name__)
 
 # The REST API's chat keywords: its query parameters as declared, and stream.
 _API_KEYWORDS = frozenset({option.name for option in REST_OPTIONS} | {"stream"})
@@ -202,10 +213,41 @@ class DynasparkAPI(BaseProvider[RestChat]):
         )
 
     @classmethod
+    def _over_budget(cls, transport: Transport, params: dict[str, str]) -> int | None:
+        """The URL's length when it is over ``Limits.max_url_bytes``, else ``None``."""
+        size = url_bytes(transport, cls.endpoint_path, params)
+        return size if size > transport.settings.limits.max_url_bytes else None
+
+    @classmethod
+    async def _by_form(cls, transport: Transport, chat: RestChat, size: int | None) -> str:
+        """Send a chat too long for a URL by the web form, or refuse it if it needs the API."""
+        needs = rest_only_options(chat.params)
+        if needs:
+            limit = transport.settings.limits.max_url_bytes
+            raise url_too_long(size, limit, needs, "the conversation")
+        _log.info("chat of %s URL bytes goes by the web form", "too many" if size is None else size)
+        form = WebFormChat(chat.model, folded_prompt(chat.params))
+        return (await Dynaspark.complete(transport, form)).text
+
+    @classmethod
     async def complete(cls, transport: Transport, chat: RestChat) -> ChatResult:
-        """Ask for the whole answer, with the model and usage when the service gives them."""
+        """Ask for the whole answer, with the model and usage when the service gives them.
+
+        A chat too long for the URL goes by the web form when it can (see
+        :mod:`._long_prompts`); then the answer has no usage.
+
+        Raises:
+            InvalidRequestError: Too long for the URL and in need of the REST API.
+        """
+        if (size := cls._over_budget(transport, chat.params)) is not None:
+            return ChatResult(text=await cls._by_form(transport, chat, size), model=chat.model)
         request = cls._request(transport, cls.endpoint_path, chat.params, chat.model)
-        data = await transport.send(request, json_object)
+        try:
+            data = await transport.send(request, json_object)
+        except APIStatusError as error:
+            if error.status_code != URI_TOO_LONG:
+                raise
+            return ChatResult(text=await cls._by_form(transport, chat, None), model=chat.model)
         text = data.get("response")
         if not isinstance(text, str):
             raise ResponseError(
@@ -227,6 +269,8 @@ class DynasparkAPI(BaseProvider[RestChat]):
         async generators costs about a microsecond per piece (``python -m benchmarks``).
         """
         params = {**(chat.params), "stream": "true"}
+        if (size := cls._over_budget(transport, params)) is not None:
+            return cls._form_stream(transport, chat, size)
         request = cls._request(transport, cls.endpoint_path, params, chat.model)
         settings = transport.settings
         limits = settings.limits
@@ -243,7 +287,32 @@ class DynasparkAPI(BaseProvider[RestChat]):
                 idle_timeout=settings.stream_idle_timeout,
             )
 
-        return transport.stream(request, parse)
+        return cls._unless_too_long(transport, chat, transport.stream(request, parse))
+
+    @classmethod
+    async def _form_stream(
+        cls, transport: Transport, chat: RestChat, size: int | None
+    ) -> AsyncGenerator[str, None]:
+        yield await cls._by_form(transport, chat, size)
+
+    @classmethod
+    async def _unless_too_long(
+        cls, transport: Transport, chat: RestChat, pieces: AsyncGenerator[str, None]
+    ) -> AsyncGenerator[str, None]:
+        """Pass ``pieces`` on; a 414 before the first one sends the chat by the web form."""
+        async with contextlib.aclosing(pieces):
+            try:
+                first = await anext(pieces)
+            except StopAsyncIteration:
+                return
+            except APIStatusError as error:
+                if error.status_code != URI_TOO_LONG:
+                    raise
+                yield await cls._by_form(transport, chat, None)
+                return
+            yield first
+            async for piece in pieces:
+                yield piece
 
     @classmethod
     def image_params(
@@ -281,8 +350,17 @@ class DynasparkAPI(BaseProvider[RestChat]):
     @classmethod
     async def request_image(cls, transport: Transport, params: dict[str, str]) -> ImageResult:
         """Send a checked image request (see :meth:`image_params`)."""
+        size = url_bytes(transport, cls.image_endpoint_path, params)
+        limit = transport.settings.limits.max_url_bytes
+        if size > limit:
+            raise url_too_long(size, limit, [], "the image prompt")
         request = cls._request(transport, cls.image_endpoint_path, params, params["model"])
-        data = await transport.send(request, json_object)
+        try:
+            data = await transport.send(request, json_object)
+        except APIStatusError as error:
+            if error.status_code == URI_TOO_LONG:
+                raise url_too_long(None, limit, [], "the image prompt") from None
+            raise
         url = data.get("image_url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ResponseError("The image endpoint answered without an http(s) 'image_url'.")
@@ -335,8 +413,17 @@ class DynasparkAPI(BaseProvider[RestChat]):
     @classmethod
     async def request_speech(cls, transport: Transport, params: dict[str, str]) -> bytes:
         """Send a checked speech request; returns the MP3 bytes."""
+        size = url_bytes(transport, cls.endpoint_path, params)
+        limit = transport.settings.limits.max_url_bytes
+        if size > limit:
+            raise url_too_long(size, limit, [], "the text to speak")
         request = cls._request(transport, cls.endpoint_path, params, cls.audio_model)
-        return await transport.send(request, _speech)
+        try:
+            return await transport.send(request, _speech)
+        except APIStatusError as error:
+            if error.status_code == URI_TOO_LONG:
+                raise url_too_long(None, limit, [], "the text to speak") from None
+            raise
 
     @classmethod
     async def generate_image(

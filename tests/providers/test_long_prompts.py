@@ -1,0 +1,89 @@
+"""Long prompts: a chat too long for a URL goes by the web form, or is refused before I/O."""
+
+import asyncio
+
+import pytest
+
+from aiodynaspark import AsyncClient, InvalidRequestError, Limits
+from aiodynaspark.testing import Emulator
+
+TIMEOUT = 10.0
+LONG = [
+    {"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {i} " + "x" * 1000}
+    for i in range(100)
+]  # about 100 KB
+
+
+@pytest.fixture
+async def client(emu: Emulator) -> AsyncClient:
+    async with AsyncClient(base_url=emu.url, max_retries=0) as c:
+        yield c  # type: ignore[misc]
+
+
+async def _stream(client: AsyncClient, messages: list[dict[str, str]], **options: object) -> str:
+    async with asyncio.timeout(TIMEOUT):
+        stream = await client.chat.completions.create(
+            messages=messages,
+            stream=True,
+            **options,  # type: ignore[call-overload]
+        )
+        return "".join([c.choices[0].delta.content or "" async for c in stream])
+
+
+async def test_long_streamed_chat_goes_by_the_web_form(client: AsyncClient, emu: Emulator) -> None:
+    assert await _stream(client, LONG)
+    assert [(r.method, r.path) for r in emu.requests] == [("POST", "/generate_response")]
+
+
+async def test_long_whole_chat_with_the_rest_api_goes_by_the_web_form(
+    client: AsyncClient, emu: Emulator
+) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        done = await client.chat.completions.create(messages=LONG, provider="api")
+    assert done.choices[0].message.content
+    assert [r.method for r in emu.requests] == ["POST"]
+
+
+async def test_system_prompt_is_folded_into_the_form_text(
+    client: AsyncClient, emu: Emulator
+) -> None:
+    await _stream(client, [{"role": "system", "content": "Be brief."}, *LONG])
+    assert emu.requests[0].form["user_input"].startswith("System: Be brief.\n\n")
+
+
+async def test_long_chat_that_needs_the_rest_api_is_refused_before_any_request(
+    client: AsyncClient, emu: Emulator
+) -> None:
+    with pytest.raises(InvalidRequestError, match=r"max_url_bytes.*Drop temperature"):
+        await _stream(client, LONG, temperature=0.5)
+    assert emu.requests == []
+
+
+async def test_a_414_from_the_host_sends_the_chat_by_the_web_form(emu: Emulator) -> None:
+    limits = Limits(max_url_bytes=1_000_000)  # the client's budget would let it through
+    async with AsyncClient(base_url=emu.url, max_retries=0, limits=limits) as client:
+        assert await _stream(client, LONG)
+    assert [r.method for r in emu.requests] == ["POST"]  # the GET was refused before recording
+
+
+async def test_a_414_for_a_chat_that_needs_the_rest_api_is_refused(emu: Emulator) -> None:
+    limits = Limits(max_url_bytes=1_000_000)
+    async with AsyncClient(base_url=emu.url, max_retries=0, limits=limits) as client:
+        with pytest.raises(InvalidRequestError, match=r"refused its URL as too long \(414\)"):
+            await _stream(client, LONG, temperature=0.5)
+
+
+async def test_long_image_prompt_is_refused_before_any_request(
+    client: AsyncClient, emu: Emulator
+) -> None:
+    with pytest.raises(InvalidRequestError, match="Shorten the image prompt"):
+        async with asyncio.timeout(TIMEOUT):
+            await client.images.generate(prompt="a cat " * 2000)
+    assert emu.requests == []
+
+
+async def test_short_streamed_chat_still_streams_from_the_rest_api(
+    client: AsyncClient, emu: Emulator
+) -> None:
+    assert await _stream(client, [{"role": "user", "content": "hi"}])
+    assert [r.method for r in emu.requests] == ["GET"]
