@@ -112,12 +112,17 @@ export class StreamingBody {
     this.tail = [...tail.childNodes];
     this.element.append(tail);
     this.text = text;
+    // The caret marks the end while the answer streams.
+    this.caret?.classList.remove("stream-end");
+    this.caret = this.finishing ? null : this.element.lastElementChild;
+    this.caret?.classList.add("stream-end");
   }
 
   /** The answer is complete: its last line is finished too. */
   finish() {
     if (this.finished) return;
     const text = this.text;
+    this.finishing = true;
     this.render(`${text}\n`);
     // The newline only closed the last line; the text shown is the answer's own.
     this.text = text;
