@@ -61,7 +61,12 @@ def create_app(*, client: AsyncClient | None = None, **options: Unpack[GatewayOp
             ``http(s)`` image parts from public addresses), ``response_store_ttl`` (seconds a
             ``/v1/responses`` answer can be retrieved and continued; one hour),
             ``response_store_max_bytes`` (the memory for those answers, per process;
-            64 MiB). ``None`` means not given.
+            64 MiB); scaling out (docs/deployment.md): ``redis_url`` (limits and stored
+            answers shared through Redis), ``upstream_rate_limit`` (``"100/hour"``: calls
+            to Dynaspark for all gateways together), ``keys_file`` (named caller keys),
+            ``metrics`` (``/metrics``; on), ``probe_interval`` (readiness; 15 s),
+            ``upstream_limit_on_redis_failure`` and ``key_limit_on_redis_failure``
+            (``"refuse"`` or ``"local"``). ``None`` means not given.
 
     Returns:
         The ASGI application.
