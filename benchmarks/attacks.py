@@ -1,0 +1,190 @@
+"""The hostile-request and hostile-upstream attacks, timed, with the gateway's peak memory.
+
+Run: ``python -m benchmarks.attacks [SRC_DIR]``. Each attack starts a fresh gateway in a child
+process (its code from ``SRC_DIR``, default this checkout's ``src``, so an older checkout can
+be measured the same way), in front of an emulator in this process, all on 127.0.0.1. It
+prints one line per attack: seconds, the status the attacker saw, and the gateway's peak
+resident memory (``VmHWM``). Every attack is bounded in size and time.
+"""
+
+import asyncio
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+
+from aiodynaspark.testing import Emulator, Fault, Quirk
+
+ROOT = Path(__file__).resolve().parent.parent
+ATTACK_TIMEOUT = 40.0
+_GATEWAY = """
+import sys, uvicorn
+from aiodynaspark.server import create_app
+app = create_app(base_url=sys.argv[1], timeout=float(sys.argv[3]), max_retries=0)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _start_gateway(
+    src: str, upstream: str, upstream_timeout: float
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": src}
+    child = subprocess.Popen(  # noqa: ASYNC220 - started once, before the attack is timed
+        [sys.executable, "-c", _GATEWAY, upstream, str(port), str(upstream_timeout)], env=env
+    )
+    url = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as session:
+        for _ in range(300):
+            try:
+                async with session.get(url + "/health") as response:
+                    if response.status == 200:
+                        return child, url
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    child.kill()
+    raise RuntimeError("the gateway did not start")
+
+
+async def _post(url: str, body: bytes, path: str = "/v1/chat/completions") -> int:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            url + path, data=io.BytesIO(body), headers={"content-type": "application/json"}
+        ) as response,
+    ):
+        await response.read()
+        return response.status
+
+
+def _chat(messages: object, **extra: object) -> bytes:
+    return json.dumps({"model": "gemini-2.0-flash", "messages": messages, **extra}).encode()
+
+
+async def tiny_messages(url: str, emu: Emulator) -> str:
+    return str(await _post(url, _chat([{"role": "user", "content": "a"}] * 1_000_000)))
+
+
+async def invalid_messages(url: str, emu: Emulator) -> str:
+    return str(await _post(url, _chat([1] * 1_000_000)))
+
+
+async def huge_answer(url: str, emu: Emulator) -> str:
+    emu.push(Quirk.huge_body(200 * 1024 * 1024))
+    return str(await _post(url, _chat([{"role": "user", "content": "hi"}])))
+
+
+async def unterminated_event(url: str, emu: Emulator) -> str:
+    emu.push(Quirk.unterminated_event(300 * 1024 * 1024))
+    return str(await _post(url, _chat([{"role": "user", "content": "hi"}], stream=True)))
+
+
+async def keepalive_only(url: str, emu: Emulator) -> str:
+    emu.push(Quirk.keepalive_only(0.5))
+    try:
+        async with asyncio.timeout(20):
+            return str(await _post(url, _chat([{"role": "user", "content": "hi"}], stream=True)))
+    except TimeoutError:
+        return "no answer in 20 s"
+
+
+async def callers_leave(url: str, emu: Emulator) -> str:
+    emu.push(*[Fault.hang(30)] * 110)
+    body = _chat([{"role": "user", "content": "hi"}])
+
+    async def leave() -> None:
+        try:
+            async with asyncio.timeout(1.0):
+                await _post(url, body)
+        except TimeoutError:
+            pass
+
+    await asyncio.gather(*(leave() for _ in range(110)))
+    emu.reset()
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(30):
+            status = await _post(url, body)
+    except TimeoutError:
+        return "next caller: no answer in 30 s"
+    return f"next caller: {status} after {time.perf_counter() - started:.2f} s"
+
+
+async def redirect_to_secret(url: str, emu: Emulator) -> str:
+    async with Emulator() as secret:
+        emu.push(Quirk.image_url(emu.url + "/api/generate_image?user_input=x"))
+        emu.push(Quirk.redirect(secret.url + "/status"))
+        body = json.dumps({"prompt": "cat", "response_format": "b64_json"}).encode()
+        status = await _post(url, body, "/v1/images/generations")
+        return f"{status}, secret fetched: {bool(secret.requests)}"
+
+
+async def head_health(url: str, emu: Emulator) -> str:
+    async with aiohttp.ClientSession() as session, session.head(url + "/health") as response:
+        return str(response.status)
+
+
+async def rebinding_host(url: str, emu: Emulator) -> str:
+    headers = {"Host": "rebind.example"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url + "/health", headers=headers) as response,
+    ):
+        return str(response.status)
+
+
+ATTACKS: dict[str, tuple[Callable[[str, Emulator], Awaitable[str]], float]] = {
+    "1M tiny messages (30 MB body)": (tiny_messages, 90.0),
+    "1M invalid messages": (invalid_messages, 90.0),
+    "200 MiB upstream answer": (huge_answer, 90.0),
+    "300 MiB unterminated event": (unterminated_event, 90.0),
+    "keep-alive-only upstream stream": (keepalive_only, 5.0),
+    "110 callers leave after 1 s": (callers_leave, 90.0),
+    "b64_json URL redirects to a loopback page": (redirect_to_secret, 90.0),
+    "HEAD /health": (head_health, 90.0),
+    "Host: rebind.example": (rebinding_host, 90.0),
+}
+
+
+async def main(src: str) -> None:
+    print(f"gateway code: {src}")
+    print(f"{'attack':45} {'seconds':>8} {'peak MiB':>9}  outcome")
+    for name, (attack, gateway_timeout) in ATTACKS.items():
+        async with Emulator(url_limit=None) as emu:
+            child, url = await _start_gateway(src, emu.url, gateway_timeout)
+            started = time.perf_counter()
+            try:
+                async with asyncio.timeout(ATTACK_TIMEOUT + 30):
+                    outcome = await attack(url, emu)
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                outcome = f"{type(exc).__name__}"
+            elapsed = time.perf_counter() - started
+            peak = _peak_rss_mib(child.pid)
+            child.terminate()
+            child.wait(10)
+        print(f"{name:45} {elapsed:8.2f} {peak:9.0f}  {outcome}", flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "src")))
