@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ._apis import run_api_overhead
 from ._common import PIECES, ROOT, Child, start_child
 from ._gateway import Gateway, run_gateway_load
 from ._memory import run_memory
@@ -28,6 +29,7 @@ SCENARIOS = (
     "concurrent",
     "streaming",
     "gateway",
+    "gateway_apis",
     "gateway_redis",
     "startup",
     "memory",
@@ -53,6 +55,7 @@ class Plan:
     connections: int
     startup_runs: int
     gateway_warmup: int
+    api_rounds: int
 
 
 FULL = Plan(
@@ -68,6 +71,7 @@ FULL = Plan(
     connections=50,
     startup_runs=10,
     gateway_warmup=100,
+    api_rounds=3,
 )
 QUICK = Plan(
     calibrate=0,
@@ -82,6 +86,7 @@ QUICK = Plan(
     connections=10,
     startup_runs=1,
     gateway_warmup=5,
+    api_rounds=1,
 )
 
 
@@ -175,7 +180,7 @@ def run(plan: Plan, only: set[str], quick: bool) -> dict[str, Any]:
                     "concurrency": load.concurrency,
                     "variants": variants,
                 }
-        if only & {"streaming", "gateway"}:
+        if only & {"streaming", "gateway", "gateway_apis"}:
             gateways = [Gateway(paced), Gateway(url)]
             ready = [gateway.wait_ready() for gateway in gateways]
             results["meta"]["gateway_start_s"] = round(max(ready), 3)
@@ -200,6 +205,16 @@ def run(plan: Plan, only: set[str], quick: bool) -> dict[str, Any]:
                 load_seconds=plan.load_seconds,
                 floor_seconds=plan.floor_seconds,
                 connections=plan.connections,
+                progress=_say,
+            )
+        if "gateway_apis" in only:
+            _say(f"gateway_apis: chat, responses and messages, {plan.connections} connections")
+            results["gateway_apis"] = run_api_overhead(
+                gateways[1],
+                connections=plan.connections,
+                seconds=plan.load_seconds / 2,
+                rounds=plan.api_rounds,
+                streams=not quick,
                 progress=_say,
             )
         for gateway in gateways:

@@ -4,7 +4,9 @@
 requests completed, failures, requests per second and latency percentiles (milliseconds).
 
 CONFIG: ``targets`` (a list of ``{"name", "kind", "url"}``; kinds ``upstream_plain``,
-``upstream_stream``, ``gateway_plain``, ``gateway_stream``), ``connections``, ``seconds``,
+``upstream_stream``, and a kind of :data:`GATEWAY_REQUESTS`: ``gateway_plain``,
+``gateway_stream`` (chat completions), ``gateway_responses[_stream]``,
+``gateway_messages[_stream]``), ``connections``, ``seconds``,
 ``max_requests`` (per target) and ``alternate``: with it, one connection per target and the
 targets take turns request by request, so a pair of targets is measured side by side.
 """
@@ -23,6 +25,32 @@ from ._clients import BROWSER_HEADERS, hand_built_form
 from ._common import MESSAGES, MODEL, PROMPT, WEB_ANSWER, percentile
 
 Send = Callable[[], Awaitable[None]]
+
+# The same question through each API of the gateway: path, body, and what its answer holds.
+GATEWAY_REQUESTS: dict[str, tuple[str, dict[str, Any], str]] = {
+    "gateway_plain": ("/v1/chat/completions", {"model": MODEL, "messages": MESSAGES}, ""),
+    "gateway_stream": (
+        "/v1/chat/completions",
+        {"model": MODEL, "messages": MESSAGES, "stream": True},
+        "data: [DONE]",
+    ),
+    "gateway_responses": ("/v1/responses", {"model": MODEL, "input": MESSAGES}, WEB_ANSWER),
+    "gateway_responses_stream": (
+        "/v1/responses",
+        {"model": MODEL, "input": MESSAGES, "stream": True},
+        "response.completed",
+    ),
+    "gateway_messages": (
+        "/v1/messages",
+        {"model": MODEL, "max_tokens": 4096, "messages": MESSAGES},
+        WEB_ANSWER,
+    ),
+    "gateway_messages_stream": (
+        "/v1/messages",
+        {"model": MODEL, "max_tokens": 4096, "messages": MESSAGES, "stream": True},
+        "message_stop",
+    ),
+}
 
 
 def _sender(session: aiohttp.ClientSession, kind: str, url: str) -> Send:
@@ -50,10 +78,10 @@ def _sender(session: aiohttp.ClientSession, kind: str, url: str) -> Send:
                 await _expect(response)
 
         return upstream_stream
-    stream = kind == "gateway_stream"
-    payload = json.dumps({"model": MODEL, "messages": MESSAGES, "stream": stream}).encode()
+    path, body, _ = GATEWAY_REQUESTS[kind]
+    payload = json.dumps(body).encode()
     json_headers = {"content-type": "application/json"}
-    target = url + "/v1/chat/completions"
+    target = url + path
 
     async def gateway() -> None:
         async with session.post(target, data=payload, headers=json_headers) as response:
@@ -72,16 +100,16 @@ async def _check(session: aiohttp.ClientSession, kind: str, url: str) -> None:
     """One request whose answer is read in full: the target answers what it should."""
     if kind == "upstream_plain":
         return
-    payload = {"model": MODEL, "messages": MESSAGES, "stream": kind.endswith("stream")}
-    if kind.startswith("gateway"):
-        async with session.post(url + "/v1/chat/completions", json=payload) as response:
+    if kind in GATEWAY_REQUESTS:
+        path, body, expected = GATEWAY_REQUESTS[kind]
+        async with session.post(url + path, json=body) as response:
             text = await response.text()
         if kind == "gateway_plain":
             content = json.loads(text)["choices"][0]["message"]["content"]
             if content != WEB_ANSWER:
                 raise RuntimeError(f"the gateway answered {content!r}")
-        elif "data: [DONE]" not in text:
-            raise RuntimeError(f"the gateway stream did not end: {text[-200:]!r}")
+        elif expected not in text:
+            raise RuntimeError(f"the gateway's {kind} answer lacks {expected!r}: {text[-200:]!r}")
 
 
 async def _run(config: dict[str, Any]) -> dict[str, Any]:

@@ -60,6 +60,11 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     targets.append(
         _target("gateway with Redis limits and metrics, CPU per request", value, 1.0, " ms")
     )
+    for kind, label in (("gateway_responses", "Responses"), ("gateway_messages", "Messages")):
+        value = _get(r, "gateway_apis", "plain", "added_ms", kind)
+        targets.append(
+            _target(f"{label} API CPU per request over chat, same answer", value, 0.3, " ms")
+        )
     for when in ("after_start", "after_load"):
         value = _get(r, "gateway", f"rss_{when}_mib")
         targets.append(

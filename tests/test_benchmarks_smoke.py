@@ -13,6 +13,7 @@ SCENARIOS = (
     "concurrent",
     "streaming",
     "gateway",
+    "gateway_apis",
     "gateway_redis",
     "startup",
     "memory",

@@ -50,7 +50,8 @@ async def open_stream(
 ) -> tuple[ChatCompletionChunk, AsyncStream]:
     """A streamed chat completion, with its first chunk already received.
 
-    The final chunk carries the usage (``stream_options.include_usage``).
+    No usage chunk is asked for: it would take the library's answer-shaping path for every
+    stream, and the routes estimate the usage of a stream themselves, by the same rule.
 
     Raises:
         DynasparkError: The upstream failed before its first chunk.
@@ -60,7 +61,6 @@ async def open_stream(
         model=model,
         messages=messages,
         stream=True,
-        stream_options={"include_usage": True},
         **options,
     )
     try:

@@ -12,10 +12,12 @@ breaks after it began ends with an ``error`` event (which the SDK raises), never
 ``message_stop``.
 """
 
-import json
 from typing import Any
 
+from pydantic_core import to_json
+
 from .._tools._stop import StopFilter
+from .._tools._tokens import estimate_tokens
 from ..client import ChatCompletionChunk
 from ._errors import anthropic_error_body, from_exception
 from ._messages_translate import new_message_id, stop_reason_for, usage_object
@@ -25,7 +27,8 @@ __all__ = ["MessageEvents"]
 
 def _event(kind: str, payload: dict[str, Any]) -> bytes:
     payload["type"] = kind
-    return f"event: {kind}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n".encode()
+    # pydantic-core's encoder: several times quicker than json.dumps on these small dicts.
+    return b"event: " + kind.encode() + b"\ndata: " + to_json(payload) + b"\n\n"
 
 
 _PING = _event("ping", {})
@@ -52,6 +55,7 @@ class MessageEvents:
         self._tool_index: Any = None
         self._finish_reason: str | None = None
         self._output_tokens: int | None = None
+        self._estimated = 0  # the output tokens by the estimate, when no usage chunk came
 
     def start(self, first: ChatCompletionChunk) -> bytes:
         """``message_start`` and ``ping``, then the events of the first chunk."""
@@ -93,6 +97,7 @@ class MessageEvents:
             self._sent += piece
         if not piece:
             return b""
+        self._estimated += estimate_tokens(piece)
         events = b""
         if self._open != "text":
             events += self._begin({"type": "text", "text": ""}, "text")
@@ -112,6 +117,7 @@ class MessageEvents:
             events += self._begin(block, "tool_use")
         arguments = function.arguments if function is not None else None
         if arguments:
+            self._estimated += estimate_tokens(arguments)
             delta = {"type": "input_json_delta", "partial_json": arguments}
             events += _event("content_block_delta", {"index": self._index, "delta": delta})
         return events
@@ -150,7 +156,8 @@ class MessageEvents:
             "stop_reason": stop_reason_for(self._finish_reason, stop_sequence),
             "stop_sequence": stop_sequence,
         }
-        usage = {"output_tokens": self._output_tokens or 0}
+        output = self._estimated if self._output_tokens is None else self._output_tokens
+        usage = {"output_tokens": output}
         if self._output_tokens is not None:
             usage["input_tokens"] = self._input_tokens
         return (

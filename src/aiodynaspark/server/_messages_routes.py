@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic_core import to_json
 from starlette.responses import Response
 
 from .._tools._tokens import estimate_prompt_tokens, estimate_tokens
@@ -46,7 +47,7 @@ _MESSAGE_DOC = {"application/json": {"schema": {"type": "object"}}}
 
 
 def _json(payload: object) -> Response:
-    return Response(json.dumps(payload).encode(), media_type="application/json")
+    return Response(to_json(payload), media_type="application/json")
 
 
 def build_messages_router(gateway: Gateway) -> APIRouter:

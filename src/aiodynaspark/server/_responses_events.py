@@ -14,9 +14,10 @@ opens, so at most one is open at a time. A stream that breaks after it began end
 ``response.failed``, holding the output so far: never ``response.completed``.
 """
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from pydantic_core import to_json
 
 from ..client import ChatCompletionChunk
 from ._errors import from_exception
@@ -77,8 +78,8 @@ class ResponseEvents:
         payload["type"] = kind
         payload["sequence_number"] = self._sequence
         self._sequence += 1
-        data = json.dumps(payload, separators=(",", ":"))
-        return f"event: {kind}\ndata: {data}\n\n".encode()
+        # pydantic-core's encoder: several times quicker than json.dumps on these small dicts.
+        return b"event: " + kind.encode() + b"\ndata: " + to_json(payload) + b"\n\n"
 
     def _response(self, status: str, **fields: Any) -> dict[str, Any]:
         return response_object(

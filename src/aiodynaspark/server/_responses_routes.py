@@ -5,11 +5,11 @@ at OpenAI) the answer and its conversation are kept, so ``previous_response_id``
 and ``GET``/``DELETE`` reach it. Errors use OpenAI's body, mapped as on every route.
 """
 
-import json
 import logging
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic_core import to_json
 from starlette.responses import Response
 
 from ._chat_call import complete, open_stream
@@ -53,7 +53,7 @@ _RESPONSE_DOC = {"application/json": {"schema": {"type": "object"}}}
 
 
 def _json(payload: object, status: int = 200) -> Response:
-    return Response(json.dumps(payload).encode(), status_code=status, media_type=_JSON)
+    return Response(to_json(payload), status_code=status, media_type=_JSON)
 
 
 def _not_found(response_id: str, param: str | None = None) -> Response:
