@@ -64,3 +64,25 @@ def test_repr_hides_the_key_and_proxy_credentials() -> None:
     assert "sk-secret" not in text and "pw" not in text
     assert redact_url("http://user:pw@proxy:3128/x") == "http://***@proxy:3128/x"
     assert redact_url("http://proxy:3128") == "http://proxy:3128"
+
+
+@pytest.mark.parametrize(
+    "keyword",
+    [
+        "base_url",
+        "api_key",
+        "timeout",
+        "max_retries",
+        "deadline",
+        "proxy",
+        "max_retry_wait",
+        "connection_limit",
+        "backoff_base",
+        "limits",
+    ],
+)
+def test_an_unhashable_value_is_refused_as_bad_input_not_a_type_error(keyword: str) -> None:
+    with pytest.raises(InvalidRequestError, match=keyword) as refused:
+        resolve_settings(**{keyword: ["secret-value"]})  # type: ignore[arg-type]
+    if keyword == "api_key":
+        assert "secret-value" not in str(refused.value)

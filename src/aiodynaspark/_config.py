@@ -44,6 +44,7 @@ ENV_BASE_URL = "DYNASPARK_BASE_URL"
 ENV_API_KEY = "DYNASPARK_API_KEY"
 ENV_TIMEOUT = "DYNASPARK_TIMEOUT"
 ENV_MAX_RETRIES = "DYNASPARK_MAX_RETRIES"
+ENV_DEADLINE = "DYNASPARK_DEADLINE"
 
 # A desktop Chrome user agent, as the site's own page sends.
 BROWSER_USER_AGENT = (
@@ -60,6 +61,8 @@ class Settings:
         base_url: The service root, without a trailing slash.
         api_key: The REST API key, or ``None``.
         timeout: Total seconds per attempt.
+        deadline: Seconds one call may take in all (attempts, waits between them and a
+            streamed answer), or ``None``: then only ``timeout`` per attempt bounds it.
         connect_timeout: Seconds to open a connection.
         max_retries: Retries after the first attempt.
         max_retry_wait: Longest server-asked wait slept through; longer waits are raised.
@@ -73,6 +76,7 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     api_key: str | None = None
     timeout: float = DEFAULT_TIMEOUT
+    deadline: float | None = None
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
@@ -167,6 +171,7 @@ def resolve_settings(
     api_key: str | None = None,
     timeout: float | None = None,
     max_retries: int | None = None,
+    deadline: float | None = None,
     proxy: str | None = None,
     max_retry_wait: float | None = None,
     connection_limit: int | None = None,
@@ -190,6 +195,7 @@ def resolve_settings(
         api_key,
         timeout,
         max_retries,
+        deadline,
         proxy,
         max_retry_wait,
         connection_limit,
@@ -200,11 +206,13 @@ def resolve_settings(
         env.get(ENV_API_KEY) if api_key is None else None,
         env.get(ENV_TIMEOUT) if timeout is None else None,
         env.get(ENV_MAX_RETRIES) if max_retries is None else None,
+        env.get(ENV_DEADLINE) if deadline is None else None,
     )
-    try:
+    if _PLAIN_TYPES.issuperset(map(type, arguments)):
         return _cached_settings(*arguments)
-    except TypeError:  # an unhashable argument: checked (and refused) without the cache
-        return _build_settings(*arguments)
+    # A value of another type (a list for a URL, say) is never cached: the same checks see
+    # it, uncached, and refuse it.
+    return _build_settings(*arguments)
 
 
 def _build_settings(
@@ -212,6 +220,7 @@ def _build_settings(
     api_key: str | None,
     timeout: float | None,
     max_retries: int | None,
+    deadline: float | None,
     proxy: str | None,
     max_retry_wait: float | None,
     connection_limit: int | None,
@@ -222,6 +231,7 @@ def _build_settings(
     env_api_key: str | None,
     env_timeout: str | None,
     env_max_retries: str | None,
+    env_deadline: str | None,
 ) -> Settings:
     env = {
         name: value
@@ -230,6 +240,7 @@ def _build_settings(
             (ENV_API_KEY, env_api_key),
             (ENV_TIMEOUT, env_timeout),
             (ENV_MAX_RETRIES, env_max_retries),
+            (ENV_DEADLINE, env_deadline),
         )
         if value is not None
     }
@@ -240,6 +251,8 @@ def _build_settings(
         url = _check_base_url(base_url, "base_url")
     if api_key is None:
         api_key = env.get(ENV_API_KEY) or None
+    elif not isinstance(api_key, str):
+        raise InvalidRequestError(f"api_key must be a string, got {type(api_key).__name__}.")
     if timeout is not None:
         seconds = _check_timeout(timeout, "timeout")
     elif (raw := _env_number(env, ENV_TIMEOUT)) is not None:
@@ -252,6 +265,12 @@ def _build_settings(
         retries = _check_retries(raw, ENV_MAX_RETRIES)
     else:
         retries = DEFAULT_MAX_RETRIES
+    if deadline is not None:
+        total: float | None = _check_timeout(deadline, "deadline")
+    elif (raw := _env_number(env, ENV_DEADLINE)) is not None:
+        total = _check_timeout(raw, ENV_DEADLINE)
+    else:
+        total = None
     if proxy is not None and not (
         isinstance(proxy, str) and proxy.startswith(("http://", "https://"))
     ):
@@ -279,6 +298,7 @@ def _build_settings(
         base_url=url,
         api_key=api_key,
         timeout=seconds,
+        deadline=total,
         connect_timeout=min(DEFAULT_CONNECT_TIMEOUT, seconds),
         max_retries=retries,
         max_retry_wait=wait,
@@ -289,6 +309,9 @@ def _build_settings(
         limits=limits or DEFAULT_LIMITS,
     )
 
+
+# The types a well-formed setting has; only these are cached (all hashable).
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), Limits})
 
 # typed: True and 1 (or 1 and 1.0) are different arguments, and may not share a result.
 _cached_settings = functools.lru_cache(maxsize=64, typed=True)(_build_settings)

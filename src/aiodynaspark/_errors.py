@@ -71,7 +71,105 @@ class APIConnectionError(DynasparkError):
 
 
 class APITimeoutError(APIConnectionError):
-    """Raised when an attempt took longer than its timeout."""
+    """Raised when an attempt took longer than its timeout, or a call ran out its deadline.
+
+    Attributes:
+        limit: ``"timeout"`` (the last attempt ran out its time) or ``"deadline"`` (the
+            whole call did), when known.
+        seconds: That limit in seconds, when known.
+        attempts: Attempts made, when known.
+        elapsed: Seconds the whole call took, retries and waits included, when known.
+        url: The endpoint, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: Literal["timeout", "deadline"] | None = None,
+        seconds: float | None = None,
+        attempts: int | None = None,
+        elapsed: float | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.seconds = seconds
+        self.attempts = attempts
+        self.elapsed = elapsed
+        self.url = url
+
+    @classmethod
+    def after(
+        cls,
+        *,
+        limit: Literal["timeout", "deadline"],
+        seconds: float,
+        attempts: int,
+        elapsed: float,
+        url: str,
+    ) -> Self:
+        """The error that ends a call: what ran out, after how many attempts and how long."""
+        message = _timeout_message(limit, seconds, attempts, elapsed, url, KEYWORD_NAMES)
+        return cls(
+            message, limit=limit, seconds=seconds, attempts=attempts, elapsed=elapsed, url=url
+        )
+
+    def describe(self, names: Mapping[str, str]) -> str:
+        """The message, naming the two limits as ``names`` says (keywords, or CLI flags).
+
+        Args:
+            names: How a user sets ``"timeout"`` and ``"deadline"`` where the message is read.
+        """
+        if self.limit is None or self.seconds is None or self.url is None:
+            return str(self)
+        return _timeout_message(
+            self.limit, self.seconds, self.attempts, self.elapsed, self.url, names
+        )
+
+    def restated(self, message: str) -> Self:
+        """A copy of this error with another message, every other attribute the same."""
+        return type(self)(
+            message,
+            limit=self.limit,
+            seconds=self.seconds,
+            attempts=self.attempts,
+            elapsed=self.elapsed,
+            url=self.url,
+        )
+
+
+# How the library's messages name the two time limits; the CLI names its flags instead.
+KEYWORD_NAMES: Mapping[str, str] = {
+    "timeout": "timeout= (or DYNASPARK_TIMEOUT)",
+    "deadline": "deadline= (or DYNASPARK_DEADLINE)",
+}
+
+
+def _timeout_message(
+    limit: str,
+    seconds: float,
+    attempts: int | None,
+    elapsed: float | None,
+    url: str,
+    names: Mapping[str, str],
+) -> str:
+    parts = []
+    if attempts is not None:
+        parts.append(f"{attempts} attempt{'' if attempts == 1 else 's'}")
+    if elapsed is not None:
+        parts.append(f"{elapsed:.1f} s in all")
+    tally = f" ({', '.join(parts)})" if parts else ""
+    if limit == "deadline":
+        return (
+            f"No complete answer from {url} within the deadline of {seconds:g} s{tally}. "
+            f"Raise {names['deadline']} to give the call more time."
+        )
+    return (
+        f"No complete answer from {url} within {seconds:g} s per attempt{tally}. "
+        f"Raise {names['timeout']} if the host is slow to wake; {names['deadline']} bounds "
+        "the whole call."
+    )
 
 
 # Answers with a non-2xx status.
@@ -380,10 +478,13 @@ def transport_error(exc: BaseException, url: str, timeout: float | None) -> Dyna
     import aiohttp
 
     if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
-        figure = f"{timeout:g} s" if timeout else "its timeout"
+        if not timeout:
+            return APITimeoutError(f"No complete answer from {url} within its timeout.", url=url)
         return APITimeoutError(
-            f"No complete answer from {url} within {figure}; raise timeout= (or "
-            "DYNASPARK_TIMEOUT) if the host is slow to wake."
+            _timeout_message("timeout", timeout, None, None, url, KEYWORD_NAMES),
+            limit="timeout",
+            seconds=timeout,
+            url=url,
         )
     if isinstance(exc, aiohttp.ClientProxyConnectionError):
         return APIConnectionError(

@@ -19,6 +19,7 @@ import aiohttp
 
 from ._config import Settings, environment_proxy, redact_url
 from ._errors import (
+    KEYWORD_NAMES,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -91,6 +92,10 @@ def _timeouts(total: float, connect: float) -> tuple[aiohttp.ClientTimeout, aioh
         aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=total),
     )
 
+
+# The shortest attempt worth starting under a deadline, and the clock's grain when telling
+# whether a timeout was the deadline's.
+_LEAST_ATTEMPT = 0.01
 
 # An error answer is read only this far: enough for any message, and a hostile host cannot
 # make a failure cost more than this.
@@ -318,39 +323,111 @@ class Transport:
         headers = {k.lower(): v for k, v in response.headers.items()}
         raise status_error(response.status, body, headers, url=url, now=time.time())
 
-    async def _backoff(self, request: Request, retry: int, error: DynasparkError) -> None:
-        """Sleep before the next attempt, or re-raise when the policy says stop."""
+    def _attempt_timeout(
+        self, usual: aiohttp.ClientTimeout, ends: float | None
+    ) -> aiohttp.ClientTimeout:
+        """The timeout of the next attempt: the usual one, cut to what the deadline leaves."""
+        if ends is None:
+            return usual
+        left = max(ends - time.perf_counter(), _LEAST_ATTEMPT)
+        if usual.total is not None and left >= usual.total:
+            return usual
+        # A stream's usual timeout bounds each read; under a deadline its whole length too.
+        return aiohttp.ClientTimeout(
+            total=left,
+            sock_connect=min(self.settings.connect_timeout, left),
+            sock_read=None if usual.sock_read is None else min(usual.sock_read, left),
+        )
+
+    async def _backoff(
+        self,
+        request: Request,
+        retry: int,
+        error: DynasparkError,
+        begun: float,
+        ends: float | None,
+    ) -> None:
+        """Sleep before the next attempt, or raise when the policy or the deadline says stop.
+
+        Neither a sleep nor the next attempt may pass the deadline: when the wait would
+        reach it, the call ends now with the error it has.
+        """
         observer = self.observer
         headers = error.headers if isinstance(error, APIStatusError) else None
-        if retry >= self.policy.max_retries or not self.policy.is_retryable(error):
-            if observer is not None:
-                observer(attempt_outcome(error), headers)
-            _log.warning(
-                "%s %s failed after %d attempt(s): %s",
-                request.method,
-                request.url,
-                retry + 1,
-                error,
-            )
-            raise error
-        try:
-            delay = self.policy.wait_before_retry(retry, error)
-        except DynasparkError:
-            # The host asked for a longer wait than allowed: this attempt was the last.
-            if observer is not None:
-                observer(attempt_outcome(error), headers)
-            raise
+        attempts = retry + 1
+        out_of_time = False
+        if retry < self.policy.max_retries and self.policy.is_retryable(error):
+            try:
+                delay = self.policy.wait_before_retry(retry, error)
+            except DynasparkError:
+                # The host asked for a longer wait than allowed: this attempt was the last.
+                if observer is not None:
+                    observer(attempt_outcome(error), headers)
+                raise
+            out_of_time = ends is not None and time.perf_counter() + delay >= ends
+            if not out_of_time:
+                if observer is not None:
+                    observer("retried", headers)
+                _log.warning(
+                    "%s %s attempt %d failed (%s); retrying in %.2f s",
+                    request.method,
+                    request.url,
+                    attempts,
+                    type(error).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                return
         if observer is not None:
-            observer("retried", headers)
+            observer(attempt_outcome(error), headers)
+        elapsed = time.perf_counter() - begun
         _log.warning(
-            "%s %s attempt %d failed (%s); retrying in %.2f s",
+            "%s %s failed after %d attempt(s) in %.1f s: %s",
             request.method,
             request.url,
-            retry + 1,
-            type(error).__name__,
-            delay,
+            attempts,
+            elapsed,
+            error,
         )
-        await asyncio.sleep(delay)
+        final = self._final_error(request, error, attempts, elapsed, ends, out_of_time)
+        if final is error:
+            raise error
+        raise final from error
+
+    def _final_error(
+        self,
+        request: Request,
+        error: DynasparkError,
+        attempts: int,
+        elapsed: float,
+        ends: float | None,
+        out_of_time: bool,
+    ) -> DynasparkError:
+        """The error a call ends with: the last one, saying how many attempts and how long."""
+        deadline = self.settings.deadline
+        if isinstance(error, APITimeoutError):
+            # Past the deadline (to the clock's grain), the deadline is what ran out.
+            if (
+                deadline is not None
+                and ends is not None
+                and (out_of_time or time.perf_counter() >= ends - _LEAST_ATTEMPT)
+            ):
+                limit: Literal["timeout", "deadline"] = "deadline"
+                seconds = deadline
+            else:
+                limit, seconds = "timeout", self.settings.timeout
+            return APITimeoutError.after(
+                limit=limit, seconds=seconds, attempts=attempts, elapsed=elapsed, url=request.url
+            )
+        tally = f"{attempts} attempt{'' if attempts == 1 else 's'}, {elapsed:.1f} s in all"
+        if out_of_time and deadline is not None:
+            return error.restated(
+                f"{error} Not retried: the deadline of {deadline:g} s "
+                f"({KEYWORD_NAMES['deadline']}) leaves no time for another attempt ({tally})."
+            )
+        if attempts > 1:
+            return error.restated(f"{error} ({tally})")
+        return error
 
     def _log_done(self, request: Request, status: int, started: float) -> None:
         if _log.isEnabledFor(logging.DEBUG):
@@ -375,11 +452,15 @@ class Transport:
             ResponseError: A 2xx answer that ``decode`` refused.
         """
         retry = 0
+        begun = time.perf_counter()
+        deadline = self.settings.deadline
+        ends = None if deadline is None else begun + deadline
         while True:
             started = time.perf_counter()
             try:
                 with translate_transport_errors(request.url, self.settings.timeout):
-                    async with self._open(request, self._timeout) as response:
+                    timeout = self._attempt_timeout(self._timeout, ends)
+                    async with self._open(request, timeout) as response:
                         if not 200 <= response.status < 300:
                             await self._raise_for_status(response, request.url)
                         body = await read_body(
@@ -391,7 +472,7 @@ class Transport:
                         self.observer("ok", response.headers)
                     return result
             except DynasparkError as error:
-                await self._backoff(request, retry, error)
+                await self._backoff(request, retry, error, begun, ends)
                 retry += 1
 
     async def stream(self, request: Request, parse: StreamParser) -> AsyncGenerator[str, None]:
@@ -406,13 +487,17 @@ class Transport:
             APIConnectionError, APIStatusError: As :meth:`send`, before the first piece.
         """
         retry = 0
+        begun = time.perf_counter()
+        deadline = self.settings.deadline
+        ends = None if deadline is None else begun + deadline
         while True:
             started = time.perf_counter()
             handed = 0
             try:
                 with translate_transport_errors(request.url, self.settings.timeout):
+                    timeout = self._attempt_timeout(self._stream_timeout, ends)
                     async with (
-                        self._open(request, self._stream_timeout) as response,
+                        self._open(request, timeout) as response,
                         contextlib.aclosing(parse(response)) as pieces,
                     ):
                         if not 200 <= response.status < 300:
@@ -436,9 +521,9 @@ class Transport:
                         f"The stream from {request.url} broke after {handed} piece(s) "
                         f"({error}); the answer is incomplete."
                     ) from error
-                await self._backoff(request, retry, error)
+                await self._backoff(request, retry, error, begun, ends)
             except DynasparkError as error:
                 if handed:
                     raise
-                await self._backoff(request, retry, error)
+                await self._backoff(request, retry, error, begun, ends)
             retry += 1

@@ -219,3 +219,15 @@ def test_offline_and_base_url_exclude_each_other(cli: CLI) -> None:
     result = cli.run("chat", "Hi", "--offline", "--base-url", "http://127.0.0.1:1")
 
     assert "--offline" in assert_one_error_line(result, code=2)
+
+
+def test_a_silent_host_ends_at_the_deadline_with_the_cli_flags_named(cli: CLI) -> None:
+    with Emulator.run_in_thread(host="127.0.0.1", port=0, latency=60.0) as silent:
+        result = cli.run(
+            "chat", "Hi", "--base-url", silent.url, "--timeout", "0.4", "--deadline", "1"
+        )
+
+    line = assert_one_error_line(result, code=1)
+    assert "within the deadline of 1 s" in line
+    assert "attempts," in line and "s in all" in line
+    assert "--deadline" in line and "deadline=" not in line

@@ -1,11 +1,14 @@
 """The gateway's settings are declared once: keywords, variables and flags come from one model."""
 
+import asyncio
 import inspect
+import time
 import types
 import typing
 
 import pytest
 from click.testing import CliRunner
+from gateway_support import GatewayFactory, fetch
 
 from aiodynaspark.cli import cli
 from aiodynaspark.server import GatewaySettings, ServeSettings, create_app, serve
@@ -17,6 +20,7 @@ from aiodynaspark.server._settings import (
     library_variable,
     load_settings,
 )
+from aiodynaspark.testing import Emulator
 
 
 def _own_settings() -> list[str]:
@@ -121,3 +125,22 @@ def test_keys_stay_out_of_errors_and_repr() -> None:
     with pytest.raises(ValueError) as refused:
         load_settings(GatewaySettings, {"api_key": ["hunter2"]})
     assert "hunter2" not in str(refused.value)
+
+
+async def test_the_upstream_deadline_setting_reaches_the_gateways_client(
+    start_gateway: GatewayFactory,
+) -> None:
+    async with (
+        Emulator(latency=60.0) as silent,
+        start_gateway(base_url=silent.url, timeout=5.0, max_retries=3, deadline=0.8) as root,
+        asyncio.timeout(20),
+    ):
+        started = time.monotonic()
+        answer = await fetch(
+            "POST",
+            f"{root}/v1/chat/completions",
+            json={"messages": [{"role": "user", "content": "Hi"}]},
+        )
+        took = time.monotonic() - started
+    assert answer.status == 504
+    assert took < 0.8 + 1.5  # not the 5 s a single attempt may take

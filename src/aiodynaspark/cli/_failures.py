@@ -10,7 +10,7 @@ from typing import IO
 
 import click
 
-from .._errors import DynasparkError, InvalidRequestError
+from .._errors import APITimeoutError, DynasparkError, InvalidRequestError
 
 __all__ = [
     "EXIT_FAILURE",
@@ -31,6 +31,12 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 # 128 + SIGINT, what shells report for a command stopped with Ctrl-C.
 EXIT_INTERRUPTED = 130
+
+# A timeout message names the options a CLI user sets, not the library's keywords.
+_TIME_FLAGS = {
+    "timeout": "--timeout (or DYNASPARK_TIMEOUT)",
+    "deadline": "--deadline (or DYNASPARK_DEADLINE)",
+}
 
 
 class CommandError(click.ClickException):
@@ -83,6 +89,9 @@ def report(error: BaseException, *, verbose: bool) -> int:
     if isinstance(error, InvalidRequestError):
         _error_line(str(error), stream)
         return EXIT_USAGE
+    if isinstance(error, APITimeoutError):
+        _error_line(error.describe(_TIME_FLAGS), stream)
+        return EXIT_FAILURE
     if isinstance(error, DynasparkError):
         _error_line(str(error) or type(error).__name__, stream)
         return EXIT_FAILURE

@@ -29,12 +29,14 @@ class ServiceOptions:
         timeout: ``--timeout`` seconds per attempt, or ``None`` for the configured default.
         max_retries: ``--max-retries``, or ``None`` for the configured default.
         offline: ``--offline``: use an in-process emulator instead of the service.
+        deadline: ``--deadline`` seconds for the whole call, or ``None``.
     """
 
     base_url: str | None = None
     timeout: float | None = None
     max_retries: int | None = None
     offline: bool = False
+    deadline: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +48,14 @@ class Target:
         timeout: Seconds per attempt, or ``None``.
         max_retries: Retries after the first attempt, or ``None``.
         trust_env: Whether ``HTTP(S)_PROXY`` apply (not for the local emulator).
+        deadline: Seconds for the whole call, or ``None``.
     """
 
     base_url: str | None
     timeout: float | None
     max_retries: int | None
     trust_env: bool
+    deadline: float | None = None
 
     def client(self, *, provider: str | None = None) -> "AsyncClient":
         """Build an :class:`~aiodynaspark.AsyncClient` for this target.
@@ -66,6 +70,7 @@ class Target:
             base_url=self.base_url,
             timeout=self.timeout,
             max_retries=self.max_retries,
+            deadline=self.deadline,
             trust_env=self.trust_env,
             provider=provider,
         )
@@ -92,13 +97,25 @@ def open_target(options: ServiceOptions) -> Iterator[Target]:
         The target; with ``offline`` an emulator on 127.0.0.1 serves it until the block ends.
     """
     if not options.offline:
-        yield Target(options.base_url, options.timeout, options.max_retries, trust_env=True)
+        yield Target(
+            options.base_url,
+            options.timeout,
+            options.max_retries,
+            trust_env=True,
+            deadline=options.deadline,
+        )
         return
     from ..testing import Emulator
 
     # record=False: `serve --offline` may run for days, and nothing reads the records.
     with Emulator.run_in_thread(host="127.0.0.1", port=0, record=False) as emulator:
-        yield Target(emulator.url, options.timeout, options.max_retries, trust_env=False)
+        yield Target(
+            emulator.url,
+            options.timeout,
+            options.max_retries,
+            trust_env=False,
+            deadline=options.deadline,
+        )
 
 
 _OPTIONS = (
@@ -120,6 +137,13 @@ _OPTIONS = (
         help="Retries after the first attempt (default: $DYNASPARK_MAX_RETRIES or 2).",
     ),
     click.option(
+        "--deadline",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="SECONDS",
+        help="Total time for the command's request, retries and waits included "
+        "(default: $DYNASPARK_DEADLINE or none).",
+    ),
+    click.option(
         "--offline",
         is_flag=True,
         help="Answer from the built-in emulator, started in-process: no network at all.",
@@ -128,7 +152,7 @@ _OPTIONS = (
 
 
 def service_options(command: Callable[..., R]) -> Callable[..., R]:
-    """Add ``--base-url``, ``--timeout``, ``--max-retries`` and ``--offline`` to a command.
+    """Add ``--base-url``, ``--timeout``, ``--max-retries``, ``--deadline`` and ``--offline``.
 
     The command receives them bundled as one ``service: ServiceOptions`` keyword.
     """
@@ -139,12 +163,13 @@ def service_options(command: Callable[..., R]) -> Callable[..., R]:
         base_url: str | None,
         timeout: float | None,
         max_retries: int | None,
+        deadline: float | None,
         offline: bool,
         **kwargs: Any,
     ) -> R:
         if offline and base_url is not None:
             raise click.UsageError("--offline and --base-url exclude each other.")
-        service = ServiceOptions(base_url, timeout, max_retries, offline)
+        service = ServiceOptions(base_url, timeout, max_retries, offline, deadline)
         return command(*args, service=service, **kwargs)
 
     decorated: Callable[..., R] = with_service

@@ -47,6 +47,8 @@ class AsyncClient:
         timeout: Total seconds per attempt; default ``DYNASPARK_TIMEOUT`` or 90.
         max_retries: Retries after the first attempt; default ``DYNASPARK_MAX_RETRIES`` or 2.
         proxy: An ``http://`` proxy URL; ``HTTP(S)_PROXY`` apply unless ``trust_env=False``.
+        deadline: Total seconds one call may take, every attempt, wait and streamed answer
+            included; default ``DYNASPARK_DEADLINE`` or none (``timeout`` per attempt only).
         provider: Who serves chat requests by default (see ``chat.completions.create``).
         session: An ``aiohttp.ClientSession`` to use instead of the client's own; you close it.
         connection_limit: Most simultaneous connections; default 100.
@@ -78,6 +80,7 @@ class AsyncClient:
         max_retries: int | None = None,
         proxy: str | None = None,
         *,
+        deadline: float | None = None,
         provider: ProviderChoice = None,
         session: aiohttp.ClientSession | None = None,
         connection_limit: int | None = None,
@@ -92,6 +95,7 @@ class AsyncClient:
             api_key=api_key,
             timeout=timeout,
             max_retries=max_retries,
+            deadline=deadline,
             proxy=proxy,
             connection_limit=connection_limit,
             max_retry_wait=max_retry_wait,

@@ -29,6 +29,7 @@ SETTINGS_KEYWORDS = frozenset(
         "api_key",
         "timeout",
         "max_retries",
+        "deadline",
         "max_retry_wait",
         "backoff_base",
         "connection_limit",
@@ -205,9 +206,9 @@ class BaseProvider(Generic[ChatT]):
             messages: The conversation, OpenAI shaped.
             proxy: An ``http://`` proxy URL (credentials allowed, never logged).
             media: A list of images or ``(image, filename_or_None)`` pairs.
-            **kwargs: ``base_url``, ``api_key``, ``timeout``, ``max_retries``, ``session`` (an
-                ``aiohttp.ClientSession`` to reuse; it stays open) and the provider's request
-                options.
+            **kwargs: ``base_url``, ``api_key``, ``timeout``, ``max_retries``, ``deadline``,
+                ``session`` (an ``aiohttp.ClientSession`` to reuse; it stays open) and the
+                provider's request options.
 
         Yields:
             Pieces of the answer; joined they are the whole answer.

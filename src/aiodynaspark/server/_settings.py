@@ -21,7 +21,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 from pydantic_settings.sources import PydanticBaseSettingsSource
 
-from .._config import ENV_API_KEY, ENV_BASE_URL, ENV_MAX_RETRIES, ENV_TIMEOUT
+from .._config import ENV_API_KEY, ENV_BASE_URL, ENV_DEADLINE, ENV_MAX_RETRIES, ENV_TIMEOUT
 from ._rates import parse_rate
 from ._readiness import DEFAULT_PROBE_INTERVAL
 from ._store import DEFAULT_STORE_MAX_BYTES, DEFAULT_STORE_TTL
@@ -126,6 +126,14 @@ class GatewaySettings(BaseSettings):
     )
     timeout: Annotated[float | None, Flag(metavar="SECONDS"), LibraryVariable(ENV_TIMEOUT)] = Field(
         default=None, gt=0, allow_inf_nan=False, description="Upstream time per attempt."
+    )
+    deadline: Annotated[float | None, Flag(metavar="SECONDS"), LibraryVariable(ENV_DEADLINE)] = (
+        Field(
+            default=None,
+            gt=0,
+            allow_inf_nan=False,
+            description="Upstream time for a whole request, retries and waits included.",
+        )
     )
     max_retries: Annotated[int | None, Flag(metavar="N"), LibraryVariable(ENV_MAX_RETRIES)] = Field(
         default=None, ge=0, description="Upstream retries after the first attempt."
@@ -297,6 +305,7 @@ class GatewayOptions(TypedDict, total=False):
     base_url: str | None
     upstream_api_key: str | None
     timeout: float | None
+    deadline: float | None
     max_retries: int | None
     ui: bool | None
     cors_origins: tuple[str, ...] | list[str] | str | None
