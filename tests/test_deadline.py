@@ -13,6 +13,7 @@ import pytest
 from aiodynaspark import (
     APITimeoutError,
     AsyncClient,
+    Client,
     Dynaspark,
     InvalidRequestError,
     ServiceUnavailableError,
@@ -122,4 +123,15 @@ async def test_a_provider_call_takes_a_deadline(silent: Emulator) -> None:
                 deadline=0.8,
             ):
                 pass
+    assert time.monotonic() - started < 0.8 + SLACK
+
+
+def test_the_sync_client_takes_a_deadline() -> None:
+    with Emulator.run_in_thread(host="127.0.0.1", port=0, latency=SILENCE) as silent:
+        started = time.monotonic()
+        with (
+            Client(base_url=silent.url, timeout=5, max_retries=3, deadline=0.8) as client,
+            pytest.raises(APITimeoutError, match="deadline of 0.8 s"),
+        ):
+            client.chat.completions.create(messages=USER, provider=Dynaspark)
     assert time.monotonic() - started < 0.8 + SLACK
