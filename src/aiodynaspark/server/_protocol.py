@@ -10,14 +10,14 @@ counted from the connection's start, and again from the end of each answer.
 import asyncio
 from typing import ClassVar
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ._settings import DEFAULT_HEADER_TIMEOUT
 
 __all__ = ["HeaderTimeoutProtocol", "protocol_with_header_timeout"]
 
 
-class HeaderTimeoutProtocol(H11Protocol):
+class HeaderTimeoutProtocol(HttpToolsProtocol):
     """``H11Protocol`` that closes connections slow to send their request headers."""
 
     header_timeout: ClassVar[float] = DEFAULT_HEADER_TIMEOUT
