@@ -1,10 +1,16 @@
 """Long prompts: a chat too long for a URL goes by the web form, or is refused before I/O."""
 
 import asyncio
+from urllib.parse import urlencode
 
+import hypothesis
+import hypothesis.strategies as st
 import pytest
 
 from aiodynaspark import AsyncClient, InvalidRequestError, Limits
+from aiodynaspark._config import Settings
+from aiodynaspark._http import Transport
+from aiodynaspark.providers._long_prompts import url_bytes
 from aiodynaspark.testing import Emulator
 
 TIMEOUT = 10.0
@@ -87,3 +93,20 @@ async def test_short_streamed_chat_still_streams_from_the_rest_api(
 ) -> None:
     assert await _stream(client, [{"role": "user", "content": "hi"}])
     assert [r.method for r in emu.requests] == ["GET"]
+
+
+@hypothesis.given(
+    params=st.dictionaries(
+        st.text(min_size=1, max_size=12),
+        st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=200),
+        max_size=5,
+    ),
+    key=st.sampled_from(["", "sk-1 2+3/é"]),
+)
+def test_url_length_is_counted_as_urlencode_would_build_it(
+    params: dict[str, str], key: str
+) -> None:
+    transport = Transport(Settings(base_url="http://127.0.0.1:1", api_key=key or None))
+    query = {**params, "api_key": key} if key else params
+    expected = len("http://127.0.0.1:1") + len("/api/generate") + 1 + len(urlencode(query))
+    assert url_bytes(transport, "/api/generate", params) == expected

@@ -10,12 +10,18 @@ I/O, with what to drop. A 414 from the host is handled the same way.
 """
 
 from collections.abc import Mapping
-from urllib.parse import urlencode
 
 from .._errors import InvalidRequestError
 from .._http import Transport
 
-__all__ = ["URI_TOO_LONG", "folded_prompt", "rest_only_options", "url_bytes", "url_too_long"]
+__all__ = [
+    "URI_TOO_LONG",
+    "encoded_length",
+    "folded_prompt",
+    "rest_only_options",
+    "url_bytes",
+    "url_too_long",
+]
 
 URI_TOO_LONG = 414
 """The status a host or proxy answers a request line too long to read."""
@@ -27,10 +33,31 @@ _FORM_CAN_CARRY = frozenset({"user_input", "model", "system", "stream", "api_key
 
 def url_bytes(transport: Transport, path: str, params: Mapping[str, str]) -> int:
     """The length of the GET URL ``params`` would make, the key included, in bytes."""
-    query = dict(params)
-    if transport.settings.api_key:
-        query["api_key"] = transport.settings.api_key
-    return len(transport.settings.base_url) + len(path) + 1 + len(urlencode(query))
+    size = len(transport.settings.base_url) + len(path) + 1
+    fields = len(params)
+    for name, value in params.items():
+        size += encoded_length(name) + encoded_length(value)
+    if key := transport.settings.api_key:
+        size += len("api_key") + encoded_length(key)
+        fields += 1
+    # One "=" per field and one "&" between fields.
+    return size + 2 * fields - 1 if fields else size
+
+
+# The bytes urllib.parse.quote_plus leaves as they are; every other byte becomes "%XX",
+# except the space, which becomes "+".
+_UNQUOTED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+
+
+def encoded_length(text: str) -> int:
+    """The length of ``text`` in a query string (``urllib.parse.quote_plus``), in bytes.
+
+    Counted without building the encoded text: this runs on every REST API call, and
+    ``urlencode`` cost a few percent of the gateway's CPU per streamed chat.
+    """
+    raw = text.encode("utf-8", "surrogatepass")
+    quoted = raw.translate(None, _UNQUOTED)
+    return len(raw) + 2 * (len(quoted) - quoted.count(b" "))
 
 
 def rest_only_options(params: Mapping[str, str]) -> list[str]:
