@@ -36,7 +36,7 @@ def _cpu_ms_per_request(gateway: Gateway, kind: str, connections: int, seconds: 
     cpu = cpu_seconds(gateway.pid) - before
     # The load generator's check and warm-up requests ran on the gateway too.
     served = figures["requests"] + min(connections, 20) + 1
-    return 1000 * cpu / served
+    return float(1000 * cpu / served)
 
 
 def run_api_overhead(

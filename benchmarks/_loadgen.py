@@ -78,8 +78,8 @@ def _sender(session: aiohttp.ClientSession, kind: str, url: str) -> Send:
                 await _expect(response)
 
         return upstream_stream
-    path, body, _ = GATEWAY_REQUESTS[kind]
-    payload = json.dumps(body).encode()
+    path, request, _ = GATEWAY_REQUESTS[kind]
+    payload = json.dumps(request).encode()
     json_headers = {"content-type": "application/json"}
     target = url + path
 
