@@ -1,4 +1,4 @@
-"""uvicorn's HTTP/1.1 protocol with a header-read timeout.
+"""uvicorn's httptools HTTP/1.1 protocol with a header-read timeout.
 
 uvicorn closes idle keep-alive connections, but it sets no limit on how long a client may
 take to send a request's headers: a client that trickles a byte every few seconds holds its
@@ -18,7 +18,7 @@ __all__ = ["HeaderTimeoutProtocol", "protocol_with_header_timeout"]
 
 
 class HeaderTimeoutProtocol(HttpToolsProtocol):
-    """``H11Protocol`` that closes connections slow to send their request headers."""
+    """``HttpToolsProtocol`` that closes connections slow to send their request headers."""
 
     header_timeout: ClassVar[float] = DEFAULT_HEADER_TIMEOUT
     _header_timer: asyncio.TimerHandle | None = None
