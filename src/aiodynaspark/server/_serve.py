@@ -223,8 +223,8 @@ def uvicorn_options_for(settings: ServeSettings, log_level: str) -> dict[str, An
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         # Past this many open connections or requests, uvicorn answers 503 at once.
         "limit_concurrency": settings.max_connections,
-        # The httptools parser with a header-read timeout (uvicorn's own protocols have none). Worker
-        # processes get the class by name, so they keep its default timeout.
+        # The httptools parser with a header-read timeout (uvicorn's own protocols have
+        # none). Worker processes get the class by name, so they keep its default timeout.
         "http": protocol_with_header_timeout(settings.header_timeout)
         if settings.workers == 1
         else HeaderTimeoutProtocol,
