@@ -94,6 +94,14 @@ async def test_head_works_on_metrics(start_gateway: GatewayFactory) -> None:
     assert answer.body == b""
 
 
+async def test_a_head_request_is_counted_under_its_route(start_gateway: GatewayFactory) -> None:
+    async with start_gateway() as root:
+        await fetch("HEAD", f"{root}/v1/models/gemini-2.0-flash")
+        scrape = samples((await fetch("GET", f"{root}/metrics")).text)
+    one_model = {"route": "/v1/models/{model}", "status": "200", "key": "anonymous"}
+    assert value(scrape, "aiodynaspark_requests_total", **one_model) == 1
+
+
 def test_several_workers_without_redis_warn_that_limits_are_per_worker() -> None:
     [warning] = per_worker_warnings(ServeSettings(workers=3, upstream_rate_limit="100/hour"))
     assert "3 workers and no --redis-url: limits are counted by each worker alone" in warning

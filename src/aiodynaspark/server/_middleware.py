@@ -170,4 +170,10 @@ class HeadAsGet:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+        inner = {**scope, "method": "GET"}
+        try:
+            await self.app(inner, receive, send_without_body)
+        finally:
+            # What the layers inside learnt (the route, the caller's key name) is read by the
+            # layers outside, the metrics among them; only the method stays HEAD.
+            scope.update((name, value) for name, value in inner.items() if name != "method")
