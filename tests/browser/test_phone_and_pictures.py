@@ -49,6 +49,28 @@ def test_a_wide_table_scrolls_sideways_on_a_phone(phone_page: Page, gateway: str
     assert table.get_attribute("tabindex") == "0"
 
 
+# The room the selected model's name has in the picker, against what the name needs in the
+# picker's own font; the native arrow takes the right padding's place, about 24 px.
+_PICKER_ROOM_JS = """(node) => {
+  const style = getComputedStyle(node);
+  const context = document.createElement("canvas").getContext("2d");
+  context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const needed = context.measureText(node.selectedOptions[0].textContent).width;
+  const room = node.clientWidth - parseFloat(style.paddingLeft) - 24;
+  return [Math.round(needed), Math.round(room)];
+}"""
+
+
+def test_the_model_picker_shows_the_whole_model_name_on_a_phone(
+    phone_page: Page, gateway: str
+) -> None:
+    chat = ChatPage(phone_page, gateway)
+    chat.open()
+
+    needed, room = chat.model_picker.evaluate(_PICKER_ROOM_JS)
+    assert needed <= room, f"the model's name needs {needed} px, the picker has {room}"
+
+
 def test_the_message_box_uses_16px_text_and_targets_are_44px_on_a_phone(
     phone_page: Page, gateway: str
 ) -> None:
