@@ -13,6 +13,7 @@ import gzip
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 from fastapi import FastAPI, Request
 from starlette.responses import Response
@@ -100,16 +101,21 @@ class UiFile:
         )
 
 
-def load_ui_files() -> dict[str, UiFile]:
+def load_ui_files(directory: Traversable | None = None) -> dict[str, UiFile]:
     """Read the page's files: name to :class:`UiFile`.
 
     Only regular files directly in the directory, with a known extension, are served.
+
+    Args:
+        directory: Where the files are; by default the package's ``ui/`` directory. The
+            chat-page benchmark passes another one to measure an older copy of the page.
 
     Returns:
         The table; empty when the directory is missing or empty.
     """
     try:
-        directory = resources.files("aiodynaspark.server").joinpath("ui")
+        if directory is None:
+            directory = resources.files("aiodynaspark.server").joinpath("ui")
         entries = list(directory.iterdir()) if directory.is_dir() else []
     except (FileNotFoundError, NotADirectoryError, ModuleNotFoundError):
         return {}
