@@ -12,10 +12,8 @@ from aiodynaspark.testing import Emulator, RecordedRequest
 
 API_KEY = "browser-test-key"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# Kept by CI as a build artifact; the README shows a copy under docs/images, refreshed
-# when AIODYNASPARK_UPDATE_README_IMAGE=1 is set.
+# Kept by CI as a build artifact; the pictures in docs/images come from test_screenshots.py.
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
-README_IMAGE = REPO_ROOT / "docs" / "images" / "chat-page.png"
 
 # Paste an image the way a browser does: a ClipboardEvent whose DataTransfer holds a File.
 _PASTE_JS = """([data, name, type]) => {

@@ -1,11 +1,9 @@
 """The chat page in a real Chromium, against the gateway under uvicorn in front of the emulator."""
 
 import base64
-import os
-import shutil
 
 import pytest
-from chatpage import GIF_BYTES, README_IMAGE, SCREENSHOT_DIR, ChatPage, make_png, requests_to
+from chatpage import GIF_BYTES, SCREENSHOT_DIR, ChatPage, make_png, requests_to
 from playwright.sync_api import Page, expect
 
 from aiodynaspark.testing import Emulator, Fault, answer_for
@@ -340,8 +338,4 @@ def test_screenshot_after_a_streamed_answer_with_an_image(
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOT_DIR / "chat.png"
     chat.page.screenshot(path=shot)
-    if os.environ.get("AIODYNASPARK_UPDATE_README_IMAGE"):
-        # Opt-in, so that a test run never dirties the tracked copy the README shows.
-        README_IMAGE.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, README_IMAGE)
     assert shot.stat().st_size > 10_000
