@@ -30,8 +30,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._common import ROOT
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 UI_PATH = "src/aiodynaspark/server/ui"
 ANSWER_WORDS = 16_000
@@ -116,11 +120,12 @@ def serve_page(upstream_url: str, ui: Path | None) -> Iterator[str]:
         thread.join(SERVER_START_SECONDS)
 
 
-def measure(browser: object, url: str, sections: int, slowdown: float) -> tuple[float, list[float]]:
+def measure(
+    browser: "Browser", url: str, sections: int, slowdown: float
+) -> tuple[float, list[float]]:
     """Stream the answer once; return (the stream's seconds, every long task's ms)."""
-    from playwright.sync_api import Browser, expect
+    from playwright.sync_api import expect
 
-    assert isinstance(browser, Browser)
     context = browser.new_context(viewport={"width": 1100, "height": 800})
     context.set_default_timeout(WAIT_MS)
     try:
