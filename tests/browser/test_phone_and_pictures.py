@@ -147,3 +147,22 @@ def test_code_blocks_stand_out_in_both_themes(browser: Browser, gateway: str, th
     )
     print(f"\n{theme}: code block edge contrast {edge:.2f}:1")
     assert edge >= BOUNDARY_CONTRAST
+
+
+def test_the_conversations_open_on_the_narrowest_phone(browser: Browser, gateway: str) -> None:
+    context = browser.new_context(
+        viewport={"width": 320, "height": 568}, is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(10_000)
+    try:
+        chat = ChatPage(context.new_page(), gateway)
+        chat.open()
+        chat.page.get_by_role("button", name="Conversations").click()
+
+        expect(chat.page.get_by_role("navigation", name="Conversations")).to_be_in_viewport()
+        overflow = chat.page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+    finally:
+        context.close()
