@@ -4,9 +4,9 @@ code got past: each test here fails when its behaviour is broken."""
 import pytest
 
 from aiodynaspark import AsyncClient, Dynaspark, DynasparkAPI
-from aiodynaspark._errors import status_error
 from aiodynaspark._retry import RetryPolicy
 from aiodynaspark._sse import iter_text_pieces, text_from_payload
+from aiodynaspark._status_errors import status_error
 from aiodynaspark.testing import Emulator, Fault
 
 USER = [{"role": "user", "content": "hi"}]

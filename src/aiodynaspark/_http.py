@@ -28,10 +28,10 @@ from ._errors import (
     RateLimitError,
     ResponseError,
     ServiceUnavailableError,
-    status_error,
-    translate_transport_errors,
 )
 from ._retry import RetryPolicy
+from ._status_errors import status_error
+from ._transport_errors import translate_transport_errors
 
 __all__ = [
     "AttemptObserver",

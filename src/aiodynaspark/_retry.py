@@ -17,8 +17,8 @@ from ._errors import (
     CloudflareError,
     DynasparkError,
     RateLimitError,
-    parse_retry_after,
 )
+from ._status_errors import parse_retry_after
 
 __all__ = ["RETRYABLE_STATUSES", "RetryPolicy"]
 
