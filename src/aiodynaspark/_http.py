@@ -1,48 +1,38 @@
-"""The transport: one pooled session, timeouts, retries and response decoding.
+"""The transport: one pooled session, its lifecycle, and every request's attempts.
 
 Every request of the library goes through :meth:`Transport.send` or
-:meth:`Transport.stream`; providers and clients only describe requests.
+:meth:`Transport.stream`; providers and clients only describe requests. Reading a body
+within its bound is in :mod:`._response_body`; what each attempt ended as, and the error a
+call ends with, in :mod:`._attempts`.
 """
 
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import aiohttp
 
+from ._attempts import AttemptObserver, attempt_outcome, attempt_timeout, final_error
 from ._config import Settings, environment_proxy, redact_url
 from ._errors import (
-    KEYWORD_NAMES,
     APIConnectionError,
     APIStatusError,
-    APITimeoutError,
     DynasparkError,
     InvalidRequestError,
-    RateLimitError,
     ResponseError,
-    ServiceUnavailableError,
 )
+from ._response_body import read_body, read_error_body
 from ._retry import RetryPolicy
 from ._status_errors import status_error
 from ._transport_errors import translate_transport_errors
 
-__all__ = [
-    "AttemptObserver",
-    "AttemptOutcome",
-    "Decoder",
-    "Request",
-    "Transport",
-    "attempt_outcome",
-    "json_object",
-    "read_body",
-]
+__all__ = ["CLIENT_CLOSED", "Decoder", "Request", "Transport"]
 
 _log = logging.getLogger(__name__)
 
@@ -52,28 +42,6 @@ T = TypeVar("T")
 Decoder = Callable[[aiohttp.ClientResponse, bytes], T]
 """Turns a 2xx answer (its response, for status and headers, and its whole body) into a result."""
 StreamParser = Callable[[aiohttp.ClientResponse], AsyncGenerator[str, None]]
-
-AttemptOutcome = Literal["ok", "retried", "429", "5xx", "timeout", "waking", "error"]
-"""How one attempt ended: ``ok`` (a 2xx answer), ``retried`` (failed, and another attempt
-follows), or why the last attempt failed: ``429``, ``waking`` (502, 503 or 504: the host down
-or waking up), ``5xx`` (another server error), ``timeout``, ``error`` (anything else)."""
-AttemptObserver = Callable[[AttemptOutcome, Mapping[str, str] | None], None]
-"""Called once per attempt with its outcome and the answer's headers (``None`` without an
-answer); it must be quick and must not raise. Header names are matched case-insensitively
-when the argument is aiohttp's; otherwise they are lowercase."""
-
-
-def attempt_outcome(error: DynasparkError) -> AttemptOutcome:
-    """The outcome of an attempt that failed with ``error`` and is not retried."""
-    if isinstance(error, APITimeoutError):
-        return "timeout"
-    if isinstance(error, RateLimitError):
-        return "429"
-    if isinstance(error, ServiceUnavailableError):
-        return "waking"
-    if isinstance(error, APIStatusError) and error.status_code >= 500:
-        return "5xx"
-    return "error"
 
 
 @functools.lru_cache(maxsize=32)
@@ -91,55 +59,6 @@ def _timeouts(total: float, connect: float) -> tuple[aiohttp.ClientTimeout, aioh
         aiohttp.ClientTimeout(total=total, sock_connect=connect),
         aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=total),
     )
-
-
-# The shortest attempt worth starting under a deadline, and the clock's grain when telling
-# whether a timeout was the deadline's.
-_LEAST_ATTEMPT = 0.01
-
-# An error answer is read only this far: enough for any message, and a hostile host cannot
-# make a failure cost more than this.
-_ERROR_BODY_BYTES = 64 * 1024
-
-
-async def read_body(response: aiohttp.ClientResponse, limit: int, source: str) -> bytes:
-    """Read a whole answer body, refusing one larger than ``limit`` bytes.
-
-    A declared ``Content-Length`` over the limit is refused before any byte is read; an
-    undeclared one is counted as it arrives. Either way the connection is closed, so the rest
-    of the body is never read.
-
-    Raises:
-        ResponseError: The body is larger than ``limit`` (``Limits.max_response_bytes``).
-    """
-    length = response.content_length
-    if length is not None and length <= limit:
-        return await response.read()
-    if length is None:
-        data = bytearray()
-        async for chunk in response.content.iter_any():
-            data += chunk
-            if len(data) > limit:
-                break
-        else:
-            return bytes(data)
-    response.close()
-    raise ResponseError(
-        f"The answer from {source} is larger than {limit:,} bytes (Limits.max_response_bytes); "
-        "it was not read. Raise the limit if such answers are expected."
-    )
-
-
-async def _read_error_body(response: aiohttp.ClientResponse) -> str:
-    data = bytearray()
-    while len(data) < _ERROR_BODY_BYTES:
-        chunk = await response.content.read(_ERROR_BODY_BYTES - len(data))
-        if not chunk:
-            break
-        data += chunk
-    else:
-        response.close()  # the rest is never read: the connection cannot be reused
-    return data.decode(response.charset or "utf-8", "replace")
 
 
 def _origin(url: str) -> str:
@@ -170,27 +89,6 @@ class Request:
     headers: Mapping[str, str] | None = None
     model: str | None = None
     image_size: int | None = None
-
-
-def json_object(response: aiohttp.ClientResponse, raw: bytes) -> dict[str, Any]:
-    """Decode a 2xx body as a JSON object, whatever content type it claims.
-
-    Raises:
-        ResponseError: The body is not JSON, or is JSON but not an object.
-    """
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        excerpt = raw[:120].decode("utf-8", "replace")
-        raise ResponseError(
-            f"The service answered {response.status} with a body that is not JSON "
-            f"(starts {excerpt!r}); it may be a proxy or maintenance page. Try again later."
-        ) from None
-    if not isinstance(data, dict):
-        raise ResponseError(
-            f"The service answered with JSON {type(data).__name__}, expected an object."
-        )
-    return data
 
 
 class Transport:
@@ -319,25 +217,9 @@ class Transport:
                 "redirects are not followed, so a request never goes to another host. "
                 "If the service moved, set base_url to its new address."
             )
-        body = await _read_error_body(response)
+        body = await read_error_body(response)
         headers = {k.lower(): v for k, v in response.headers.items()}
         raise status_error(response.status, body, headers, url=url, now=time.time())
-
-    def _attempt_timeout(
-        self, usual: aiohttp.ClientTimeout, ends: float | None
-    ) -> aiohttp.ClientTimeout:
-        """The timeout of the next attempt: the usual one, cut to what the deadline leaves."""
-        if ends is None:
-            return usual
-        left = max(ends - time.perf_counter(), _LEAST_ATTEMPT)
-        if usual.total is not None and left >= usual.total:
-            return usual
-        # A stream's usual timeout bounds each read; under a deadline its whole length too.
-        return aiohttp.ClientTimeout(
-            total=left,
-            sock_connect=min(self.settings.connect_timeout, left),
-            sock_read=None if usual.sock_read is None else min(usual.sock_read, left),
-        )
 
     async def _backoff(
         self,
@@ -389,45 +271,10 @@ class Transport:
             elapsed,
             error,
         )
-        final = self._final_error(request, error, attempts, elapsed, ends, out_of_time)
+        final = final_error(self.settings, request.url, error, attempts, elapsed, ends, out_of_time)
         if final is error:
             raise error
         raise final from error
-
-    def _final_error(
-        self,
-        request: Request,
-        error: DynasparkError,
-        attempts: int,
-        elapsed: float,
-        ends: float | None,
-        out_of_time: bool,
-    ) -> DynasparkError:
-        """The error a call ends with: the last one, saying how many attempts and how long."""
-        deadline = self.settings.deadline
-        if isinstance(error, APITimeoutError):
-            # Past the deadline (to the clock's grain), the deadline is what ran out.
-            if (
-                deadline is not None
-                and ends is not None
-                and (out_of_time or time.perf_counter() >= ends - _LEAST_ATTEMPT)
-            ):
-                limit: Literal["timeout", "deadline"] = "deadline"
-                seconds = deadline
-            else:
-                limit, seconds = "timeout", self.settings.timeout
-            return APITimeoutError.after(
-                limit=limit, seconds=seconds, attempts=attempts, elapsed=elapsed, url=request.url
-            )
-        tally = f"{attempts} attempt{'' if attempts == 1 else 's'}, {elapsed:.1f} s in all"
-        if out_of_time and deadline is not None:
-            return error.restated(
-                f"{error} Not retried: the deadline of {deadline:g} s "
-                f"({KEYWORD_NAMES['deadline']}) leaves no time for another attempt ({tally})."
-            )
-        if attempts > 1:
-            return error.restated(f"{error} ({tally})")
-        return error
 
     def _log_done(self, request: Request, status: int, started: float) -> None:
         if _log.isEnabledFor(logging.DEBUG):
@@ -459,7 +306,7 @@ class Transport:
             started = time.perf_counter()
             try:
                 with translate_transport_errors(request.url, self.settings.timeout):
-                    timeout = self._attempt_timeout(self._timeout, ends)
+                    timeout = attempt_timeout(self._timeout, ends, self.settings.connect_timeout)
                     async with self._open(request, timeout) as response:
                         if not 200 <= response.status < 300:
                             await self._raise_for_status(response, request.url)
@@ -495,7 +342,9 @@ class Transport:
             handed = 0
             try:
                 with translate_transport_errors(request.url, self.settings.timeout):
-                    timeout = self._attempt_timeout(self._stream_timeout, ends)
+                    timeout = attempt_timeout(
+                        self._stream_timeout, ends, self.settings.connect_timeout
+                    )
                     async with (
                         self._open(request, timeout) as response,
                         contextlib.aclosing(parse(response)) as pieces,

@@ -21,9 +21,10 @@ from .._catalog import (
 )
 from .._chat_options import OPTIONS_BY_NAME, REST_OPTIONS
 from .._errors import APIStatusError, InvalidRequestError, MediaError, ResponseError
-from .._http import Request, Transport, json_object, read_body
+from .._http import Request, Transport
 from .._media import detect_image_type
 from .._prompt import flatten_messages, parse_messages
+from .._response_body import json_object, read_body
 from .._sse import iter_text_pieces
 from ._base import BaseProvider, ChatResult, PreparedChat, split_settings
 from ._long_prompts import (

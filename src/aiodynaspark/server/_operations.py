@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._attempts import AttemptOutcome
 from .._config import Settings
-from .._http import AttemptOutcome
 from ._key_store import KeyStore
 from ._limiter import FailurePolicy, Limiter, LocalLimiter
 from ._metrics import GatewayMetrics
