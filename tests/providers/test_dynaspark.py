@@ -1,6 +1,7 @@
 """``Dynaspark``, the web form provider, against the emulator over real sockets."""
 
 import asyncio
+import inspect
 import logging
 import pathlib
 
@@ -19,6 +20,7 @@ from aiodynaspark import (
     ResponseError,
     ServiceUnavailableError,
 )
+from aiodynaspark._config import resolve_settings
 from aiodynaspark.testing import Emulator, Fault, answer_for
 from support import GIF, JPEG, PNG, WEBP, collect, data_uri
 
@@ -149,6 +151,24 @@ async def test_empty_prompt_and_unknown_keyword_are_refused(emu: Emulator) -> No
         await ask(emu, [{"role": "user", "content": "   "}])
     with pytest.raises(InvalidRequestError, match="does not take temperature"):
         await ask(emu, temperature=0.3)
+    assert emu.requests == []
+
+
+def named_keywords(message: str) -> set[str]:
+    """The keywords a "does not take" message lists after "It takes:"."""
+    listed = message.split("It takes: ", 1)[1].rstrip(".")
+    listed = listed.replace("and the connection keywords ", "")
+    return {name.strip() for name in listed.split(",") if name.strip()}
+
+
+async def test_the_refusal_of_a_keyword_names_every_keyword_the_call_takes(emu: Emulator) -> None:
+    # What the call takes, read from where it is taken: the settings' keywords, the session,
+    # and the web form's one option.
+    settings = set(inspect.signature(resolve_settings).parameters) - {"environ"}
+    with pytest.raises(InvalidRequestError) as refused:
+        await ask(emu, temperature=0.3)
+    assert named_keywords(str(refused.value)) == settings | {"session", "stream"}
+    assert "deadline" in named_keywords(str(refused.value))
     assert emu.requests == []
 
 

@@ -204,6 +204,17 @@ async def test_bad_image_requests_are_refused_with_zero_requests(
     assert emu.requests == []
 
 
+async def test_an_unknown_image_keyword_is_refused_naming_the_image_keywords(
+    emu: Emulator,
+) -> None:
+    with pytest.raises(InvalidRequestError) as refused:
+        await DynasparkAPI.generate_image("cat", base_url=emu.url, style="noir")  # type: ignore[call-arg]
+    message = str(refused.value)
+    assert "generate_image does not take style" in message
+    assert "It takes: model, nologo, seed, size, wm, and the connection keywords" in message
+    assert emu.requests == []
+
+
 async def test_speech_round_trip(emu: Emulator) -> None:
     audio = await DynasparkAPI.generate_speech("Hello there", voice="nova", base_url=emu.url)
     assert audio.startswith(b"ID3")

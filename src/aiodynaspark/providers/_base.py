@@ -1,6 +1,8 @@
 """What every provider shares: attributes, model resolution, the call plumbing, the sync wrapper."""
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
+import inspect
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -13,11 +15,14 @@ from .._http import Transport
 from .._types import MediaList, Messages
 
 __all__ = [
+    "CONNECTION_KEYWORDS",
     "SETTINGS_KEYWORDS",
     "BaseProvider",
     "ChatResult",
     "ChatT",
     "PreparedChat",
+    "check_options",
+    "keyword_names",
     "split_settings",
 ]
 
@@ -37,6 +42,41 @@ SETTINGS_KEYWORDS = frozenset(
         "limits",
     }
 )
+
+# Every keyword a provider call takes for its connection: the settings, the caller's session,
+# and the proxy (a named parameter of each call).
+CONNECTION_KEYWORDS = SETTINGS_KEYWORDS | {"session", "proxy"}
+
+
+def check_options(provider: str, options: Mapping[str, Any], accepted: AbstractSet[str]) -> None:
+    """Refuse keywords a provider does not know, so typos do not pass silently.
+
+    Args:
+        provider: Who refuses, for the message (``"Dynaspark"``).
+        options: The keywords left once the connection keywords are taken out.
+        accepted: The request keywords the call takes; the message adds every connection
+            keyword (:data:`CONNECTION_KEYWORDS`), so the list is whole.
+
+    Raises:
+        InvalidRequestError: An unknown keyword.
+    """
+    if options.keys() <= accepted:
+        return
+    unknown = sorted(options.keys() - accepted)
+    takes = f"{', '.join(sorted(accepted))}, and " if accepted else ""
+    raise InvalidRequestError(
+        f"{provider} does not take {', '.join(unknown)}. It takes: {takes}the connection "
+        f"keywords {', '.join(sorted(CONNECTION_KEYWORDS))}."
+    )
+
+
+def keyword_names(call: Callable[..., object]) -> frozenset[str]:
+    """The keyword-only parameters of ``call`` but its connection keywords (for messages)."""
+    return frozenset(
+        name
+        for name, parameter in inspect.signature(call).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in CONNECTION_KEYWORDS
+    )
 
 
 def split_settings(

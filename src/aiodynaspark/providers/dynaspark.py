@@ -16,30 +16,13 @@ from .._http import Request, Transport
 from .._media import ImageUpload, load_media
 from .._prompt import flatten_messages, parse_messages, plain_prompt
 from .._response_body import json_object
-from ._base import BaseProvider, ChatResult, PreparedChat
+from ._base import BaseProvider, ChatResult, PreparedChat, check_options
 
-__all__ = ["Dynaspark", "WebFormChat", "check_options", "encode_text_form"]
+__all__ = ["Dynaspark", "WebFormChat", "encode_text_form"]
 
 # The web form's chat keywords: its fields as declared (none besides prompt and model), and
 # stream, which it honours by answering in one piece.
 _WEB_KEYWORDS = frozenset({option.name for option in WEB_OPTIONS} | {"stream"})
-
-
-def check_options(provider: str, options: dict[str, Any], accepted: frozenset[str]) -> None:
-    """Refuse keywords a provider does not know, so typos do not pass silently.
-
-    Raises:
-        InvalidRequestError: An unknown keyword.
-    """
-    if options.keys() <= accepted:
-        return
-    unknown = sorted(options.keys() - accepted)
-    if unknown:
-        raise InvalidRequestError(
-            f"{provider} does not take {', '.join(unknown)}. It takes: "
-            f"{', '.join(sorted(accepted))}, and the connection keywords base_url, api_key, "
-            "timeout, max_retries, session."
-        )
 
 
 @functools.lru_cache(maxsize=16)
