@@ -1,16 +1,31 @@
 """Shared fixtures: a real emulator on 127.0.0.1, a real redis-server, small real images."""
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from redis_server import RedisServer
 
 if TYPE_CHECKING:
     from aiodynaspark.testing import Emulator
+
+# Under mutmut (which sets MUTANT_UNDER_TEST) every call goes through its trampoline, so an
+# example can outlast Hypothesis's deadline; and a mutant must meet the same examples on
+# every run, or whether it survives would depend on the draw.
+settings.register_profile(
+    "mutmut",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+if "MUTANT_UNDER_TEST" in os.environ:
+    settings.load_profile("mutmut")
 
 
 @pytest.fixture
