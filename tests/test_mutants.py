@@ -7,16 +7,21 @@ import logging
 import pytest
 
 from aiodynaspark import (
+    APIConnectionError,
     APIStatusError,
+    APITimeoutError,
     AsyncClient,
     AuthenticationError,
     CloudflareError,
     Dynaspark,
     DynasparkAPI,
     DynasparkError,
+    InvalidModelOutputError,
     InvalidRequestError,
+    MediaError,
     ModelNotSupportedError,
     RateLimitError,
+    ResponseError,
     ServiceUnavailableError,
 )
 from aiodynaspark._retry import RetryPolicy
@@ -145,6 +150,49 @@ ROWS = [
         ModelNotSupportedError("No model 'gpt-9'."),
         (404, "invalid_request_error", "model_not_found", "model"),
         "No model 'gpt-9'.",
+    ),
+    (
+        MediaError("Not an image."),
+        (400, "invalid_request_error", "invalid_image", "messages"),
+        "Not an image.",
+    ),
+    (
+        InvalidRequestError("temperature is 9."),
+        (400, "invalid_request_error", None, None),
+        "temperature is 9.",
+    ),
+    (
+        APITimeoutError("slow"),
+        (504, "api_error", "upstream_timeout", None),
+        "Dynaspark did not answer in time.",
+    ),
+    (
+        APIConnectionError("refused"),
+        (502, "api_error", "upstream_unreachable", None),
+        "The gateway could not reach Dynaspark, or the connection broke.",
+    ),
+    (
+        InvalidModelOutputError("bad", errors=["one", "two", "three", "four"], output="x"),
+        (502, "api_error", "invalid_model_output", None),
+        "The model's answer did not follow the requested tool calls or JSON schema, even "
+        "after one repair round (one; two; three). Retry, or simplify the tools or schema.",
+    ),
+    (
+        ResponseError("An event is larger than 10 bytes (Limits.max_event_bytes)."),
+        (502, "api_error", "upstream_bad_response", None),
+        "Dynaspark's answer went over the gateway's bound Limits.max_event_bytes and was "
+        "stopped; the answer is incomplete.",
+    ),
+    (
+        ResponseError("Not JSON."),
+        (502, "api_error", "upstream_bad_response", None),
+        "Dynaspark's answer was not a valid answer, or its stream broke before the end; the "
+        "answer is incomplete.",
+    ),
+    (
+        DynasparkError("other"),
+        (502, "api_error", "upstream_error", None),
+        "Dynaspark failed.",
     ),
 ]
 

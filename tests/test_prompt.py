@@ -150,3 +150,47 @@ def test_the_fast_path_takes_every_text_only_conversation(turns: list[tuple[str,
         assert plain_prompt(messages) is None
         return
     assert plain_prompt(messages) == expected
+
+
+# Each test below once let a mutation of the flattening pass (docs/testing.md, "Mutation
+# testing"): the messages name the message and part at fault, exactly.
+@pytest.mark.parametrize(
+    ("messages", "message"),
+    [
+        ("hello", 'messages must be a list of {"role": ..., "content": ...} objects, not str.'),
+        ([], "messages is empty: give at least one message."),
+        (
+            [{"role": "user", "content": "a"}, "b"],
+            "messages[1] must be an object with 'role' and 'content'.",
+        ),
+        (
+            [{"role": "bot", "content": "a"}],
+            "messages[0]: role must be one of assistant, developer, system, tool, user, got 'bot'.",
+        ),
+        (
+            [{"role": "user", "content": 3}],
+            "messages[0]: content must be a string or a list of content parts, not int.",
+        ),
+        (
+            [{"role": "user", "content": ["a", 3]}],
+            "messages[0], part 1: a content part must be an object.",
+        ),
+        (
+            [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": ""}}]}],
+            "messages[0], part 0: an image_url part needs image_url.url, a string.",
+        ),
+        (
+            [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": 5}}]}],
+            "messages[0], part 0: an image_url part needs image_url.url, a string.",
+        ),
+    ],
+)
+def test_malformed_conversation_error_says_where(messages: object, message: str) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        flatten_messages(messages)
+    assert str(caught.value) == message
+
+
+def test_string_parts_join_the_text_parts_in_order() -> None:
+    content = ["a", {"type": "text", "text": "b"}, "c"]
+    assert flatten_messages([{"role": "user", "content": content}]) == "a\nb\nc"

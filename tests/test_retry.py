@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import time
+from email.utils import formatdate
 
 import pytest
 
@@ -18,6 +19,7 @@ from aiodynaspark import (
     RateLimitError,
     ServiceUnavailableError,
 )
+from aiodynaspark._retry import RetryPolicy
 from aiodynaspark.testing import Emulator, Fault, answer_for
 
 USER = [{"role": "user", "content": "ping"}]
@@ -149,3 +151,22 @@ async def test_slow_start_within_the_timeout_succeeds() -> None:
     async with Emulator(cold_start=0.3) as emu, client(emu, timeout=3) as c:
         assert await chat(c) == ANSWER
     assert len(emu.requests) == 1
+
+
+# Each test below once let a mutation of the policy pass (docs/testing.md, "Mutation testing").
+def test_retry_after_as_an_http_date_sets_the_wait() -> None:
+    when = formatdate(time.time() + 30, usegmt=True)
+    error = ServiceUnavailableError("down", status_code=503, headers={"retry-after": when})
+    assert 25 <= RetryPolicy(max_wait=60).wait_before_retry(0, error) <= 31
+
+
+def test_a_wait_of_exactly_the_maximum_is_slept_through() -> None:
+    error = ServiceUnavailableError("down", status_code=503, headers={"retry-after": "3"})
+    assert RetryPolicy(max_wait=3).wait_before_retry(0, error) == 3.0
+
+
+def test_backoff_jitter_reaches_down_to_zero() -> None:
+    policy = RetryPolicy(base=1.0, cap=100.0)
+    error = APIStatusError("boom", status_code=500)
+    waits = [policy.wait_before_retry(0, error) for _ in range(400)]
+    assert min(waits) < 0.1  # 400 uniform draws from [0, 1) reach its bottom tenth

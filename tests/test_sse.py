@@ -176,3 +176,137 @@ def test_multiline_data_is_joined() -> None:
     events = list(decoder.feed(b"event: note\ndata: one\ndata:two\nid: 3\n\n"))
     assert [(e.event, e.data) for e in events] == [("note", "one\ntwo")]
     assert decoder.flush() is None
+
+
+# Each test below once let a mutation of the reader pass (docs/testing.md, "Mutation testing").
+
+
+async def _read(chunks: list[bytes], **bounds: object) -> list[str]:
+    async with asyncio.timeout(5):
+        return [p async for p in iter_text_pieces(_aiter(chunks), source="x", **bounds)]  # type: ignore[arg-type]
+
+
+def test_unfinished_line_may_be_exactly_the_limit_and_no_longer() -> None:
+    decoder = SSEDecoder(max_event_bytes=10)
+    assert list(decoder.feed(b"data: ")) == []
+    assert list(decoder.feed(b"1234")) == []  # 10 bytes, across two reads
+    with pytest.raises(ResponseError, match=r"Limits\.max_event_bytes"):
+        list(decoder.feed(b"5"))
+
+
+@pytest.mark.parametrize("line", [b"data: 123456789", b"data"])
+def test_event_may_be_exactly_the_limit_and_no_longer(line: bytes) -> None:
+    # A data line counts its value and one newline: ten lines of 9 bytes, or bare "data"
+    # lines of 0 bytes, fill limits of 100 and 10.
+    limit = 100 if line.endswith(b"9") else 10
+    decoder = SSEDecoder(max_event_bytes=limit)
+    for _ in range(2):  # the count starts again after each event
+        [event] = list(decoder.feed(b"\n".join([line] * 10) + b"\n\n"))
+        assert event.data == "\n".join([line[6:].decode()] * 10)
+    with pytest.raises(ResponseError, match=r"Limits\.max_event_bytes"):
+        list(decoder.feed(b"\n".join([line] * 11) + b"\n"))
+
+
+def test_event_type_is_message_unless_named_and_never_carries_over() -> None:
+    decoder = SSEDecoder()
+    body = b"data: a\n\nevent: note\ndata: b\n\nevent: error\n\ndata: c\n\nevent: x:y\ndata: d\n\n"
+    events = [(e.event, e.data) for e in decoder.feed(body)]
+    assert events == [("message", "a"), ("note", "b"), ("message", "c"), ("x:y", "d")]
+
+
+def test_undecodable_bytes_are_replaced_not_raised() -> None:
+    decoder = SSEDecoder()
+    events = list(decoder.feed(b"event: n\xff\ndata: a\xffb\n\n"))
+    assert [(e.event, e.data) for e in events] == [("n\ufffd", "a\ufffdb")]
+
+
+def test_last_event_cut_over_reads_is_joined_whole_at_the_end() -> None:
+    decoder = SSEDecoder()
+    assert list(decoder.feed(b"data: ab")) == []
+    assert list(decoder.feed(b"cd")) == []
+    last = decoder.flush()
+    assert last is not None
+    assert last.data == "abcd"
+
+
+async def test_last_event_without_its_blank_line_is_yielded() -> None:
+    assert await _read([b'data: {"response": "a"}\n']) == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("data", "piece"),
+    [
+        (' {"response": "r"}', "r"),
+        ('{"text": "t"}', "t"),
+        ('{"choices": [{"delta": {"content": 5}}]}', None),
+        ('{"choices": [{"text": 5}]}', None),
+    ],
+)
+def test_payload_edge_shapes(data: str, piece: str | None) -> None:
+    assert text_from_payload(data) == piece
+
+
+@pytest.mark.parametrize("error", ['{"message": "quota spent"}', '"quota spent"'])
+def test_error_payload_quotes_the_services_message(error: str) -> None:
+    with pytest.raises(
+        ResponseError, match=r"^The service reported an error mid-stream: quota spent$"
+    ):
+        text_from_payload(f'{{"error": {error}}}')
+
+
+async def test_stream_of_empty_choices_without_an_end_is_incomplete() -> None:
+    with pytest.raises(ResponseError, match="without its end marker"):
+        await _read([b'data: {"choices": []}\n\n'])
+
+
+async def test_unterminated_last_openai_chunk_needs_its_finish_reason() -> None:
+    chunk = b'data: {"choices": [{"delta": {"content": "a"}}]}'
+    with pytest.raises(ResponseError, match="without its end marker"):
+        await _read([chunk])
+    closing = b'data: {"choices": [{"delta": {"content": "a"}, "finish_reason": "stop"}]}'
+    assert await _read([closing]) == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("bounds", "chunks", "setting"),
+    [
+        ({"max_event_bytes": 10}, [b"data: " + b"x" * 20 + b"\n\n"], "Limits.max_event_bytes"),
+        (
+            {"max_stream_bytes": 10},
+            [b'data: {"response": "abcdefgh"}\n\n'],
+            "Limits.max_stream_bytes",
+        ),
+    ],
+)
+async def test_bound_errors_name_the_setting_exactly(
+    bounds: dict[str, int], chunks: list[bytes], setting: str
+) -> None:
+    # The gateway finds the bound by this exact spelling and names it in its 502.
+    with pytest.raises(ResponseError) as caught:
+        await _read(chunks, **bounds)
+    assert f"({setting})" in str(caught.value)
+
+
+async def test_idle_timeout_error_names_the_setting_exactly() -> None:
+    async def silent():  # type: ignore[no-untyped-def]
+        yield b'data: {"response": "a"}\n\n'
+        await asyncio.sleep(0.15)
+        yield b": keepalive\n\n"
+
+    with pytest.raises(ResponseError, match=r"\(Limits\.stream_idle_timeout\)\.$"):
+        async with asyncio.timeout(5):
+            async for _ in iter_text_pieces(silent(), source="x", idle_timeout=0.1):
+                pass
+
+
+async def test_idle_timeout_counts_from_the_start_and_from_each_piece() -> None:
+    async def steady():  # type: ignore[no-untyped-def]
+        yield b": opening comment\n\n"  # no content yet, but the clock started just now
+        for _ in range(8):
+            await asyncio.sleep(0.1)
+            yield b'data: {"response": "a"}\n\n'
+            yield b": keepalive\n\n"
+
+    async with asyncio.timeout(5):
+        got = [p async for p in iter_text_pieces(steady(), source="x", idle_timeout=0.5)]
+    assert got == ["a"] * 8  # 0.8 s in all, never 0.5 s without content
