@@ -194,3 +194,11 @@ def test_malformed_conversation_error_says_where(messages: object, message: str)
 def test_string_parts_join_the_text_parts_in_order() -> None:
     content = ["a", {"type": "text", "text": "b"}, "c"]
     assert flatten_messages([{"role": "user", "content": content}]) == "a\nb\nc"
+
+
+def test_the_fast_path_steps_aside_for_a_lone_surrogate() -> None:
+    assert plain_prompt([{"role": "user", "content": "a\ud800"}]) is None
+    assert (
+        plain_prompt([{"role": "user", "content": "a"}, {"role": "user", "content": "\udfff"}])
+        is None
+    )

@@ -209,9 +209,18 @@ def test_event_may_be_exactly_the_limit_and_no_longer(line: bytes) -> None:
 
 def test_event_type_is_message_unless_named_and_never_carries_over() -> None:
     decoder = SSEDecoder()
-    body = b"data: a\n\nevent: note\ndata: b\n\nevent: error\n\ndata: c\n\nevent: x:y\ndata: d\n\n"
+    body = (
+        b"data: a\n\nevent: note\ndata: b\n\ndata: c\n\n"
+        b"event: error\n\ndata: d\n\nevent: x:y\ndata: e\n\n"
+    )
     events = [(e.event, e.data) for e in decoder.feed(body)]
-    assert events == [("message", "a"), ("note", "b"), ("message", "c"), ("x:y", "d")]
+    assert events == [
+        ("message", "a"),
+        ("note", "b"),
+        ("message", "c"),
+        ("message", "d"),
+        ("x:y", "e"),
+    ]
 
 
 def test_undecodable_bytes_are_replaced_not_raised() -> None:

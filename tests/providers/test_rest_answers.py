@@ -9,7 +9,7 @@ import re
 import pytest
 
 from aiodynaspark import AsyncClient, DynasparkAPI, InvalidRequestError, Limits, ResponseError
-from aiodynaspark.testing import Emulator
+from aiodynaspark.testing import Emulator, Quirk
 from forward_proxy import ForwardProxy
 from raw_server import RawServer, json_answer
 from support import collect
@@ -97,8 +97,15 @@ async def test_long_whole_chat_without_a_system_prompt_is_sent_as_is(emu: Emulat
 async def test_long_whole_chat_that_needs_the_rest_api_is_refused_with_its_length(
     emu: Emulator,
 ) -> None:
-    with pytest.raises(InvalidRequestError, match=r"its URL would be [\d,]+ bytes, over the 6,144"):
-        await _ask(emu.url, LONG, temperature=0.5)
+    with pytest.raises(InvalidRequestError) as refused:
+        await _ask(emu.url, LONG, temperature=0.5, top_p=0.5)
+    assert re.search(
+        r"its URL would be [\d,]+ bytes, over the 6,144-byte budget", str(refused.value)
+    )
+    assert str(refused.value).endswith(
+        "Drop temperature, top_p to send it by the web form, which takes long prompts, or "
+        "shorten the conversation."
+    )
     assert emu.requests == []
 
 
@@ -161,3 +168,50 @@ async def test_streamed_chat_goes_through_the_given_proxy(emu: Emulator) -> None
         )
         assert await collect(pieces)
     assert len(proxy.seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("temperature", 0.0), ("temperature", 3.0), ("top_p", 0.0), ("top_p", 1)]
+)
+def test_sampling_option_at_either_end_of_its_range_is_sent(name: str, value: float) -> None:
+    chat = DynasparkAPI.prepare_chat(None, USER, None, {name: value})
+    assert chat.params[name] == repr(float(value))
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (5, "referrer must be a string, got int."),
+        ("a\ud800", "referrer is not valid Unicode (it holds a lone surrogate)."),
+    ],
+)
+def test_bad_text_option_is_named(value: object, message: str) -> None:
+    with pytest.raises(InvalidRequestError) as refused:
+        DynasparkAPI.prepare_chat(None, USER, None, {"referrer": value})
+    assert str(refused.value) == message
+
+
+async def _stream(emu: Emulator, limits: Limits) -> str:
+    async with AsyncClient(base_url=emu.url, max_retries=0, limits=limits) as client:
+        async with asyncio.timeout(TIMEOUT):
+            stream = await client.chat.completions.create(
+                messages=USER, stream=True, provider="api"
+            )
+            return "".join([c.choices[0].delta.content or "" async for c in stream])
+
+
+async def test_streamed_chat_reads_events_under_the_clients_event_bound(emu: Emulator) -> None:
+    emu.push(Quirk.unterminated_event(5_000))
+    with pytest.raises(ResponseError, match=r"larger than 1,000 bytes \(Limits\.max_event_bytes\)"):
+        await _stream(emu, Limits(max_event_bytes=1_000))
+
+
+async def test_streamed_chat_reads_under_the_clients_stream_bound_naming_the_endpoint(
+    emu: Emulator,
+) -> None:
+    emu.push(Quirk.endless_body())
+    source = re.escape(emu.url + "/api/generate_response")
+    with pytest.raises(
+        ResponseError, match=f"^The stream from {source} is larger than 300,000 bytes"
+    ):
+        await _stream(emu, Limits(max_stream_bytes=300_000))

@@ -62,6 +62,7 @@ async def test_size_error_names_the_side_out_of_range(emu: Emulator, size: str, 
         ({"seed": "7"}, "seed must be a whole number, got '7'."),
         ({"nologo": "yes"}, "nologo must be True or False, got 'yes'."),
         ({"wm": 3}, "wm must be a string, got int."),
+        ({"size": 768}, "size must be a string like '1024x768', got 768."),
     ],
 )
 async def test_bad_image_parameter_error_names_the_parameter(
