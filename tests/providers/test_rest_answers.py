@@ -113,7 +113,8 @@ def test_unknown_chat_keywords_are_named_with_what_is_taken() -> None:
     message = (
         "DynasparkAPI does not take colour, size. It takes: frequency_penalty, json, "
         "presence_penalty, private, referrer, seed, stream, system, temperature, top_p, and "
-        "the connection keywords base_url, api_key, timeout, max_retries, session."
+        "the connection keywords api_key, backoff_base, base_url, connection_limit, deadline, "
+        "limits, max_retries, max_retry_wait, proxy, session, timeout, trust_env."
     )
     with pytest.raises(InvalidRequestError, match=f"^{re.escape(message)}$"):
         DynasparkAPI.prepare_chat(None, USER, None, {"size": 1, "colour": "red"})

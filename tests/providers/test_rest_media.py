@@ -74,7 +74,9 @@ async def test_bad_image_parameter_error_names_the_parameter(
 
 @pytest.mark.parametrize("call", ["image", "speech"])
 async def test_unknown_keyword_error_names_the_provider(emu: Emulator, call: str) -> None:
-    with pytest.raises(InvalidRequestError, match="^DynasparkAPI does not take colour"):
+    with pytest.raises(
+        InvalidRequestError, match=rf"^DynasparkAPI\.generate_{call} does not take colour"
+    ):
         if call == "image":
             await DynasparkAPI.generate_image("cat", base_url=emu.url, colour="red")
         else:

@@ -57,7 +57,8 @@ async def test_answer_without_a_response_is_refused_saying_what_it_held(
 def test_unknown_keyword_is_named_with_what_the_web_form_takes() -> None:
     message = (
         "Dynaspark does not take temperature. It takes: stream, and the connection keywords "
-        "base_url, api_key, timeout, max_retries, session."
+        "api_key, backoff_base, base_url, connection_limit, deadline, limits, max_retries, "
+        "max_retry_wait, proxy, session, timeout, trust_env."
     )
     with pytest.raises(InvalidRequestError, match=f"^{re.escape(message)}$"):
         Dynaspark.prepare_chat(None, USER, None, {"temperature": 0.5})
