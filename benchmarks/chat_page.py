@@ -157,7 +157,7 @@ def run_all(pages: dict[str, Path | None], slowdowns: list[float], runs: int) ->
 
     # The budget tests' answer and its paced upstream: the same stream, measured the same way.
     sys.path.insert(0, os.path.join(ROOT, "tests", "browser"))
-    from long_answer import PacedUpstream, long_markdown
+    from long_answer import PacedUpstream, long_markdown  # type: ignore[import-not-found]
 
     chromium = os.environ.get("AIODYNASPARK_CHROMIUM") or shutil.which("chromium")
     if chromium is None:
