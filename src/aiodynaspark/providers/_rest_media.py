@@ -6,14 +6,14 @@ and speech. ``DynasparkAPI`` inherits it, so its public methods stay where users
 """
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
 
 from .._catalog import DEFAULT_IMAGE_MODEL, DEFAULT_VOICE, IMAGE_MODELS, SPEECH_MODEL, VOICES
 from .._errors import APIStatusError, InvalidRequestError, ResponseError
-from .._http import Request, Transport
+from .._http import Decoder, Request, Transport
 from .._media import detect_image_type
 from .._response_body import json_object
 from ._base import check_options, keyword_names, split_settings
@@ -21,6 +21,8 @@ from ._long_prompts import URI_TOO_LONG, url_bytes, url_too_long
 from ._params import encode_bool, encode_int, encode_text, parse_size
 
 __all__ = ["ImageResult", "RestMedia"]
+
+T = TypeVar("T")
 
 _HEADERS = {
     "accept": "application/json, text/event-stream, audio/mpeg",
@@ -82,7 +84,7 @@ class RestMedia:
 
     @classmethod
     def _request(
-        cls, transport: Transport, path: str, params: dict[str, str], model: str
+        cls, transport: Transport, path: str, params: dict[str, str], model: str | None
     ) -> Request:
         if transport.settings.api_key:
             params = {**params, "api_key": transport.settings.api_key}
@@ -93,6 +95,33 @@ class RestMedia:
             headers=_HEADERS,
             model=model,
         )
+
+    @classmethod
+    async def _send_short(
+        cls,
+        transport: Transport,
+        path: str,
+        params: dict[str, str],
+        decode: Decoder[T],
+        what: str,
+    ) -> T:
+        """Send a GET that only the REST API can answer, refused when its URL is too long.
+
+        Raises:
+            InvalidRequestError: The URL is over ``Limits.max_url_bytes``, or the host
+                refused it as too long (414); ``what`` names the text to shorten.
+        """
+        size = url_bytes(transport, path, params)
+        limit = transport.settings.limits.max_url_bytes
+        if size > limit:
+            raise url_too_long(size, limit, [], what)
+        request = cls._request(transport, path, params, params.get("model"))
+        try:
+            return await transport.send(request, decode)
+        except APIStatusError as error:
+            if error.status_code == URI_TOO_LONG:
+                raise url_too_long(None, limit, [], what) from None
+            raise
 
     @classmethod
     def image_params(
@@ -130,17 +159,8 @@ class RestMedia:
     @classmethod
     async def request_image(cls, transport: Transport, params: dict[str, str]) -> ImageResult:
         """Send a checked image request (see :meth:`image_params`)."""
-        size = url_bytes(transport, cls.image_endpoint_path, params)
-        limit = transport.settings.limits.max_url_bytes
-        if size > limit:
-            raise url_too_long(size, limit, [], "the image prompt")
-        request = cls._request(transport, cls.image_endpoint_path, params, params["model"])
-        try:
-            data = await transport.send(request, json_object)
-        except APIStatusError as error:
-            if error.status_code == URI_TOO_LONG:
-                raise url_too_long(None, limit, [], "the image prompt") from None
-            raise
+        path = cls.image_endpoint_path
+        data = await cls._send_short(transport, path, params, json_object, "the image prompt")
         url = data.get("image_url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ResponseError("The image endpoint answered without an http(s) 'image_url'.")
@@ -193,17 +213,9 @@ class RestMedia:
     @classmethod
     async def request_speech(cls, transport: Transport, params: dict[str, str]) -> bytes:
         """Send a checked speech request; returns the MP3 bytes."""
-        size = url_bytes(transport, cls.endpoint_path, params)
-        limit = transport.settings.limits.max_url_bytes
-        if size > limit:
-            raise url_too_long(size, limit, [], "the text to speak")
-        request = cls._request(transport, cls.endpoint_path, params, cls.audio_model)
-        try:
-            return await transport.send(request, _speech)
-        except APIStatusError as error:
-            if error.status_code == URI_TOO_LONG:
-                raise url_too_long(None, limit, [], "the text to speak") from None
-            raise
+        return await cls._send_short(
+            transport, cls.endpoint_path, params, _speech, "the text to speak"
+        )
 
     @classmethod
     async def generate_image(
