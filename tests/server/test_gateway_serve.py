@@ -118,3 +118,42 @@ async def test_connections_accepted_on_the_serve_socket_have_nagle_off() -> None
         await seen.wait()
         writer.close()
     assert nodelay == [1]
+
+
+async def test_the_gateway_protocol_turns_nagle_off_on_a_socket_opened_as_protocol_0() -> None:
+    # uvicorn's worker processes share a listening socket it opens with protocol 0, on which
+    # asyncio leaves Nagle's algorithm on; the protocol must turn it off itself.
+    import asyncio
+    import socket
+
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    from aiodynaspark.server._protocol import HeaderTimeoutProtocol
+
+    config = uvicorn.Config(create_app(), lifespan="off", log_level="warning")
+    config.load()
+    connected: asyncio.Queue[asyncio.Transport] = asyncio.Queue()
+
+    class Probe(HeaderTimeoutProtocol):
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            connected.put_nowait(transport)
+
+    def protocol() -> Probe:
+        return Probe(config=config, server_state=ServerState(), app_state={})
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # protocol 0, as uvicorn's
+    listener.bind(("127.0.0.1", 0))
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(protocol, sock=listener)
+    port = listener.getsockname()[1]
+    async with server, asyncio.timeout(10):
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        transport = await connected.get()
+        nodelay = transport.get_extra_info("socket").getsockopt(
+            socket.IPPROTO_TCP, socket.TCP_NODELAY
+        )
+        writer.close()
+        transport.close()
+    assert nodelay == 1

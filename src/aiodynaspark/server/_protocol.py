@@ -8,6 +8,8 @@ counted from the connection's start, and again from the end of each answer.
 """
 
 import asyncio
+import contextlib
+import socket
 from typing import ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -38,6 +40,7 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        _nagle_off(transport)
         self._arm()
 
     def on_response_complete(self) -> None:
@@ -50,6 +53,19 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
             self._header_timer.cancel()
             self._header_timer = None
         super().connection_lost(exc)
+
+
+def _nagle_off(transport: asyncio.Transport) -> None:
+    """Turn Nagle's algorithm off on a TCP connection, whoever opened its listening socket.
+
+    asyncio does it only for sockets created as TCP by name; uvicorn's worker processes
+    share a listening socket created with protocol 0, and there an answer written in two
+    pieces waits about 40 ms for the client's delayed acknowledgement.
+    """
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def protocol_with_header_timeout(seconds: float) -> type[HeaderTimeoutProtocol]:
