@@ -1,6 +1,7 @@
 """The b64_json image download fetches only what the operator allowed."""
 
 import asyncio
+import re
 
 import pytest
 
@@ -36,6 +37,25 @@ async def test_image_url_on_another_origin_is_not_fetched(
         assert elsewhere.requests == []
 
 
+async def test_image_url_on_another_host_name_at_the_same_port_is_not_fetched(
+    client: AsyncClient, emu: Emulator
+) -> None:
+    other = emu.url.replace("127.0.0.1", "localhost")
+    emu.push(Quirk.image_url(other + "/status"))
+    port = emu.url.rsplit(":", 1)[1]
+    origins = f"(http://localhost:{port}, not http://127.0.0.1:{port})"
+    with pytest.raises(ResponseError, match=re.escape(origins)):
+        await _b64(client)
+
+
+async def test_image_url_on_another_scheme_at_the_same_address_is_not_fetched(
+    client: AsyncClient, emu: Emulator
+) -> None:
+    emu.push(Quirk.image_url(emu.url.replace("http://", "https://") + "/status"))
+    with pytest.raises(ResponseError, match="another origin"):
+        await _b64(client)
+
+
 async def test_image_url_that_redirects_to_a_loopback_page_is_not_followed(
     client: AsyncClient, emu: Emulator
 ) -> None:
@@ -53,7 +73,9 @@ async def test_image_url_that_is_not_an_image_is_refused(
     client: AsyncClient, emu: Emulator
 ) -> None:
     emu.push(Quirk.image_url(emu.url + "/status"))
-    with pytest.raises(ResponseError, match="not a JPEG, PNG, GIF or WEBP"):
+    with pytest.raises(
+        ResponseError, match="answered application/json; charset=utf-8 that is not a JPEG"
+    ):
         await _b64(client)
 
 

@@ -11,7 +11,7 @@ import pytest
 from aiodynaspark import AsyncClient, DynasparkAPI, InvalidRequestError, Limits, ResponseError
 from aiodynaspark.testing import Emulator, Quirk
 from forward_proxy import ForwardProxy
-from raw_server import RawServer, json_answer
+from raw_server import RawServer, http_answer, json_answer
 from support import collect
 
 TIMEOUT = 10.0
@@ -216,3 +216,26 @@ async def test_streamed_chat_reads_under_the_clients_stream_bound_naming_the_end
         ResponseError, match=f"^The stream from {source} is larger than 300,000 bytes"
     ):
         await _stream(emu, Limits(max_stream_bytes=300_000))
+
+
+async def _stream_from(base_url: str) -> str:
+    async with AsyncClient(base_url=base_url, max_retries=0) as client:
+        async with asyncio.timeout(TIMEOUT):
+            stream = await client.chat.completions.create(
+                messages=USER, stream=True, provider="api"
+            )
+            return "".join([c.choices[0].delta.content or "" async for c in stream])
+
+
+async def test_json_typed_answer_to_a_stream_request_that_is_not_json_is_a_response_error() -> None:
+    async with RawServer(http_answer(b"<html>maintenance</html>")) as server:
+        with pytest.raises(ResponseError, match="not JSON"):
+            await _stream_from(server.url)
+
+
+async def test_json_answer_to_a_stream_request_without_a_response_is_named() -> None:
+    async with RawServer(json_answer({"text": "hi"})) as server:
+        with pytest.raises(
+            ResponseError, match=r"^The REST API answered with JSON without 'response'\.$"
+        ):
+            await _stream_from(server.url)
