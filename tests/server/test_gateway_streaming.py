@@ -109,3 +109,32 @@ async def test_events_keep_coming_while_the_client_reads(
     texts = [event["choices"][0]["delta"].get("content") or "" for event in events]
     assert "".join(texts).split() == [f"w{index}" for index in range(6)]
     assert upstream.requests == 1
+
+
+async def test_a_stream_ends_even_when_its_closing_error_cannot_be_built() -> None:
+    from aiodynaspark.client import AsyncStream
+    from aiodynaspark.server._streaming import EventStream
+
+    async def broken() -> Any:
+        raise RuntimeError("upstream broke")
+        yield  # an async generator
+
+    def unencodable(exc: Exception) -> bytes:
+        raise ValueError("cannot encode")
+
+    async def done() -> bytes:
+        return b""
+
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.Event().wait()  # the client never leaves
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    response = EventStream(b"data: first\n\n", AsyncStream(broken()), bytes, done, unencodable)
+    async with asyncio.timeout(5):
+        await response({"type": "http"}, receive, send)
+    assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}

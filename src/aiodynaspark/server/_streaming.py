@@ -22,6 +22,7 @@ resident) and adds two tasks to every stream for what one task here does.
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -32,6 +33,8 @@ from ..client import AsyncStream, ChatCompletionChunk
 from ._errors import error_event, from_exception
 
 __all__ = ["ChatEventStream", "EventStream"]
+
+_log = logging.getLogger(__name__)
 
 _DONE = b"data: [DONE]\n\n"
 # Proxies (nginx and others) must pass events on at once, and never cache them.
@@ -73,7 +76,14 @@ async def _read_upstream(
     except Exception as exc:
         # Cancellation (the client left) is a BaseException and passes; every failure of the
         # upstream, or of the gateway itself, becomes the closing error event.
-        await queue.put(fail(exc))
+        try:
+            closing = fail(exc)
+        except Exception:
+            # Without its end marker the response would wait for the next event forever.
+            _log.exception("The stream's closing error event could not be built")
+            closing = b""
+        if closing:
+            await queue.put(closing)
     await queue.put(None)
 
 
