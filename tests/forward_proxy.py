@@ -1,15 +1,14 @@
 """A small real HTTP forward proxy for the proxy tests (plain HTTP, absolute-form requests)."""
 
 import asyncio
-import contextlib
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Self
 from urllib.parse import urlsplit
+
+from loopback_server import LoopbackServer
 
 
 @dataclass
-class ForwardProxy:
+class ForwardProxy(LoopbackServer):
     """Relays each request to its target and records what it saw.
 
     Attributes:
@@ -17,28 +16,6 @@ class ForwardProxy:
     """
 
     seen: list[tuple[str, str | None]] = field(default_factory=list)
-    _server: asyncio.Server | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    async def __aenter__(self) -> Self:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._server is not None
-        self._server.close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._server.wait_closed(), 2)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -5,10 +5,9 @@ one asked for, usage with a missing or mistyped count.
 """
 
 import asyncio
-import contextlib
 import json
-from types import TracebackType
-from typing import Self
+
+from loopback_server import LoopbackServer
 
 
 def http_answer(body: bytes, content_type: str | None = "application/json") -> bytes:
@@ -24,7 +23,7 @@ def json_answer(payload: object) -> bytes:
     return http_answer(json.dumps(payload).encode())
 
 
-class RawServer:
+class RawServer(LoopbackServer):
     """Answers each connection's first request with ``answer``, then closes it.
 
     Attributes:
@@ -34,29 +33,6 @@ class RawServer:
     def __init__(self, answer: bytes) -> None:
         self.answer = answer
         self.targets: list[str] = []
-        self._server: asyncio.Server | None = None
-
-    @property
-    def url(self) -> str:
-        """The server's base URL."""
-        assert self._server is not None
-        port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    async def __aenter__(self) -> Self:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._server is not None
-        self._server.close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._server.wait_closed(), 2)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
