@@ -28,8 +28,8 @@ class _Layer(Floor):
         await super().open()
         from aiodynaspark import AsyncClient, Dynaspark
         from aiodynaspark._config import resolve_settings
-        from aiodynaspark._http import Request, Transport
-        from aiodynaspark._response_body import json_object
+        from aiodynaspark._wire._http import Request, Transport
+        from aiodynaspark._wire._response_body import json_object
 
         self.request_type, self.read = Request, json_object
         self.transport = Transport(resolve_settings(base_url=self.url), session=self.session)

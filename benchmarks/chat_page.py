@@ -114,7 +114,7 @@ def serve_page(upstream_url: str, ui: Path | None) -> Iterator[str]:
     import uvicorn
 
     from aiodynaspark.server import create_app
-    from aiodynaspark.server._ui import load_ui_files, mount_ui
+    from aiodynaspark.server.ui._files import load_ui_files, mount_ui
 
     app = create_app(base_url=upstream_url, max_retries=0, ui=False, api_key="")
     mount_ui(app, load_ui_files(ui))

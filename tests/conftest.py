@@ -68,7 +68,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 @pytest.fixture
 async def redis_url(redis_server: RedisServer) -> str:
     """The module's Redis, emptied before the test."""
-    from aiodynaspark.server._redis import open_redis
+    from aiodynaspark.server.ops._redis import open_redis
 
     client = open_redis(redis_server.url)
     try:

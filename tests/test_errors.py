@@ -6,8 +6,12 @@ import pytest
 
 import aiodynaspark
 from aiodynaspark import errors
-from aiodynaspark._retry import RetryPolicy
-from aiodynaspark._status_errors import extract_server_message, parse_retry_after, status_error
+from aiodynaspark._wire._retry import RetryPolicy
+from aiodynaspark._wire._status_errors import (
+    extract_server_message,
+    parse_retry_after,
+    status_error,
+)
 
 
 def test_tree_matches_the_interface() -> None:

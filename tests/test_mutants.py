@@ -24,9 +24,9 @@ from aiodynaspark import (
     ResponseError,
     ServiceUnavailableError,
 )
-from aiodynaspark._retry import RetryPolicy
-from aiodynaspark._sse import iter_text_pieces, text_from_payload
-from aiodynaspark._status_errors import status_error
+from aiodynaspark._wire._retry import RetryPolicy
+from aiodynaspark._wire._sse import iter_text_pieces, text_from_payload
+from aiodynaspark._wire._status_errors import status_error
 from aiodynaspark.server._errors import (
     GatewayError,
     anthropic_error_body,

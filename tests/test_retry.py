@@ -19,7 +19,7 @@ from aiodynaspark import (
     RateLimitError,
     ServiceUnavailableError,
 )
-from aiodynaspark._retry import RetryPolicy
+from aiodynaspark._wire._retry import RetryPolicy
 from aiodynaspark.testing import Emulator, Fault, answer_for
 
 USER = [{"role": "user", "content": "ping"}]

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiodynaspark import ResponseError
-from aiodynaspark._sse import SSEDecoder, iter_text_pieces, text_from_payload
+from aiodynaspark._wire._sse import SSEDecoder, iter_text_pieces, text_from_payload
 
 
 async def _aiter(chunks: list[bytes]):  # type: ignore[no-untyped-def]

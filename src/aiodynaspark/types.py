@@ -21,8 +21,11 @@ from ._types import (
     TextPart,
     ToolChoice,
 )
+from ._wire._attempts import AttemptObserver, AttemptOutcome
 
 __all__ = [
+    "AttemptObserver",
+    "AttemptOutcome",
     "ChatTool",
     "ContentPart",
     "FunctionDefinition",

@@ -9,7 +9,7 @@ import pytest
 
 from aiodynaspark import AsyncClient, InvalidRequestError, Limits
 from aiodynaspark._config import Settings
-from aiodynaspark._http import Transport
+from aiodynaspark._wire._http import Transport
 from aiodynaspark.providers._long_prompts import url_bytes
 from aiodynaspark.testing import Emulator
 

@@ -22,8 +22,8 @@ from deployment import (
 )
 from prometheus_client.parser import text_string_to_metric_families
 
-from aiodynaspark.server._keys import CallerKey, hash_key, new_key, write_keys_file
-from aiodynaspark.server._redis import open_redis
+from aiodynaspark.server.ops._keys import CallerKey, hash_key, new_key, write_keys_file
+from aiodynaspark.server.ops._redis import open_redis
 from redis_server import free_port
 
 pytestmark = pytest.mark.timeout(120)

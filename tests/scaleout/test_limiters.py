@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aiodynaspark.server._limiter import Limit, LocalLimiter
-from aiodynaspark.server._rates import Rate, format_reset, parse_rate
-from aiodynaspark.server._redis import open_redis
-from aiodynaspark.server._redis_limiter import RedisLimiter
+from aiodynaspark.server.ops._limiter import Limit, LocalLimiter
+from aiodynaspark.server.ops._rates import Rate, format_reset, parse_rate
+from aiodynaspark.server.ops._redis import open_redis
+from aiodynaspark.server.ops._redis_limiter import RedisLimiter
 from redis_server import RedisServer
 
 TIMEOUT = 10.0

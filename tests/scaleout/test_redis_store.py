@@ -5,8 +5,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from aiodynaspark.server._redis import open_redis
-from aiodynaspark.server._redis_store import RedisResponseStore, StoreUnavailableError
+from aiodynaspark.server.ops._redis import open_redis
+from aiodynaspark.server.ops._redis_store import RedisResponseStore, StoreUnavailableError
 from redis_server import RedisServer
 
 RECORD = {"response": {"id": "resp_1", "output": []}, "messages": [{"role": "user"}]}

@@ -8,8 +8,14 @@ import pytest
 from gateway_support import GatewayFactory, assert_openai_error, fetch
 
 from aiodynaspark.cli import main
-from aiodynaspark.server._keys import CallerKey, hash_key, new_key, read_keys_file, write_keys_file
-from aiodynaspark.server._rates import parse_rate
+from aiodynaspark.server.ops._keys import (
+    CallerKey,
+    hash_key,
+    new_key,
+    read_keys_file,
+    write_keys_file,
+)
+from aiodynaspark.server.ops._rates import parse_rate
 from aiodynaspark.testing import Emulator
 
 HI = {"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": "Hi"}]}

@@ -2,7 +2,7 @@
 
 from gateway_support import fetch
 
-from aiodynaspark._status_errors import status_error
+from aiodynaspark._wire._status_errors import status_error
 from aiodynaspark.server._errors import from_library_error
 from aiodynaspark.testing import Emulator, Fault
 

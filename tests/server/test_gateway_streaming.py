@@ -113,7 +113,7 @@ async def test_events_keep_coming_while_the_client_reads(
 
 async def test_a_stream_ends_even_when_its_closing_error_cannot_be_built() -> None:
     from aiodynaspark.client import AsyncStream
-    from aiodynaspark.server._streaming import EventStream
+    from aiodynaspark.server.core._streaming import EventStream
 
     async def broken() -> Any:
         raise RuntimeError("upstream broke")

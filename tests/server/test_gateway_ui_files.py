@@ -7,7 +7,7 @@ from importlib import resources
 import pytest
 from gateway_support import fetch
 
-from aiodynaspark.server._ui import accepts_gzip
+from aiodynaspark.server.ui._files import accepts_gzip
 
 RAW = {"auto_decompress": False}
 

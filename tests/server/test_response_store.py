@@ -1,6 +1,6 @@
 """The in-memory store of Responses API answers: its time to live and its size bounds."""
 
-from aiodynaspark.server._store import MemoryResponseStore
+from aiodynaspark.server.ops._store import MemoryResponseStore
 
 
 class Clock:

@@ -5,10 +5,10 @@ import json
 import pytest
 
 from aiodynaspark import InvalidRequestError
-from aiodynaspark._tools._answer import AnswerRejected, read_answer
-from aiodynaspark._tools._history import render_history
-from aiodynaspark._tools._instructions import render_instructions
-from aiodynaspark._tools._plan import AnswerPlan, read_plan
+from aiodynaspark._structured._answer import AnswerRejected, read_answer
+from aiodynaspark._structured._history import render_history
+from aiodynaspark._structured._instructions import render_instructions
+from aiodynaspark._structured._plan import AnswerPlan, read_plan
 
 _WEATHER = {
     "type": "function",

@@ -5,9 +5,9 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aiodynaspark._tools._extract import ObjectScanner
-from aiodynaspark._tools._incremental import AnswerStream
-from aiodynaspark._tools._plan import AnswerPlan, read_plan
+from aiodynaspark._structured._extract import ObjectScanner
+from aiodynaspark._structured._incremental import AnswerStream
+from aiodynaspark._structured._plan import AnswerPlan, read_plan
 
 _TOOLS = [
     {

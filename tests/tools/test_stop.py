@@ -3,7 +3,7 @@
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from aiodynaspark._tools._stop import StopFilter, cut_at_stop
+from aiodynaspark._structured._stop import StopFilter, cut_at_stop
 
 _STOPS = st.lists(st.text(alphabet="abc.\n", min_size=1, max_size=4), min_size=1, max_size=4)
 

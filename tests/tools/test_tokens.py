@@ -5,7 +5,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aiodynaspark._tools._tokens import TokenBudget, cut_to_tokens, estimate_tokens
+from aiodynaspark._structured._tokens import TokenBudget, cut_to_tokens, estimate_tokens
 
 
 def test_english_text_counts_one_token_per_four_characters() -> None:

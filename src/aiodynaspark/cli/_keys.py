@@ -10,7 +10,7 @@ import click
 from ._failures import CommandError, MissingExtraError
 
 if TYPE_CHECKING:
-    from ..server._keys import CallerKey
+    from ..server.ops._keys import CallerKey
 
 __all__ = ["ENV_KEYS_FILE", "default_keys_file", "keys"]
 
@@ -40,7 +40,7 @@ def _file_option(function: click.decorators.FC) -> click.decorators.FC:
 
 def _read(path: Path, *, missing_ok: bool) -> "dict[str, CallerKey]":
     try:
-        from ..server import _keys
+        from ..server.ops import _keys
     except ModuleNotFoundError as exc:
         raise MissingExtraError("Managing the gateway's keys", "server") from exc
     try:
@@ -54,7 +54,7 @@ def _read(path: Path, *, missing_ok: bool) -> "dict[str, CallerKey]":
 
 
 def _write(path: Path, entries: "dict[str, CallerKey]") -> None:
-    from ..server._keys import write_keys_file
+    from ..server.ops._keys import write_keys_file
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,8 +92,8 @@ def add(name: str, rate_limit: str | None, models: Sequence[str], path: Path | N
     Example:
       aiodynaspark keys add alice --rate-limit 60/minute --model gemini-2.0-flash
     """
-    from ..server._keys import CallerKey, check_models, check_name, hash_key, new_key, utc_now
-    from ..server._rates import parse_rate
+    from ..server.ops._keys import CallerKey, check_models, check_name, hash_key, new_key, utc_now
+    from ..server.ops._rates import parse_rate
 
     path = path or default_keys_file()
     try:

@@ -5,12 +5,12 @@ from typing import Self
 
 import aiohttp
 
-from .._attempts import AttemptObserver
 from .._catalog import CHAT_MODELS
 from .._config import resolve_settings
 from .._errors import ModelNotSupportedError
-from .._http import Transport
 from .._limits import Limits
+from .._wire._attempts import AttemptObserver
+from .._wire._http import Transport
 from ._audio import AsyncAudio
 from ._chat import AsyncChat, AsyncStream
 from ._images import AsyncImages
@@ -59,7 +59,7 @@ class AsyncClient:
         limits: Bounds on URL length and on what is read from the service
             (:class:`~aiodynaspark.Limits`); default ``Limits()``.
         attempt_observer: Called after each attempt with its outcome and the answer's
-            headers (see :data:`~aiodynaspark._attempts.AttemptObserver`); the gateway counts
+            headers (see :data:`~aiodynaspark._wire._attempts.AttemptObserver`); the gateway counts
             upstream attempts and reads the host's rate limit headers with it.
 
     Raises:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias, Unpack, overloa
 from .._chat_options import CLIENT_KEYWORDS, IGNORED_OPTIONS
 from .._errors import DynasparkError, InvalidRequestError
 from .._keywords import unexpected_keyword
-from .._tools import AnswerPlan, has_tool_history, read_plan
+from .._structured import AnswerPlan, has_tool_history, read_plan
 from .._types import (
     ChatTool,
     JSONSchemaFormat,

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Literal, Never
 
 from .._errors import InvalidRequestError
 from .._keywords import keywords_of, unexpected_keyword
-from .._remote_images import fetch_public_image
+from .._wire._remote_images import fetch_public_image
 from ..providers import DynasparkAPI
 from ._models import Image, ImagesResponse
 

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from .._errors import InvalidRequestError
 from .._event_loops import ensure_no_running_loop
-from .._http import CLIENT_CLOSED
+from .._wire._http import CLIENT_CLOSED
 
 __all__ = ["LoopThread"]
 

@@ -1,7 +1,7 @@
 """Chat requests with tools, a JSON schema, stop, max_tokens or usage chunks.
 
 The plain request never comes here: it costs nothing extra. The engine
-(:mod:`aiodynaspark._tools`) owns the contract with the model; this module gives it a way to
+(:mod:`aiodynaspark._structured`) owns the contract with the model; this module gives it a way to
 ask the providers (with the same fallback as a plain request) and turns its answers into
 OpenAI-shaped completions and chunks.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._errors import DynasparkError
-from .._tools import (
+from .._structured import (
     AnswerPlan,
     StreamEnd,
     ToolCall,

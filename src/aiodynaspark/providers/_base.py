@@ -11,8 +11,8 @@ import aiohttp
 from .._config import DEFAULT_BASE_URL, Settings, resolve_settings
 from .._errors import InvalidRequestError, ModelNotSupportedError
 from .._event_loops import ensure_no_running_loop, iterate_in_new_loop
-from .._http import Transport
 from .._types import MediaList, Messages
+from .._wire._http import Transport
 
 __all__ = [
     "CONNECTION_KEYWORDS",

@@ -12,7 +12,7 @@ I/O, with what to drop. A 414 from the host is handled the same way.
 from collections.abc import Mapping
 
 from .._errors import InvalidRequestError
-from .._http import Transport
+from .._wire._http import Transport
 
 __all__ = [
     "URI_TOO_LONG",

@@ -13,9 +13,9 @@ import aiohttp
 
 from .._catalog import DEFAULT_IMAGE_MODEL, DEFAULT_VOICE, IMAGE_MODELS, SPEECH_MODEL, VOICES
 from .._errors import APIStatusError, InvalidRequestError, ResponseError
-from .._http import Decoder, Request, Transport
 from .._media import detect_image_type
-from .._response_body import json_object
+from .._wire._http import Decoder, Request, Transport
+from .._wire._response_body import json_object
 from ._base import check_options, keyword_names, split_settings
 from ._long_prompts import URI_TOO_LONG, url_bytes, url_too_long
 from ._params import encode_bool, encode_int, encode_text, parse_size

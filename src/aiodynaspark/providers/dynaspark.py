@@ -12,10 +12,10 @@ from .._catalog import CHAT_ALIASES, CHAT_MODELS, DEFAULT_CHAT_MODEL
 from .._chat_options import WEB_OPTIONS
 from .._config import BROWSER_USER_AGENT
 from .._errors import InvalidRequestError, MediaError, ResponseError
-from .._http import Request, Transport
 from .._media import ImageUpload, load_media
 from .._prompt import flatten_messages, parse_messages, plain_prompt
-from .._response_body import json_object
+from .._wire._http import Request, Transport
+from .._wire._response_body import json_object
 from ._base import BaseProvider, ChatResult, PreparedChat, check_options
 
 __all__ = ["Dynaspark", "WebFormChat", "encode_text_form"]

@@ -11,10 +11,10 @@ import aiohttp
 from .._catalog import CHAT_ALIASES, CHAT_MODELS, DEFAULT_CHAT_MODEL
 from .._chat_options import OPTIONS_BY_NAME, REST_OPTIONS
 from .._errors import APIStatusError, InvalidRequestError, MediaError, ResponseError
-from .._http import Transport
 from .._prompt import flatten_messages, parse_messages
-from .._response_body import json_object, read_body
-from .._sse import iter_text_pieces
+from .._wire._http import Transport
+from .._wire._response_body import json_object, read_body
+from .._wire._sse import iter_text_pieces
 from ._base import BaseProvider, ChatResult, PreparedChat, check_options
 from ._long_prompts import (
     URI_TOO_LONG,

@@ -11,25 +11,25 @@ from starlette.middleware.cors import CORSMiddleware
 
 from .. import __version__
 from ..client import AsyncClient
-from ._bounds import InputBounds, InputBoundsMiddleware
-from ._caller_keys import CallerKeyMiddleware
-from ._disconnect import CancelOnDisconnect
-from ._gateway import Gateway
-from ._handlers import install_handlers
-from ._hosts import HostCheckMiddleware
-from ._messages_errors import AnthropicErrorShape
-from ._messages_routes import build_messages_router
-from ._metrics_middleware import MetricsMiddleware
-from ._middleware import AccessLogMiddleware, BodyLimitMiddleware, HeadAsGet
-from ._operations import Operations
-from ._ops_routes import build_ops_router
-from ._quota import QuotaMiddleware
-from ._redis_store import RedisResponseStore, StoreUnavailableError, store_unavailable
-from ._responses_routes import build_responses_router
-from ._routes import build_router
 from ._settings import GatewayOptions, GatewaySettings, library_variable, load_settings
-from ._store import MemoryResponseStore
-from ._ui import load_ui_files, mount_ui
+from .chat._routes import build_router
+from .core._gateway import Gateway
+from .core._handlers import install_handlers
+from .messages._errors import AnthropicErrorShape
+from .messages._routes import build_messages_router
+from .middleware._access import AccessLogMiddleware, BodyLimitMiddleware, HeadAsGet
+from .middleware._bounds import InputBounds, InputBoundsMiddleware
+from .middleware._caller_keys import CallerKeyMiddleware
+from .middleware._disconnect import CancelOnDisconnect
+from .middleware._hosts import HostCheckMiddleware
+from .middleware._metrics import MetricsMiddleware
+from .middleware._quota import QuotaMiddleware
+from .ops._operations import Operations
+from .ops._redis_store import RedisResponseStore, StoreUnavailableError, store_unavailable
+from .ops._routes import build_ops_router
+from .ops._store import MemoryResponseStore
+from .responses._routes import build_responses_router
+from .ui._files import load_ui_files, mount_ui
 
 __all__ = ["app_from_settings", "create_app"]
 

@@ -14,9 +14,9 @@ from fastapi import FastAPI
 
 from ..client import AsyncClient
 from ._app import app_from_settings
-from ._metrics import ENV_MULTIPROCESS_DIR
 from ._protocol import HeaderTimeoutProtocol, protocol_with_header_timeout
 from ._settings import ENV_SETTINGS, GatewaySettings, ServeOptions, ServeSettings, load_settings
+from .ops._metrics import ENV_MULTIPROCESS_DIR
 
 __all__ = [
     "app_from_environment",

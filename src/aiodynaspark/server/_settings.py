@@ -22,9 +22,9 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Setting
 from pydantic_settings.sources import PydanticBaseSettingsSource
 
 from .._config import ENV_API_KEY, ENV_BASE_URL, ENV_DEADLINE, ENV_MAX_RETRIES, ENV_TIMEOUT
-from ._rates import parse_rate
-from ._readiness import DEFAULT_PROBE_INTERVAL
-from ._store import DEFAULT_STORE_MAX_BYTES, DEFAULT_STORE_TTL
+from .ops._rates import parse_rate
+from .ops._readiness import DEFAULT_PROBE_INTERVAL
+from .ops._store import DEFAULT_STORE_MAX_BYTES, DEFAULT_STORE_TTL
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",

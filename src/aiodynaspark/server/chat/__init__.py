@@ -1,0 +1,1 @@
+"""The OpenAI chat-completions API and its siblings: models, images, speech."""

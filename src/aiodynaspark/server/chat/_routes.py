@@ -1,0 +1,155 @@
+"""The OpenAI-compatible routes: models, chat completions, images, speech, health.
+
+Each route checks its body (pydantic, via FastAPI), calls the shared :class:`AsyncClient` and
+encodes the answer with pydantic's serializer straight to bytes. Errors are not caught here:
+the library's exceptions go to the handlers of :mod:`._handlers`, mapped in one place.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from ..._chat_options import GATEWAY_PASSED
+from ..._errors import ResponseError
+from ...client import ChatCompletion, ChatCompletionChunk, ImagesResponse, Model, ModelList
+from ..core._gateway import Gateway
+from ..core._images import take_image_urls
+from ..core._schemas import (
+    ChatCompletionRequest,
+    ErrorResponse,
+    ImageGenerationRequest,
+    SpeechRequest,
+)
+from ..core._streaming import ChatEventStream
+
+__all__ = ["build_router"]
+
+_JSON = "application/json"
+# Fields of ChatCompletionRequest handed to the client under their own names.
+_PASSED_ON = (*GATEWAY_PASSED, "provider")
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorResponse} for status in statuses}
+
+
+# What any POST route may answer besides 200: bad input, key, size, upstream failures.
+_POST_ERRORS = (400, 401, 413, 429, 500, 502, 503, 504)
+
+
+def _json(model: BaseModel) -> Response:
+    return Response(model.__pydantic_serializer__.to_json(model), media_type=_JSON)
+
+
+def build_router(gateway: Gateway) -> APIRouter:
+    """The ``/v1`` routes, bound to one gateway.
+
+    Args:
+        gateway: The shared state of the app.
+
+    Returns:
+        A router to include in the app.
+    """
+    router = APIRouter()
+    # Routes are matched in order: the busiest first.
+
+    @router.post(
+        "/v1/chat/completions",
+        response_model=ChatCompletion,
+        responses={
+            200: {
+                "content": {
+                    "text/event-stream": {
+                        "schema": {"type": "string"},
+                        "description": "With stream=true: data: {chunk} events, then "
+                        "data: [DONE]; a stream broken upstream ends with data: {error}.",
+                    }
+                }
+            },
+            **_errors(*_POST_ERRORS, 404),
+        },
+        tags=["chat"],
+        summary="Create a chat completion, whole or streamed.",
+    )
+    async def create_chat_completion(body: ChatCompletionRequest) -> Response:
+        fields = body.model_dump(include={"messages"}, exclude_none=True)
+        messages: list[dict[str, object]] = fields["messages"]
+        fetched = await take_image_urls(messages, gateway.fetch_image)
+        options: dict[str, Any] = {
+            name: value for name in _PASSED_ON if (value := getattr(body, name)) is not None
+        }
+        if fetched:
+            options["media"] = fetched
+        completions = gateway.client.chat.completions
+        if not body.stream:
+            completion = await completions.create(model=body.model, messages=messages, **options)
+            return _json(completion)
+        stream = await completions.create(
+            model=body.model, messages=messages, stream=True, **options
+        )
+        try:
+            first: ChatCompletionChunk = await anext(stream)
+        except StopAsyncIteration:
+            raise ResponseError("The upstream stream ended before its first chunk.") from None
+        return ChatEventStream(first, stream)
+
+    @router.post(
+        "/v1/images/generations",
+        response_model=ImagesResponse,
+        responses=_errors(*_POST_ERRORS),
+        tags=["images"],
+        summary="Generate one image from a prompt.",
+    )
+    async def create_image(body: ImageGenerationRequest) -> Response:
+        images = await gateway.client.images.generate(
+            prompt=body.prompt,
+            model=body.model,
+            size=body.size,
+            n=body.n,
+            response_format=body.response_format or "url",
+            seed=body.seed,
+        )
+        return _json(images)
+
+    @router.post(
+        "/v1/audio/speech",
+        response_class=Response,
+        responses={
+            200: {"content": {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}},
+            **_errors(*_POST_ERRORS),
+        },
+        tags=["audio"],
+        summary="Speak a text; the answer is MP3 bytes.",
+    )
+    async def create_speech(body: SpeechRequest) -> Response:
+        speech = await gateway.client.audio.speech.create(
+            input=body.input,
+            voice=body.voice,
+            model=body.model,
+            response_format=body.response_format,
+        )
+        return Response(speech.content, media_type=speech.content_type)
+
+    @router.get(
+        "/v1/models",
+        response_model=ModelList,
+        responses=_errors(401),
+        tags=["models"],
+        summary="List the chat models.",
+    )
+    async def list_models() -> Response:
+        return Response(await gateway.models_json(), media_type=_JSON)
+
+    @router.get(
+        "/v1/models/{model}",
+        response_model=Model,
+        responses=_errors(401, 404),
+        tags=["models"],
+        summary="Describe one chat model.",
+    )
+    async def retrieve_model(model: str) -> Response:
+        return _json(await gateway.client.models.retrieve(model))
+
+    return router

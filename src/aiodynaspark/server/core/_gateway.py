@@ -1,0 +1,69 @@
+"""What the routes of one app share: the upstream client and what is built from it once,
+the store of Responses API answers.
+
+The gateway speaks to the service only through the client's public surface.
+"""
+
+from collections.abc import Callable
+
+from ...client import AsyncClient
+from .._settings import REMOTE_IMAGE_TIMEOUT
+from ..ops._store import DEFAULT_STORE_TTL, MemoryResponseStore, ResponseStore
+from ._images import ImageFetch
+
+__all__ = ["Gateway"]
+
+
+class Gateway:
+    """The state of one gateway app, for its whole life; apps share nothing.
+
+    Args:
+        make_client: Builds the upstream client (called once, in the app's lifespan).
+        client: A client to use instead; its owner closes it.
+        allow_remote_images: Fetch ``http(s)`` image URLs from public addresses.
+        store: Where ``POST /v1/responses`` keeps its answers; default in memory.
+        store_ttl: Seconds an answer stays in the store.
+    """
+
+    def __init__(
+        self,
+        make_client: Callable[[], AsyncClient],
+        *,
+        client: AsyncClient | None = None,
+        allow_remote_images: bool = False,
+        store: ResponseStore | None = None,
+        store_ttl: float = DEFAULT_STORE_TTL,
+    ) -> None:
+        self._make_client = make_client
+        self._client = client
+        self._owns_client = client is None
+        self.fetch_image: ImageFetch | None = self._fetch_public if allow_remote_images else None
+        self._models_json: bytes | None = None
+        self.store: ResponseStore = MemoryResponseStore() if store is None else store
+        self.store_ttl = store_ttl
+
+    async def _fetch_public(self, url: str) -> bytes:
+        return await self.client.images.download(
+            url, public_only=True, time_limit=REMOTE_IMAGE_TIMEOUT
+        )
+
+    async def models_json(self) -> bytes:
+        """The client's model list as JSON; it never changes, so it is encoded once."""
+        if self._models_json is None:
+            models = await self.client.models.list()
+            self._models_json = models.__pydantic_serializer__.to_json(models)
+        return self._models_json
+
+    @property
+    def client(self) -> AsyncClient:
+        """The upstream client; built on first use if no lifespan ran (one per app)."""
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the store, and the client's connection pool if this gateway built the client."""
+        await self.store.aclose()
+        if self._owns_client and self._client is not None:
+            client, self._client = self._client, None
+            await client.close()

@@ -1,0 +1,194 @@
+"""Request bodies in the OpenAI shapes, and the error body, as pydantic models.
+
+The models validate what the gateway can check cheaply and document the API in
+``/openapi.json``; the library checks the rest (model names, images, option combinations).
+Unknown fields are ignored, as tools send many OpenAI fields Dynaspark has no use for.
+"""
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+
+from ..._catalog import DEFAULT_CHAT_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_VOICE, IMAGE_MODELS, VOICES
+from ..._chat_options import CHAT_OPTIONS, ChatOption
+
+__all__ = [
+    "ChatCompletionCore",
+    "ChatCompletionRequest",
+    "ChatMessage",
+    "ErrorObject",
+    "ErrorResponse",
+    "FunctionCall",
+    "ImageGenerationRequest",
+    "ImageURL",
+    "ImageURLPart",
+    "MessageToolCall",
+    "SpeechRequest",
+    "TextPart",
+]
+
+
+def _unicode_text(value: str) -> str:
+    # JSON can carry lone surrogates ("\ud800"); they cannot be encoded to send upstream.
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the text is not valid Unicode (it holds a lone surrogate)") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_unicode_text)]
+"""A string that can be sent on: valid Unicode, no lone surrogates."""
+
+
+class _Request(BaseModel):
+    # Fields Dynaspark has no counterpart for (tools, logprobs, ...) are dropped, not refused.
+    model_config = ConfigDict(extra="ignore")
+
+
+class TextPart(_Request):
+    """A text content part."""
+
+    type: Literal["text"]
+    text: Text
+
+
+class ImageURL(_Request):
+    """Where an image part's bytes are: a ``data:image/...;base64,`` URI."""
+
+    url: Text = Field(
+        description="A data:image/...;base64, URI. http(s) URLs are refused unless the "
+        "gateway runs with allow_remote_images."
+    )
+    detail: Literal["auto", "low", "high"] | None = Field(default=None, description="Ignored.")
+
+
+class ImageURLPart(_Request):
+    """An image content part; one image per request."""
+
+    type: Literal["image_url"]
+    image_url: ImageURL
+
+
+ContentPart = Annotated[TextPart | ImageURLPart, Field(discriminator="type")]
+
+
+class FunctionCall(_Request):
+    """The function an assistant's tool call called, and its arguments as JSON text."""
+
+    name: Text
+    arguments: Text = "{}"
+
+
+class MessageToolCall(_Request):
+    """One tool call of an earlier assistant turn."""
+
+    id: Text
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
+class ChatMessage(_Request):
+    """One message of the conversation."""
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: Text | list[ContentPart] | None = None
+    name: str | None = Field(default=None, description="Ignored.")
+    tool_calls: list[MessageToolCall] | None = Field(
+        default=None, description="An assistant turn's tool calls, sent back by an agent loop."
+    )
+    tool_call_id: Text | None = Field(
+        default=None, description="A tool message: the id of the call it answers."
+    )
+
+
+class ChatCompletionCore(_Request):
+    """The fields of ``POST /v1/chat/completions`` besides the declared options."""
+
+    model: Text | None = Field(
+        default=None, description=f"A model id or alias; default {DEFAULT_CHAT_MODEL}."
+    )
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool | None = False
+    provider: Text | list[Text] | None = Field(
+        default=None, description="Not OpenAI: auto (default), web, api, or a fallback list."
+    )
+
+
+def _option_field(option: ChatOption) -> tuple[Any, Any]:
+    if option.gateway == "refuse":
+        # Declared so that a value is refused (400), not dropped as unknown fields are.
+        return None, Field(default=None, description=f"Refused by this gateway. {option.doc}")
+    # A plain string must be sendable; the other types validate as the client reads them.
+    kind = Text if option.type is str else option.type
+    description = option.doc if option.openai else f"Not OpenAI: {option.doc}"
+    if option.gateway == "ignore":
+        description = f"Ignored. {description}"
+    field = Field(default=None, ge=option.low, le=option.high, description=description)
+    return kind | None, field
+
+
+if TYPE_CHECKING:
+
+    class ChatCompletionRequest(ChatCompletionCore):
+        """``POST /v1/chat/completions``: the core fields and every declared chat option."""
+
+else:
+    ChatCompletionRequest = create_model(
+        "ChatCompletionRequest",
+        __base__=ChatCompletionCore,
+        __doc__="``POST /v1/chat/completions``.\n\n``provider`` and ``system`` are not "
+        "OpenAI fields: ``provider`` picks the Dynaspark endpoint (``auto``, ``web``, "
+        "``api``, or a list to fall back along), ``system`` sets the system prompt directly.",
+        **{option.name: _option_field(option) for option in CHAT_OPTIONS if option.client},
+    )
+
+
+class ImageGenerationRequest(_Request):
+    """``POST /v1/images/generations``."""
+
+    prompt: Text = Field(min_length=1)
+    model: Text | None = Field(
+        default=None,
+        description=f"{DEFAULT_IMAGE_MODEL} (default); one of {', '.join(IMAGE_MODELS)}.",
+    )
+    n: Literal[1] | None = Field(default=None, description="Only 1.")
+    size: Text | None = Field(default=None, description="WIDTHxHEIGHT, each 64-2048.")
+    response_format: Literal["url", "b64_json"] | None = Field(
+        default="url", description="url (valid about 24 hours, OpenAI's default) or b64_json."
+    )
+    seed: int | None = None
+    quality: str | None = Field(default=None, description="Ignored.")
+    style: str | None = Field(default=None, description="Ignored.")
+    user: str | None = Field(default=None, description="Ignored.")
+
+
+class SpeechRequest(_Request):
+    """``POST /v1/audio/speech``: the answer is MP3 bytes."""
+
+    input: Text = Field(min_length=1)
+    model: Text | None = Field(
+        default=None, description="openai-audio; tts-1, tts-1-hd, gpt-4o-mini-tts mean the same."
+    )
+    voice: Text | None = Field(
+        default=None, description=f"{DEFAULT_VOICE} (default); one of {', '.join(VOICES)}."
+    )
+    response_format: Literal["mp3"] | None = None
+    speed: float | None = Field(default=None, description="Ignored.")
+    instructions: str | None = Field(default=None, description="Ignored.")
+
+
+class ErrorObject(BaseModel):
+    """What went wrong, as OpenAI describes errors."""
+
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error answer."""
+
+    error: ErrorObject

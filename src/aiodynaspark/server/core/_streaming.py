@@ -1,0 +1,183 @@
+"""Streamed answers as server-sent events, forwarded as the pieces arrive.
+
+:class:`EventStream` carries any upstream stream of chat chunks, each turned into events by
+an encoder: the Responses and Messages routes bring their own. For chat completions
+(:class:`ChatEventStream`) the wire format is OpenAI's: one ``data: {chunk}`` event per
+chunk, then ``data: [DONE]``.
+A stream that breaks after it started ends with one ``data: {"error": {...}}`` event and no
+``[DONE]``, so a client never mistakes a cut answer for a whole one (the openai SDK raises
+``APIError`` on it).
+
+Events that are ready together go out together. A task reads the upstream and queues each
+event as soon as it is parsed; the response takes whatever the queue holds and sends it as
+one write. A paced answer (the usual case) is therefore sent event by event, exactly when
+each arrives, while events that came in one upstream read, as under load, share one trip
+through the ASGI stack: each ``send`` costs about 35 µs of the gateway's CPU, far more than
+the event (``docs/performance.md``, scenario 4).
+
+The response is a plain ASGI callable on asyncio rather than Starlette's
+``StreamingResponse``, whose task group loads anyio's event loop backend (about 1 MiB
+resident) and adds two tasks to every stream for what one task here does.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+from ...client import AsyncStream, ChatCompletionChunk
+from .._errors import error_event, from_exception
+
+__all__ = ["ChatEventStream", "EventStream"]
+
+_log = logging.getLogger(__name__)
+
+_DONE = b"data: [DONE]\n\n"
+# Proxies (nginx and others) must pass events on at once, and never cache them.
+_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+# Events read ahead of a slow client; past this the upstream is not read until it catches up.
+_READ_AHEAD = 256
+_END: Message = {"type": "http.response.body", "body": b"", "more_body": False}
+
+Encode = Callable[[Any], bytes]
+"""Turns one upstream chunk into the bytes of its events (``b""`` for none)."""
+
+
+def _event(chunk: ChatCompletionChunk) -> bytes:
+    return b"data: " + chunk.__pydantic_serializer__.to_json(chunk) + b"\n\n"
+
+
+async def _chat_done() -> bytes:
+    return _DONE
+
+
+def _chat_error(exc: Exception) -> bytes:
+    return error_event(from_exception(exc))
+
+
+async def _read_upstream(
+    stream: AsyncIterator[Any],
+    encode: Encode,
+    finish: Callable[[], Awaitable[bytes]],
+    fail: Callable[[Exception], bytes],
+    queue: "asyncio.Queue[bytes | None]",
+) -> None:
+    """Queue the events of every chunk, then the closing events (or the failure's), then None."""
+    try:
+        async for chunk in stream:
+            data = encode(chunk)
+            if data:
+                await queue.put(data)
+        await queue.put(await finish())
+    except Exception as exc:
+        # Cancellation (the client left) is a BaseException and passes; every failure of the
+        # upstream, or of the gateway itself, becomes the closing error event.
+        try:
+            closing = fail(exc)
+        except Exception:
+            # Without its end marker the response would wait for the next event forever.
+            _log.exception("The stream's closing error event could not be built")
+            closing = b""
+        if closing:
+            await queue.put(closing)
+    await queue.put(None)
+
+
+class EventStream(Response):
+    """A ``text/event-stream`` answer made of upstream chunks, each encoded as it arrives.
+
+    The caller pulls the first chunk before building it, so an upstream that fails at once is
+    answered with a real error status, not a 200 stream holding only an error. A client that
+    leaves mid-stream stops the reading, and the upstream connection is released at once.
+
+    Args:
+        first: The events of the start and of the first chunk, already encoded.
+        stream: The rest of the chunks.
+        encode: Encodes one chunk.
+        finish: The closing events, once the stream ended well.
+        fail: The closing event of a stream that broke.
+    """
+
+    media_type = "text/event-stream"
+
+    def __init__(
+        self,
+        first: bytes,
+        stream: AsyncStream,
+        encode: Encode,
+        finish: Callable[[], Awaitable[bytes]],
+        fail: Callable[[Exception], bytes],
+    ) -> None:
+        # Not Response.__init__: there is no body to render. The headers are set up as
+        # any response's, so they can still be read and changed until it is sent.
+        self.status_code = 200
+        self.background = None
+        self.init_headers(_HEADERS)
+        self._first = first
+        self._stream = stream
+        self._encode = encode
+        self._finish = finish
+        self._fail = fail
+        self._gone = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(_READ_AHEAD)
+        reader: asyncio.Task[None] | None = None
+        watcher = asyncio.create_task(self._watch(receive, queue))
+        try:
+            start = {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
+            await send(start)
+            await send(self._body(self._first))
+            reader = asyncio.create_task(
+                _read_upstream(self._stream, self._encode, self._finish, self._fail, queue)
+            )
+            while not self._gone:
+                item = await queue.get()
+                ready: list[bytes] = []
+                while item is not None:
+                    ready.append(item)
+                    if queue.empty():
+                        break
+                    item = queue.get_nowait()
+                if ready and not self._gone:
+                    await send(self._body(b"".join(ready)))
+                if item is None:
+                    break
+            if not self._gone:
+                await send(_END)
+        finally:
+            for task in (reader, watcher):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            # Release the upstream connection now, not when the garbage collector finds it.
+            await asyncio.shield(self._stream.aclose())
+
+    @staticmethod
+    def _body(data: bytes) -> Message:
+        return {"type": "http.response.body", "body": data, "more_body": True}
+
+    async def _watch(self, receive: Receive, queue: "asyncio.Queue[bytes | None]") -> None:
+        """Wait for the client to leave; then stop the response, however it waits."""
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self._gone = True
+        if queue.empty():
+            queue.put_nowait(None)  # wakes the response if it waits for the next event
+
+
+class ChatEventStream(EventStream):
+    """The answer of a streamed chat completion: ``data: {chunk}`` events, then ``[DONE]``.
+
+    Args:
+        first: The first chunk, already received.
+        stream: The rest of the chunks.
+    """
+
+    def __init__(self, first: ChatCompletionChunk, stream: AsyncStream) -> None:
+        super().__init__(_event(first), stream, _event, _chat_done, _chat_error)

@@ -1,0 +1,1 @@
+"""Anthropic's Messages API, played on the library's chat completion call."""

@@ -1,0 +1,1 @@
+"""Pure ASGI middleware, one concern per module, in the order the app stacks them."""

@@ -1,0 +1,215 @@
+"""Input bounds: what one request may hold, checked before work grows with it.
+
+The body-size limit alone does not bound the work: 30 MB of JSON can hold two million tiny
+messages, which pydantic would turn into two million models (seconds of CPU and gigabytes)
+before any count could be checked. The body is therefore read here with the standard JSON
+parser under a counting hook that stops at the first message over the bound, and the
+counts, the text and the model name are checked on the plain data, before validation.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .._errors import GatewayError
+
+__all__ = ["InputBounds", "InputBoundsMiddleware", "check_request"]
+
+# The image part of each API: chat completions, Responses, Anthropic's Messages.
+_IMAGE_PARTS = frozenset({"image_url", "input_image", "image"})
+# Where each route keeps its conversation.
+_CONVERSATIONS = {
+    "/v1/chat/completions": "messages",
+    "/v1/messages": "messages",
+    "/v1/messages/count_tokens": "messages",
+    "/v1/responses": "input",
+}
+
+# Besides the messages and their parts, a request holds a few objects of its own
+# (response_format, stream_options, image_url ...).
+_OTHER_OBJECTS = 64
+# Bodies up to this size are parsed without the counting hook: at most about 30,000 objects.
+_PLAIN_PARSE_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class InputBounds:
+    """The input bounds of one gateway, from its settings (see ``docs/limits.md``)."""
+
+    max_messages: int
+    max_content_parts: int
+    max_text_chars: int
+    max_image_parts: int
+    max_model_chars: int
+
+
+class _OverBound(Exception):
+    def __init__(self, error: GatewayError) -> None:
+        self.error = error
+
+
+def _over(what: str, count: str, bound: int, setting: str, param: str | None) -> _OverBound:
+    return _OverBound(
+        GatewayError(
+            400,
+            f"The request holds {count} {what}; this gateway takes at most {bound:,} "
+            f"(setting {setting}, variable AIODYNASPARK_{setting.upper()}).",
+            param=param,
+            code="limit_exceeded",
+        )
+    )
+
+
+def _counting_hook(bounds: InputBounds) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    objects = 0
+    messages = 0
+    most_objects = bounds.max_messages * (1 + 2 * bounds.max_content_parts) + _OTHER_OBJECTS
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal objects, messages
+        objects += 1
+        value = dict(pairs)
+        if "role" in value:
+            messages += 1
+            if messages > bounds.max_messages:
+                raise _over(
+                    "messages",
+                    f"more than {bounds.max_messages:,}",
+                    bounds.max_messages,
+                    "max_messages",
+                    "messages",
+                )
+        if objects > most_objects:
+            raise _over(
+                "JSON objects",
+                f"more than {most_objects:,}",
+                most_objects,
+                "max_content_parts",
+                "messages",
+            )
+        return value
+
+    return hook
+
+
+def _text_length(content: object) -> tuple[int, int, int]:
+    """Characters of text, number of parts, and image parts of one message's content."""
+    if isinstance(content, str):
+        return len(content), 0, 0
+    if not isinstance(content, list):
+        return 0, 0, 0
+    chars = images = 0
+    for part in content:
+        if isinstance(part, dict):
+            text = part.get("text")
+            if isinstance(text, str):
+                chars += len(text)
+            kind = part.get("type")
+            if isinstance(kind, str) and kind in _IMAGE_PARTS:
+                images += 1
+    return chars, len(content), images
+
+
+def check_request(path: str, data: object, bounds: InputBounds) -> None:
+    """Check one parsed request body against the bounds.
+
+    Raises:
+        _OverBound: A bound is exceeded (its error names the bound and the setting).
+    """
+    if not isinstance(data, dict):
+        return
+    model = data.get("model")
+    if isinstance(model, str) and len(model) > bounds.max_model_chars:
+        raise _over(
+            "characters of model name",
+            f"{len(model):,}",
+            bounds.max_model_chars,
+            "max_model_chars",
+            "model",
+        )
+    chars = 0
+    for name in ("prompt", "input", "system", "instructions"):
+        value = data.get(name)
+        if isinstance(value, str):
+            chars += len(value)
+    field = _CONVERSATIONS.get(path)
+    messages = data.get(field) if field is not None else None
+    images = 0
+    if isinstance(messages, list):
+        if len(messages) > bounds.max_messages:
+            raise _over(
+                "messages", f"{len(messages):,}", bounds.max_messages, "max_messages", "messages"
+            )
+        for index, message in enumerate(messages):
+            if not isinstance(message, dict):
+                continue
+            text, parts, pictures = _text_length(message.get("content"))
+            if parts > bounds.max_content_parts:
+                raise _over(
+                    "content parts in one message",
+                    f"{parts:,}",
+                    bounds.max_content_parts,
+                    "max_content_parts",
+                    f"messages[{index}].content",
+                )
+            chars += text
+            images += pictures
+    if images > bounds.max_image_parts:
+        raise _over(
+            "image parts", f"{images:,}", bounds.max_image_parts, "max_image_parts", "messages"
+        )
+    if chars > bounds.max_text_chars:
+        raise _over(
+            "characters of text", f"{chars:,}", bounds.max_text_chars, "max_text_chars", None
+        )
+
+
+class InputBoundsMiddleware:
+    """Refuses, with a 400 naming the bound and its setting, a JSON body over a bound.
+
+    It sits inside the body-size limit, which hands it the whole body in one message. A body
+    that is not JSON is passed on for the app to refuse in its usual words.
+
+    Args:
+        app: The application to wrap.
+        bounds: The gateway's bounds.
+    """
+
+    def __init__(self, app: ASGIApp, bounds: InputBounds) -> None:
+        self.app = app
+        self.bounds = bounds
+        # A body this short parses in microseconds whatever it holds, so it is parsed
+        # without the counting hook (a Python call per object, most of this layer's cost)
+        # and its counts are checked on the plain data like any other.
+        self.plain_parse_bytes = _PLAIN_PARSE_BYTES
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        message = await receive()
+        body = message.get("body", b"") if message["type"] == "http.request" else b""
+        try:
+            if len(body) <= self.plain_parse_bytes:
+                data = json.loads(body)
+            else:
+                data = json.loads(body, object_pairs_hook=_counting_hook(self.bounds))
+            check_request(scope["path"], data, self.bounds)
+        except _OverBound as over:
+            await over.error.send(send)
+            return
+        except (ValueError, RecursionError):
+            pass  # not JSON: the app answers that in its own words
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return message
+
+        await self.app(scope, replay, send)

@@ -1,0 +1,65 @@
+"""Pure ASGI middleware that requires a caller key on ``/v1`` routes and names the caller."""
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .._errors import GatewayError
+from ..ops._key_store import KeyStore
+from ..ops._metrics import KEY_SCOPE
+
+__all__ = ["ANONYMOUS", "CALLER_SCOPE", "CallerKeyMiddleware"]
+
+# Where the matched key (a CallerKey) is left for the limits.
+CALLER_SCOPE = "aiodynaspark.caller"
+# The key name of every request to a gateway that needs no key.
+ANONYMOUS = "anonymous"
+
+_UNAUTHORIZED = GatewayError(
+    401,
+    "Missing or incorrect API key: send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.",
+    code="invalid_api_key",
+    headers=(("www-authenticate", "Bearer"),),
+)
+
+
+def _bearer(scope: Scope) -> bytes | None:
+    # Anthropic's clients send the key as x-api-key; OpenAI's as a bearer token.
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.partition(b" ")
+            return token.strip() if scheme.lower() == b"bearer" else None
+        if name == b"x-api-key":
+            key: bytes = value.strip()
+            return key
+    return None
+
+
+class CallerKeyMiddleware:
+    """Finds the caller's key (``Authorization: Bearer <key>`` or ``x-api-key``) on ``/v1``.
+
+    A request without a known key gets 401 before any of its body is read. Other paths
+    (``/``, ``/health``, ``/metrics``, ``/openapi.json``) stay open. The key's name is left
+    in the scope for the metrics and the access limits; the key itself goes nowhere.
+
+    Args:
+        app: The application to wrap.
+        keys: The keys callers may present.
+    """
+
+    def __init__(self, app: ASGIApp, keys: KeyStore) -> None:
+        self.app = app
+        self.keys = keys
+        self.required = keys.required
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1"):
+            if not self.required:
+                scope[KEY_SCOPE] = ANONYMOUS
+            else:
+                token = _bearer(scope)
+                caller = self.keys.find(token) if token else None
+                if caller is None:
+                    await _UNAUTHORIZED.send(send)
+                    return
+                scope[KEY_SCOPE] = caller.name
+                scope[CALLER_SCOPE] = caller
+        await self.app(scope, receive, send)

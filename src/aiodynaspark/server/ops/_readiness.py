@@ -1,0 +1,140 @@
+"""Readiness: the host's ``/status`` and Redis, probed in the background, read per request.
+
+A load balancer asks ``/health/ready`` often; asking the host each time would multiply its
+load by the number of probes. A task in each gateway asks the host's ``/status`` (and pings
+Redis, when configured) a few times per interval instead, and the route only reads the
+result: the gateway is ready while the host answered within the last interval and Redis
+answered its latest ping.
+
+The task starts with the first readiness request, whose answer waits for that first probe.
+A gateway nobody asks about readiness (a laptop, a single instance) never probes: a free
+host that sleeps when idle is not kept awake by it.
+"""
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import aiohttp
+
+from ..._config import Settings
+from ..._errors import DynasparkError
+from ..._wire._http import Request, Transport
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["DEFAULT_PROBE_INTERVAL", "ReadinessProbe"]
+
+_log = logging.getLogger(__name__)
+
+# Seconds: how recent the host's last answer must be. Probes run three times per interval,
+# so one slow or lost probe does not flip the gateway to not ready.
+DEFAULT_PROBE_INTERVAL = 15.0
+_PROBES_PER_INTERVAL = 3
+# A probe waits at most this long for the host, however long the interval.
+_MAX_PROBE_TIMEOUT = 5.0
+
+
+def _ignore_body(response: aiohttp.ClientResponse, raw: bytes) -> None:
+    return None
+
+
+class ReadinessProbe:
+    """Asks the host's ``/status`` and pings Redis in the background.
+
+    Args:
+        settings: The upstream settings (root, proxy); retries are not used.
+        interval: Seconds within which the host must have answered.
+        redis: The Redis client to ping, or ``None``.
+        on_redis_failure: Called when a ping fails (for the metrics).
+        clock: Monotonic seconds; replaceable in tests.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        interval: float = DEFAULT_PROBE_INTERVAL,
+        *,
+        redis: "Redis | None" = None,
+        on_redis_failure: Callable[[BaseException], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        self._every = interval / _PROBES_PER_INTERVAL
+        timeout = min(self._every, _MAX_PROBE_TIMEOUT)
+        self._settings = dataclasses.replace(
+            settings, max_retries=0, timeout=timeout, connect_timeout=timeout
+        )
+        self._status = Request("GET", settings.base_url + "/status")
+        self._redis = redis
+        self._on_redis_failure = on_redis_failure
+        self._clock = clock
+        self._host_answered: float | None = None
+        self._redis_answered = redis is None
+        self._task: asyncio.Task[None] | None = None
+        self._first = asyncio.Event()
+
+    async def probe_once(self, transport: Transport) -> None:
+        """Ask the host and Redis once, and remember what they said."""
+        try:
+            await transport.send(self._status, _ignore_body)
+        except DynasparkError as exc:
+            _log.info("Readiness: the host's /status did not answer: %s", exc)
+        else:
+            self._host_answered = self._clock()
+        if self._redis is not None:
+            try:
+                await self._redis.ping()
+            except Exception as exc:  # any failure to answer means not ready
+                if self._redis_answered:
+                    _log.warning("Readiness: Redis did not answer a ping (%s)", type(exc).__name__)
+                self._redis_answered = False
+                if self._on_redis_failure is not None:
+                    self._on_redis_failure(exc)
+            else:
+                self._redis_answered = True
+
+    async def _run(self) -> None:
+        async with Transport(self._settings) as transport:
+            while True:
+                await self.probe_once(transport)
+                self._first.set()
+                await asyncio.sleep(self._every)
+
+    async def check(self) -> tuple[bool, dict[str, str]]:
+        """:meth:`report`, after starting the probe and its first round if not yet running."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        if not self._first.is_set():
+            # Bounded by the probe's own timeouts; a second caller waits for the same round.
+            await self._first.wait()
+        return self.report()
+
+    async def stop(self) -> None:
+        """Stop probing and close the probe's connection."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def report(self) -> tuple[bool, dict[str, str]]:
+        """Whether the gateway is ready, and what each dependency said, for the answer."""
+        answered = self._host_answered
+        if answered is None:
+            host = "not answered yet"
+            host_ok = False
+        else:
+            age = self._clock() - answered
+            host_ok = age <= self.interval
+            host = "ok" if host_ok else f"last answered {age:.0f} s ago"
+        detail = {"upstream": host}
+        if self._redis is not None:
+            detail["redis"] = "ok" if self._redis_answered else "not answering"
+        ready = host_ok and self._redis_answered
+        return ready, {"status": "ready" if ready else "not ready", **detail}

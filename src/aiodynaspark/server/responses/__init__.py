@@ -1,0 +1,1 @@
+"""OpenAI's Responses API, played on the library's chat completion call."""

@@ -1,0 +1,169 @@
+"""The body of ``POST /v1/responses`` in OpenAI's Responses shape, as pydantic models.
+
+Only what the gateway can honour is modelled; the many other fields OpenAI clients send
+(``include``, ``reasoning``, ``truncation``, ...) are ignored, as on the chat route. Input
+items of a kind the gateway cannot play (files, hosted tools, item references) are refused
+with a message that names them, never dropped in silence.
+"""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+
+from ..._chat_options import OPTIONS_BY_NAME
+from ..core._schemas import Text
+
+__all__ = [
+    "FunctionCallItem",
+    "FunctionCallOutputItem",
+    "FunctionTool",
+    "InputMessage",
+    "ResponsesRequest",
+    "TextFormat",
+]
+
+
+def _sampling(name: str) -> float | None:
+    # The chat option's own range: the service's documented one.
+    option = OPTIONS_BY_NAME[name]
+    field: float | None = Field(default=None, ge=option.low, le=option.high, description=option.doc)
+    return field
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class InputText(_Body):
+    """Text in an input message (``input_text``), or earlier answer text (``output_text``)."""
+
+    type: Literal["input_text", "output_text"]
+    text: Text
+
+
+class InputImage(_Body):
+    """An image in an input message: a ``data:`` URI (or an http(s) URL if the gateway fetches)."""
+
+    type: Literal["input_image"]
+    image_url: Text | None = Field(default=None, description="A data:image/...;base64, URI.")
+    file_id: str | None = Field(default=None, description="Refused: there is no file store.")
+    detail: str | None = Field(default=None, description="Ignored.")
+
+
+class Refusal(_Body):
+    """A refusal in an earlier answer; replayed as its text."""
+
+    type: Literal["refusal"]
+    refusal: Text
+
+
+InputPart = Annotated[InputText | InputImage | Refusal, Field(discriminator="type")]
+
+
+class InputMessage(_Body):
+    """A message: ``{"role", "content"}``, content a string or a list of parts."""
+
+    type: Literal["message"] = "message"
+    role: Literal["user", "assistant", "system", "developer"]
+    content: Text | list[InputPart]
+
+
+class FunctionCallItem(_Body):
+    """A function call the model made earlier, replayed as history."""
+
+    type: Literal["function_call"]
+    call_id: Text
+    name: Text
+    arguments: Text
+    id: str | None = None
+
+
+class FunctionCallOutputItem(_Body):
+    """The result of a function call, for the model to read."""
+
+    type: Literal["function_call_output"]
+    call_id: Text
+    output: Text | list[InputPart]
+
+
+def _item_kind(value: Any) -> str:
+    kind = value.get("type", "message") if isinstance(value, dict) else getattr(value, "type", "")
+    return kind if kind in ("message", "function_call", "function_call_output") else "unknown"
+
+
+class _UnknownItem(_Body):
+    type: str = Field(description="Refused: only message, function_call, function_call_output.")
+
+    @field_validator("type")
+    @classmethod
+    def _refuse(cls, value: str) -> str:
+        raise ValueError(
+            f"input items of type {value!r} are not supported; send message, function_call "
+            "and function_call_output items"
+        )
+
+
+InputItem = Annotated[
+    Annotated[InputMessage, Tag("message")]
+    | Annotated[FunctionCallItem, Tag("function_call")]
+    | Annotated[FunctionCallOutputItem, Tag("function_call_output")]
+    | Annotated[_UnknownItem, Tag("unknown")],
+    Discriminator(_item_kind),
+]
+
+
+class FunctionTool(_Body):
+    """A function the model may call; ``parameters`` is its arguments' JSON schema."""
+
+    type: Literal["function"]
+    name: Text = Field(min_length=1, max_length=64)
+    description: Text | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class NamedFunction(_Body):
+    """``tool_choice`` naming the one function to call."""
+
+    type: Literal["function"]
+    name: Text
+
+
+class TextFormat(_Body):
+    """``text.format``: ``text``, ``json_object``, or ``json_schema`` with its schema."""
+
+    type: Literal["text", "json_object", "json_schema"]
+    name: Text | None = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    description: Text | None = None
+    strict: bool | None = None
+
+
+class TextOptions(_Body):
+    """``text``: how the answer's text is shaped."""
+
+    format: TextFormat | None = None
+
+
+class ResponsesRequest(_Body):
+    """``POST /v1/responses``: one model turn, whole or streamed, optionally continued."""
+
+    model: Text | None = Field(
+        default=None, description="A model id or alias; default gemini-1.5-flash."
+    )
+    input: Text | list[InputItem] = Field(description="A prompt, or a list of input items.")
+    instructions: Text | None = Field(default=None, description="The system prompt.")
+    tools: list[FunctionTool] | None = None
+    tool_choice: Literal["auto", "none", "required"] | NamedFunction | None = None
+    parallel_tool_calls: bool | None = None
+    text: TextOptions | None = None
+    max_output_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = _sampling("temperature")
+    top_p: float | None = _sampling("top_p")
+    stream: bool | None = False
+    store: bool | None = Field(default=True, description="Keep the answer for continuation.")
+    previous_response_id: Text | None = Field(
+        default=None, description="Continue the conversation of a stored response."
+    )
+    metadata: dict[str, str] | None = Field(default=None, description="Echoed back.")
+    user: str | None = Field(default=None, description="Ignored.")

@@ -1,0 +1,207 @@
+"""The chat page: the files of ``aiodynaspark/server/ui/``, served at ``/`` and ``/ui/{name}``.
+
+The files are read once, when the app is built, into a table keyed by file name; a request
+can only name an entry of that table, so no path reaches the filesystem (no traversal).
+
+Each file is served with a strong ``ETag`` and ``Cache-Control: no-cache``: the browser keeps
+its copy and asks once per file on a reload (``If-None-Match``), and an unchanged file costs a
+``304`` with no body. Text files are gzip-compressed once, at load time, and the compressed
+copy goes to browsers that accept it (``Vary: Accept-Encoding``).
+"""
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from .._errors import GatewayError
+
+__all__ = ["SECURITY_HEADERS", "UiFile", "accepts_gzip", "load_ui_files", "mount_ui"]
+
+# The page loads its own script and style only, talks to its own origin only, and cannot be
+# framed; generated images arrive as data: or blob: URLs, speech as a blob: URL.
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "media-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    # Keep a copy but ask before each use: with the ETag, a reload is one round trip per file.
+    "cache-control": "no-cache",
+}
+
+_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".webp": "image/webp",
+    ".woff2": "font/woff2",
+    ".txt": "text/plain; charset=utf-8",
+}
+# Pictures and fonts are compressed already; gzip would only cost time.
+_COMPRESSIBLE = ("text/", "application/json", "image/svg+xml")
+# Files this small fit in one packet either way.
+MIN_COMPRESS_BYTES = 512
+# The whole directory is held in memory twice at most; a file over this is served as is, so
+# a stray large file cannot make the gateway's start-up slow or its memory large.
+MAX_COMPRESS_BYTES = 2 * 1024 * 1024
+# Level 9 costs a few milliseconds once per start for the page's ~100 KB and saves bytes on
+# every load.
+_GZIP_LEVEL = 9
+
+
+@dataclass(frozen=True)
+class UiFile:
+    """One file of the page, ready to serve.
+
+    Attributes:
+        content: The file's bytes.
+        content_type: Its ``Content-Type``.
+        etag: The strong entity tag of ``content`` (quoted).
+        gzipped: The gzip-compressed bytes, or ``None`` when not worth compressing.
+        gzip_etag: The entity tag of ``gzipped`` (a different representation, a
+            different tag).
+    """
+
+    content: bytes
+    content_type: str
+    etag: str
+    gzipped: bytes | None = None
+    gzip_etag: str = ""
+
+    @classmethod
+    def build(cls, content: bytes, content_type: str) -> "UiFile":
+        """Hash and, for text worth it, compress ``content``."""
+        digest = hashlib.sha256(content).hexdigest()[:20]
+        gzipped: bytes | None = None
+        if content_type.startswith(_COMPRESSIBLE) and (
+            MIN_COMPRESS_BYTES <= len(content) <= MAX_COMPRESS_BYTES
+        ):
+            # mtime=0: the same bytes every start, so the tag stays valid across restarts.
+            packed = gzip.compress(content, compresslevel=_GZIP_LEVEL, mtime=0)
+            gzipped = packed if len(packed) < len(content) else None
+        return cls(
+            content=content,
+            content_type=content_type,
+            etag=f'"{digest}"',
+            gzipped=gzipped,
+            gzip_etag=f'"{digest}-gz"' if gzipped is not None else "",
+        )
+
+
+def load_ui_files(directory: Traversable | None = None) -> dict[str, UiFile]:
+    """Read the page's files: name to :class:`UiFile`.
+
+    Only regular files directly in the directory, with a known extension, are served.
+
+    Args:
+        directory: Where the files are; by default the package's ``ui/`` directory. The
+            chat-page benchmark passes another one to measure an older copy of the page.
+
+    Returns:
+        The table; empty when the directory is missing or empty.
+    """
+    try:
+        if directory is None:
+            directory = resources.files("aiodynaspark.server.ui")
+        entries = list(directory.iterdir()) if directory.is_dir() else []
+    except (FileNotFoundError, NotADirectoryError, ModuleNotFoundError):
+        return {}
+    files: dict[str, UiFile] = {}
+    for entry in entries:
+        name = entry.name
+        suffix = name[name.rfind(".") :] if "." in name else ""
+        kind = _CONTENT_TYPES.get(suffix.lower())
+        if kind is None or name.startswith(".") or not entry.is_file():
+            continue
+        files[name] = UiFile.build(entry.read_bytes(), kind)
+    return files
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an ``Accept-Encoding`` value allows gzip (RFC 9110, section 12.5.3).
+
+    ``gzip`` or ``x-gzip`` or ``*`` with a quality above zero allow it; ``gzip;q=0``
+    refuses it even when ``*`` is listed.
+
+    Args:
+        accept_encoding: The header's value; empty when absent.
+
+    Returns:
+        True when a gzip body may be sent.
+    """
+    wildcard = False
+    for item in accept_encoding.lower().split(","):
+        coding, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        coding = coding.strip()
+        if coding in ("gzip", "x-gzip"):
+            return quality > 0
+        if coding == "*":
+            wildcard = quality > 0
+    return wildcard
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    """Whether ``If-None-Match`` names ``etag`` (weak comparison, as GET allows)."""
+    if if_none_match.strip() == "*":
+        return True
+    bare = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == bare for tag in if_none_match.split(","))
+
+
+def file_response(found: UiFile, request: Request) -> Response:
+    """The answer for one file: a 304, the gzip body or the plain body."""
+    accepts = accepts_gzip(request.headers.get("accept-encoding", ""))
+    gzipped = found.gzipped if accepts else None
+    etag = found.gzip_etag if gzipped is not None else found.etag
+    headers = {**SECURITY_HEADERS, "etag": etag, "vary": "Accept-Encoding"}
+    if _matches(request.headers.get("if-none-match", ""), etag):
+        return Response(status_code=304, headers=headers)
+    if gzipped is None:
+        return Response(found.content, media_type=found.content_type, headers=headers)
+    headers["content-encoding"] = "gzip"
+    return Response(gzipped, media_type=found.content_type, headers=headers)
+
+
+def mount_ui(app: FastAPI, files: dict[str, UiFile]) -> None:
+    """Add ``GET /`` (``index.html``) and ``GET /ui/{name}`` to ``app``.
+
+    Args:
+        app: The gateway.
+        files: The table :func:`load_ui_files` read.
+    """
+    not_found = GatewayError(404, "No such file.", code="not_found")
+
+    def serve(name: str, request: Request) -> Response:
+        found = files.get(name)
+        if found is None:
+            return not_found.response()
+        return file_response(found, request)
+
+    @app.get("/", include_in_schema=False)
+    async def index(request: Request) -> Response:
+        return serve("index.html", request)
+
+    @app.get("/ui/{name}", include_in_schema=False)
+    async def ui_file(name: str, request: Request) -> Response:
+        return serve(name, request)
