@@ -49,8 +49,13 @@ def find_chromium() -> str | None:
 
 
 @contextlib.contextmanager
-def serve_gateway(upstream_url: str, api_key: str | None = None) -> Iterator[str]:
+def serve_gateway(upstream_url: str, api_key: str | None = None, **options: int) -> Iterator[str]:
     """Run the gateway in front of the Dynaspark host at ``upstream_url`` under uvicorn.
+
+    Args:
+        upstream_url: The Dynaspark host (the emulator, or another stand-in).
+        api_key: The key the gateway asks for, if any.
+        **options: Other gateway settings (bounds such as ``max_text_chars``).
 
     Yields:
         The gateway's root URL, ``http://127.0.0.1:PORT``.
@@ -60,7 +65,13 @@ def serve_gateway(upstream_url: str, api_key: str | None = None) -> Iterator[str
     from aiodynaspark.server import create_app
 
     # An empty key, not None: None would read AIODYNASPARK_API_KEY from the environment.
-    app = create_app(base_url=upstream_url, max_retries=0, ui=True, api_key=api_key or "")
+    app = create_app(
+        base_url=upstream_url,
+        max_retries=0,
+        ui=True,
+        api_key=api_key or "",
+        **options,  # type: ignore[misc]
+    )
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=2
     )

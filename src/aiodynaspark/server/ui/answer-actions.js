@@ -47,31 +47,62 @@ export async function playAnswer(message, button, bubble) {
 
 const COPIED_MS = 2000;
 
+// Without a secure context (the page opened over plain HTTP from another device) there is
+// no navigator.clipboard: the text is put in a selected, off-screen text area and copied
+// with the older command, which browsers still honour inside a click or key press.
+function copyBySelection(text) {
+  const area = el("textarea", "copy-buffer");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.setAttribute("aria-hidden", "true");
+  area.tabIndex = -1;
+  const focused = document.activeElement;
+  document.body.append(area);
+  area.select();
+  let ok = false;
+  try {
+    ok = document.execCommand("copy");
+  } catch {
+    ok = false;
+  }
+  area.remove();
+  focused?.focus?.({ preventScroll: true });
+  return ok;
+}
+
+/**
+ * Put text on the clipboard, with or without a secure context.
+ * @param {string} text
+ * @returns {Promise<boolean>} whether it was copied
+ */
+export async function copyText(text) {
+  if (window.isSecureContext && navigator.clipboard?.writeText) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch {
+      // Refused (no permission, page not focused): the selection way may still work.
+    }
+  }
+  return copyBySelection(text);
+}
+
 /** Copy a code block's text (the button sits in the block's head), and say so on the button. */
 export function copyCode(button) {
   const code = button.closest(".code-block")?.querySelector("pre")?.textContent ?? "";
   const word = button.lastChild;
-  const done = (text, said) => {
-    word.textContent = text;
-    announce(said);
+  copyText(code).then((ok) => {
+    word.textContent = ok ? "Copied" : "Copy failed";
+    announce(ok ? "Code copied." : "Could not copy: the browser refused clipboard access.");
     setTimeout(() => {
       word.textContent = "Copy";
     }, COPIED_MS);
-  };
-  if (!navigator.clipboard?.writeText) {
-    done("Copy failed", "Could not copy: this page is not on a secure address.");
-    return;
-  }
-  navigator.clipboard.writeText(code).then(
-    () => done("Copied", "Code copied."),
-    () => done("Copy failed", "Could not copy: the browser refused clipboard access."),
-  );
+  });
 }
 
 /** Copy an answer's Markdown text to the clipboard. */
 export function copyAnswer(message) {
-  navigator.clipboard.writeText(message.text).then(
-    () => announce("Answer copied."),
-    () => announce("Could not copy: the browser refused clipboard access."),
-  );
+  copyText(message.text).then((ok) => {
+    announce(ok ? "Answer copied." : "Could not copy: the browser refused clipboard access.");
+  });
 }

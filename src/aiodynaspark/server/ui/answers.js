@@ -2,15 +2,22 @@
 // picture drawn, and what can be done to an answer afterwards: regenerate
 // it, continue it after Stop, send an edited question again. A rate limit
 // with a known wait counts the wait down and retries once by itself.
+//
+// An answer belongs to its conversation, not to the screen: opening another
+// conversation leaves it streaming, saved as it goes, and coming back shows
+// it where it has got to. Each conversation has at most one answer running.
 
 import { apiFetch, describeError, streamChat } from "./api.js";
 import { saveChat } from "./chats.js";
 import { imageTypeOfBase64 } from "./images.js";
-import { announce, state, ui } from "./page.js";
+import { announce, showLongConversation, state, ui } from "./page.js";
 import { newId } from "./store.js";
 
 // A longer wait than this is left to the person: the page shows it and offers Retry.
 const MAX_AUTO_WAIT_S = 60;
+// The free plan's host sleeps when idle and takes 30 to 60 s to wake: after this long with
+// no first word, the page says so instead of showing only dots.
+const WAKING_AFTER_MS = 5000;
 const CONTINUE_PROMPT = "Continue exactly where your previous answer stopped, without repeating any of it.";
 
 let view = null;
@@ -22,26 +29,35 @@ export function useView(conversationView) {
 
 // ---------------------------------------------------------------- busy state
 
-function setBusy(busy) {
-  state.busy = busy;
-  ui.send.hidden = Boolean(busy);
+/** Show Send or Stop for the conversation on screen. */
+export function showBusy() {
+  const busy = state.running.has(state.conversation.id);
+  state.busy = state.running.get(state.conversation.id) ?? null;
+  ui.send.hidden = busy;
   ui.stop.hidden = !busy;
 }
 
-/** Stop the answer being written (or the wait before a retry). */
-export function stopAnswer() {
-  state.busy?.controller.abort();
+function setBusy(conversation, busy) {
+  if (busy) state.running.set(conversation.id, busy);
+  else state.running.delete(conversation.id);
+  showBusy();
 }
 
+/** Stop the answer being written in the conversation on screen (or the wait before a retry). */
+export function stopAnswer() {
+  state.running.get(state.conversation.id)?.controller.abort();
+}
+
+/** Whether the conversation on screen has an answer being written. */
 export function isBusy() {
-  return Boolean(state.busy);
+  return state.running.has(state.conversation.id);
 }
 
 // ---------------------------------------------------------------- endings
 
 function countDown(reply, seconds, conversation) {
   const controller = new AbortController();
-  setBusy({ controller });
+  setBusy(conversation, { controller });
   reply.retryIn = seconds;
   view.update(reply);
   const tick = () => {
@@ -52,12 +68,12 @@ function countDown(reply, seconds, conversation) {
       setTimeout(tick, 1000);
       return;
     }
-    setBusy(null);
-    retry(reply, { automatic: true });
+    setBusy(conversation, null);
+    retry(reply, { automatic: true, conversation });
   };
   controller.signal.addEventListener("abort", () => {
     reply.retryIn = 0;
-    setBusy(null);
+    setBusy(conversation, null);
     view.update(reply);
     saveChat(conversation);
   });
@@ -67,7 +83,8 @@ function countDown(reply, seconds, conversation) {
 
 // Shared ending of a chat or image answer.
 function settle(reply, controller, error, conversation) {
-  setBusy(null);
+  setBusy(conversation, null);
+  reply.waking = false;
   if (!error) {
     reply.status = "done";
     reply.autoRetried = false;
@@ -92,15 +109,32 @@ function settle(reply, controller, error, conversation) {
 
 // ---------------------------------------------------------------- answers
 
-function chatHistory(messages, index) {
+// Leave out the oldest turns until the conversation fits the gateway's bound (the person
+// chose "send only the newest turns" after the gateway refused it as too long).
+function newestThatFit(turns, fit) {
+  if (!fit) return turns;
+  // A tenth to spare: the system prompt and a continuation ask count too.
+  const room = Math.floor(fit.count * 0.9);
+  const kept = [...turns];
+  const size = () => (fit.of === "messages" ? kept.length : kept.reduce((n, turn) => n + turn.content.length, 0));
+  while (kept.length > 1 && size() > room) kept.shift();
+  // A conversation starts with a question.
+  while (kept.length > 1 && kept[0].role !== "user") kept.shift();
+  return kept;
+}
+
+function chatHistory(conversation, index) {
+  const messages = conversation.messages;
   const history = [];
   const system = state.settings.system.trim();
   if (system) history.push({ role: "system", content: system });
+  const turns = [];
   for (const message of messages.slice(0, index)) {
     if (message.kind !== "chat") continue;
     if (message.role === "assistant" && (message.status === "error" || !message.text)) continue;
-    history.push({ role: message.role, content: message.text });
+    turns.push({ role: message.role, content: message.text });
   }
+  history.push(...newestThatFit(turns, conversation.fit));
   // Only the turn being answered carries its image: one image per request, as the library allows.
   const turn = messages[index - 1];
   const last = history[history.length - 1];
@@ -110,41 +144,69 @@ function chatHistory(messages, index) {
   return history;
 }
 
-async function answerChat(reply, { continuing = false } = {}) {
-  const conversation = state.conversation;
+// Until the first word, say after a while that the host may be waking up.
+function watchWaking(reply, controller) {
+  const timer = setTimeout(() => {
+    if (controller.signal.aborted || reply.status !== "pending") return;
+    reply.waking = true;
+    view.update(reply);
+    announce("The service is waking up, this can take a minute.");
+  }, WAKING_AFTER_MS);
+  controller.signal.addEventListener("abort", () => clearTimeout(timer));
+  return timer;
+}
+
+async function answerChat(reply, conversation, { continuing = false } = {}) {
   const index = conversation.messages.indexOf(reply);
   const messages = continuing
-    ? [...chatHistory(conversation.messages, index + 1), { role: "user", content: CONTINUE_PROMPT }]
-    : chatHistory(conversation.messages, index);
+    ? [...chatHistory(conversation, index + 1), { role: "user", content: CONTINUE_PROMPT }]
+    : chatHistory(conversation, index);
   const payload = { messages };
   if (reply.model) payload.model = reply.model;
   const controller = new AbortController();
-  setBusy({ controller });
+  setBusy(conversation, { controller });
   announce(continuing ? "Continuing the answer…" : "Waiting for the answer…");
+  const waking = watchWaking(reply, controller);
   let error = null;
+  const options = {
+    truncate: conversation.truncate === true,
+    onUsage: (usage) => {
+      const tokens = Number(usage.completion_tokens);
+      if (Number.isFinite(tokens)) reply.tokens = (continuing ? reply.tokens || 0 : 0) + tokens;
+    },
+    onWhole: (dropped) => {
+      reply.whole = true;
+      if (!conversation.wholeNoticed) {
+        conversation.wholeNoticed = true;
+        showLongConversation(conversation, dropped);
+      }
+    },
+  };
   try {
     await streamChat(payload, controller.signal, (piece) => {
       if (controller.signal.aborted) return;
       if (reply.status !== "streaming") {
+        clearTimeout(waking);
         reply.status = "streaming";
+        reply.waking = false;
         view.update(reply);
         announce("Answering…");
       }
       reply.text += piece;
       view.updateText(reply);
       saveChat(conversation, { soon: true });
-    });
-    announce("Answer complete.");
+    }, options);
+    if (state.conversation === conversation) announce("Answer complete.");
   } catch (caught) {
     error = caught;
   }
+  clearTimeout(waking);
   settle(reply, controller, error, conversation);
 }
 
-async function answerImage(reply) {
-  const conversation = state.conversation;
+async function answerImage(reply, conversation) {
   const controller = new AbortController();
-  setBusy({ controller });
+  setBusy(conversation, { controller });
   announce("Drawing the picture…");
   const body = { prompt: reply.prompt, n: 1, response_format: "b64_json", size: state.settings.size };
   if (reply.model) body.model = reply.model;
@@ -165,8 +227,8 @@ async function answerImage(reply) {
   settle(reply, controller, error, conversation);
 }
 
-function answer(reply) {
-  return reply.kind === "image" ? answerImage(reply) : answerChat(reply);
+function answer(reply, conversation) {
+  return reply.kind === "image" ? answerImage(reply, conversation) : answerChat(reply, conversation);
 }
 
 /** Ask a question: add it and its answer to the open conversation. */
@@ -185,30 +247,43 @@ export function ask({ kind, text, image, imageName, model }) {
   view.update(reply);
   view.scrollToBottom();
   saveChat(state.conversation);
-  answer(reply);
+  answer(reply, state.conversation);
 }
 
 /** Write an answer again (Retry after an error, Regenerate after an answer). */
-export function retry(reply, { automatic = false } = {}) {
-  if (state.busy && !automatic) return;
+export function retry(reply, { automatic = false, conversation = state.conversation } = {}) {
+  if (state.running.has(conversation.id) && !automatic) return;
   if (!automatic) reply.autoRetried = false;
-  Object.assign(reply, { status: "pending", text: "", error: null, image: null, retryIn: 0 });
+  Object.assign(reply, {
+    status: "pending", text: "", error: null, image: null, retryIn: 0, tokens: null, whole: false,
+  });
   view.update(reply);
-  answer(reply);
+  answer(reply, conversation);
 }
 
 /** Continue an answer that was stopped. */
 export function continueAnswer(reply) {
-  if (state.busy) return;
+  if (isBusy()) return;
   reply.status = "streaming";
   reply.error = null;
   view.update(reply);
-  answerChat(reply, { continuing: true });
+  answerChat(reply, state.conversation, { continuing: true });
+}
+
+/**
+ * Send the open conversation's next questions so that they fit: after the gateway refused
+ * it as too long, only the newest turns within its bound go out, then the answer is retried.
+ */
+export function sendNewestThatFit(reply) {
+  const limit = reply.error?.limit;
+  if (!limit || isBusy()) return;
+  state.conversation.fit = limit;
+  retry(reply);
 }
 
 /** Send an edited question again: what came after it is replaced by a new answer. */
 export function resend(question, text) {
-  if (state.busy) return;
+  if (isBusy()) return;
   const messages = state.messages;
   const at = messages.indexOf(question);
   if (at < 0) return;

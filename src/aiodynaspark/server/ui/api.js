@@ -132,6 +132,8 @@ function kindOf(error) {
     422: "bad_request", 429: "rate_limit", 502: "upstream", 503: "unavailable", 504: "timeout",
   };
   if (error.status === 0) return "unreachable";
+  // The gateway's own bound on a whole conversation: its text or its number of messages.
+  if (error.code === "limit_exceeded" && /characters of text|messages/.test(error.message)) return "too_long";
   if (error.status && byStatus[error.status]) return byStatus[error.status];
   // An error event inside a stream has no status: its code says what happened.
   const words = `${error.type} ${error.code}`.toLowerCase();
@@ -144,8 +146,16 @@ function kindOf(error) {
   return "other";
 }
 
-function seconds(n) {
-  return `${n} second${n === 1 ? "" : "s"}`;
+/**
+ * A wait in words a person reads at a glance: "12 seconds", "about 3 minutes", "about 1 hour".
+ * @param {number} n seconds
+ */
+export function waitInWords(n) {
+  const plural = (count, unit) => `${count} ${unit}${count === 1 ? "" : "s"}`;
+  if (n < 90) return plural(n, "second");
+  if (n < 3570) return `about ${plural(Math.round(n / 60), "minute")}`;
+  if (n < 36 * 3600) return `about ${plural(Math.round(n / 3600), "hour")}`;
+  return `about ${plural(Math.round(n / 86400), "day")}`;
 }
 
 // What each kind of failure means to a person, and what to do about it.
@@ -157,6 +167,8 @@ const PLAIN = {
   timeout: ["Dynaspark took too long.", "It may be busy. Retry shortly."],
   auth: ["API key needed.", "This gateway needs a valid API key."],
   too_large: ["That message is too large.", "Send a shorter message or a smaller picture."],
+  too_long: ["This conversation is too long for the gateway.",
+    "Start a new chat, or send only the newest turns of this one (the oldest are left out)."],
   bad_request: ["The request was refused.", ""],
   not_found: ["Not found.", ""],
   cut: ["The answer was cut off.", "Part of it may be missing. Retry to get it whole."],
@@ -167,7 +179,8 @@ const PLAIN = {
  * Turn any failure into plain words a person can act on, and the technical
  * detail (status, type, the gateway's message) for a folded-away box.
  * @param {unknown} error
- * @returns {{title: string, detail: string, kind: string, technical: string, retryAfter: number|null}}
+ * @returns {{title: string, detail: string, kind: string, technical: string, retryAfter: number|null,
+ *   limit: {count: number, of: "chars"|"messages"}|null}}
  */
 export function describeError(error) {
   if (!(error instanceof ApiError)) {
@@ -179,14 +192,17 @@ export function describeError(error) {
   // A refusal's reason is the gateway's own sentence ("temperature must be 0-3"): the person needs it.
   if (!detail) detail = error.message;
   if (kind === "rate_limit" && error.retryAfter != null) {
-    detail = `Dynaspark asks to wait ${seconds(error.retryAfter)} before the next request.`;
+    detail = `Dynaspark asks to wait ${waitInWords(error.retryAfter)} before the next request.`;
   }
+  // The bound, so the page can send only as many of the newest turns as fit.
+  const bound = kind === "too_long" ? /at most ([\d,]+)/.exec(error.message) : null;
   const parts = [
     error.status ? `HTTP ${error.status}` : "",
     [error.type, error.code].filter(Boolean).join(" / "),
     error.message,
   ].filter(Boolean);
-  return { kind, title, detail, technical: parts.join(" · "), retryAfter: error.retryAfter };
+  const limit = bound ? { count: Number(bound[1].replace(/,/g, "")), of: /messages/.test(error.message) ? "messages" : "chars" } : null;
+  return { kind, title, detail, technical: parts.join(" · "), retryAfter: error.retryAfter, limit };
 }
 
 // ---------------------------------------------------------------- requests
@@ -194,13 +210,13 @@ export function describeError(error) {
 /**
  * Call a gateway route, asking for the API key when it answers 401.
  * @param {string} path a same-origin path such as "/v1/models"
- * @param {{method?: string, body?: unknown, signal?: AbortSignal}} options
+ * @param {{method?: string, body?: unknown, signal?: AbortSignal, extraHeaders?: object}} options
  * @returns {Promise<Response>} a 2xx response
  * @throws {ApiError|DOMException} an error answer, or AbortError when stopped
  */
-export async function apiFetch(path, { method = "GET", body, signal } = {}) {
+export async function apiFetch(path, { method = "GET", body, signal, extraHeaders = {} } = {}) {
   for (let prompts = 0; ; prompts++) {
-    const headers = { Accept: "application/json, text/event-stream, audio/mpeg" };
+    const headers = { Accept: "application/json, text/event-stream, audio/mpeg", ...extraHeaders };
     const key = storedKey();
     if (key) headers.Authorization = `Bearer ${key}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -284,23 +300,38 @@ export async function* serverSentEvents(response) {
 
 /**
  * Stream a chat completion, calling `onPiece` with each piece of text.
+ *
+ * The usage of the answer is asked for (`stream_options.include_usage`) and handed to
+ * `onUsage` from the stream's last chunk. When the gateway says the conversation was too
+ * long to stream (`x-aiodynaspark-stream: whole`: it went by the web form and the answer
+ * arrives in one piece), `onWhole` gets the options it had to drop.
  * @param {object} payload the OpenAI request body (stream is set here)
  * @param {AbortSignal} signal
  * @param {(piece: string) => void} onPiece
+ * @param {{truncate?: boolean, onUsage?: (usage: object) => void,
+ *          onWhole?: (dropped: string[]) => void}} [options] with `truncate`, the gateway
+ *   may drop the oldest turns so the rest fits and streams (`x-aiodynaspark-truncation: auto`)
  * @returns {Promise<void>} resolves at `data: [DONE]`
  * @throws {ApiError} an error answer or event, or a stream cut before its end
  */
-export async function streamChat(payload, signal, onPiece) {
+export async function streamChat(payload, signal, onPiece, { truncate = false, onUsage, onWhole } = {}) {
   const response = await apiFetch("/v1/chat/completions", {
     method: "POST",
-    body: { ...payload, stream: true },
+    body: { ...payload, stream: true, stream_options: { include_usage: true } },
     signal,
+    extraHeaders: truncate ? { "x-aiodynaspark-truncation": "auto" } : {},
   });
+  if ((response.headers.get("x-aiodynaspark-stream") || "").toLowerCase() === "whole") {
+    const dropped = (response.headers.get("x-aiodynaspark-dropped-params") || "")
+      .split(",").map((name) => name.trim()).filter(Boolean);
+    onWhole?.(dropped);
+  }
   if (!(response.headers.get("Content-Type") || "").includes("text/event-stream")) {
     // A gateway may answer a stream request whole; take the message then.
     const body = await response.json();
     const text = body?.choices?.[0]?.message?.content;
     if (typeof text === "string") onPiece(text);
+    if (body?.usage) onUsage?.(body.usage);
     return;
   }
   for await (const data of serverSentEvents(response)) {
@@ -312,6 +343,7 @@ export async function streamChat(payload, signal, onPiece) {
       continue; // a keep-alive or an unknown payload
     }
     if (event?.error) throw streamError(event.error);
+    if (event?.usage && typeof event.usage === "object") onUsage?.(event.usage);
     const choice = event?.choices?.[0];
     const piece = choice?.delta?.content ?? choice?.message?.content;
     if (typeof piece === "string" && piece) onPiece(piece);

@@ -5,15 +5,17 @@
 // through api.js; rendering through view.js (model text never becomes HTML);
 // shared elements and state are page.js.
 
-import { copyAnswer, copyCode, playAnswer } from "./answer-actions.js";
-import { ask, continueAnswer, isBusy, resend, retry, stopAnswer, useView } from "./answers.js";
+import { copyAnswer, copyCode, copyText, playAnswer } from "./answer-actions.js";
+import {
+  ask, continueAnswer, isBusy, resend, retry, sendNewestThatFit, showBusy, stopAnswer, useView,
+} from "./answers.js";
 import { setKeyPrompt } from "./api.js";
 import { setAttachment, wireAttachments } from "./attachments.js";
-import { newChat, startChats } from "./chats.js";
+import { closeDrawer, keepDraft, newChat, startChats } from "./chats.js";
 import { $ } from "./dom.js";
-import { applyMode, loadModels, wireHeader } from "./header.js";
+import { applyMode, closeSettings, loadModels, wireHeader } from "./header.js";
 import { keyPrompt } from "./keydialog.js";
-import { showNotice, state, ui } from "./page.js";
+import { announce, showNotice, state, ui } from "./page.js";
 import { showPicture } from "./picture-dialog.js";
 import { ConversationView } from "./view.js";
 
@@ -26,8 +28,10 @@ const view = new ConversationView(
     resend,
     isBusy,
     play: playAnswer,
-    copy: navigator.clipboard?.writeText ? copyAnswer : null,
+    copy: copyAnswer,
     copyCode,
+    fit: sendNewestThatFit,
+    newChat: () => newChat(),
     viewPicture: showPicture,
   },
 );
@@ -44,6 +48,7 @@ function send() {
   }
   const attached = mode === "chat" ? state.attachment : null;
   ui.prompt.value = "";
+  keepDraft();
   if (attached) setAttachment(null);
   ui.notice.hidden = true;
   ask({
@@ -52,13 +57,45 @@ function send() {
   });
 }
 
-// Opening another conversation (or a new one) stops the answer being written: it stays, stopped.
+// Opening another conversation (or a new one) leaves an answer being written going: it is
+// saved as it streams and is there, where it has got to, when its conversation is opened again.
 function showConversation(conversation) {
-  stopAnswer();
   setAttachment(null);
   for (const url of state.audioUrls.splice(0)) URL.revokeObjectURL(url);
+  showBusy();
   view.show(conversation.messages);
   ui.prompt.focus();
+}
+
+function lastAnswer() {
+  return [...state.messages].reverse().find((message) => message.role === "assistant" && message.text);
+}
+
+// Shortcuts as ChatGPT has them: Ctrl+Shift+O a new chat, Shift+Esc the message box,
+// Ctrl+Shift+C copy the last answer, Ctrl+Shift+; copy the last code block.
+function shortcut(event) {
+  const ctrl = (event.ctrlKey || event.metaKey) && event.shiftKey && !event.altKey;
+  const key = event.key.toLowerCase();
+  if (ctrl && key === "o") {
+    newChat();
+    return true;
+  }
+  if (ctrl && key === "c" && !String(getSelection())) {
+    const answer = lastAnswer();
+    if (answer) copyAnswer(answer);
+    return Boolean(answer);
+  }
+  if (ctrl && (key === ";" || event.code === "Semicolon")) {
+    const blocks = document.querySelectorAll("#messages .code-block pre");
+    const code = blocks[blocks.length - 1]?.textContent;
+    if (code) copyText(code).then((ok) => announce(ok ? "Code copied." : "Could not copy the code."));
+    return Boolean(code);
+  }
+  if (event.key === "Escape" && event.shiftKey) {
+    ui.prompt.focus();
+    return true;
+  }
+  return false;
 }
 
 function wireComposer() {
@@ -73,7 +110,15 @@ function wireComposer() {
     }
   });
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && state.busy && !document.querySelector("dialog[open]")) stopAnswer();
+    if (document.querySelector("dialog[open]")) return;
+    if (shortcut(event)) {
+      event.preventDefault();
+      return;
+    }
+    if (event.key !== "Escape") return;
+    // Esc closes what is open first (the phone drawer, Settings), then stops an answer.
+    if (closeDrawer() || closeSettings()) event.preventDefault();
+    else if (isBusy()) stopAnswer();
   });
   ui.stop.addEventListener("click", () => {
     stopAnswer();

@@ -1,5 +1,6 @@
 // The composer's image attachment: one picture per chat message, added with
-// the attach button, by pasting or by dropping a file, shown as a thumbnail
+// the attach button, by pasting or by dropping a file anywhere on the
+// conversation, shown as a thumbnail
 // until it is sent or removed.
 
 import { formatBytes } from "./dom.js";
@@ -71,10 +72,11 @@ export function wireAttachments() {
       addImages(files);
     }
   });
-  ui.composer.addEventListener("dragover", (event) => {
+  // A picture can be dropped anywhere on the conversation, not only on the message box.
+  ui.app.addEventListener("dragover", (event) => {
     if ([...(event.dataTransfer?.types ?? [])].includes("Files")) event.preventDefault();
   });
-  ui.composer.addEventListener("drop", (event) => {
+  ui.app.addEventListener("drop", (event) => {
     const files = imageFilesOf(event.dataTransfer);
     if (files.length) {
       event.preventDefault();

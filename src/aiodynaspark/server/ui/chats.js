@@ -7,16 +7,21 @@ import {
   deleteConversation, loadConversations, MAX_CONVERSATIONS, saveConversation, titleFrom,
 } from "./conversations.js";
 import { el, iconButton, ICONS } from "./dom.js";
-import { announce, blankConversation, persist, showNotice, state, ui } from "./page.js";
+import {
+  announce, blankConversation, persist, setKeepStreaming, showLongConversation, showNotice, state, ui,
+} from "./page.js";
 
 const UNDO_MS = 8000;
 // While an answer streams it is saved at most this often, so a reload loses less than this.
 const STREAM_SAVE_MS = 1000;
 const PHONE = window.matchMedia("(max-width: 760px)");
+const DRAFTS_KEY = "aiodynaspark.drafts";
+// Drafts kept at most (the newest); a draft is a few lines, so this stays far from the quota.
+const MAX_DRAFTS = 50;
 
 let onOpen = () => {};
 let undoTimer = 0;
-let streamTimer = 0;
+const streamTimers = new Map(); // conversation id -> timer of its next save while it streams
 const saving = new Map(); // conversation id -> {running: Promise, again: boolean}
 
 // ---------------------------------------------------------------- saving
@@ -55,11 +60,11 @@ export function saveChat(conversation, { soon = false } = {}) {
     renderList();
   }
   if (soon) {
-    if (!streamTimer) {
-      streamTimer = setTimeout(() => {
-        streamTimer = 0;
+    if (!streamTimers.has(conversation.id)) {
+      streamTimers.set(conversation.id, setTimeout(() => {
+        streamTimers.delete(conversation.id);
         writeLater(conversation);
-      }, STREAM_SAVE_MS);
+      }, STREAM_SAVE_MS));
     }
     return;
   }
@@ -73,13 +78,54 @@ export function saveChat(conversation, { soon = false } = {}) {
   writeLater(conversation);
 }
 
+// ---------------------------------------------------------------- drafts
+
+function readDrafts() {
+  try {
+    const raw = JSON.parse(localStorage.getItem(DRAFTS_KEY) || "{}");
+    return raw && typeof raw === "object" ? raw : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Keep what is typed in the message box with the conversation on screen. */
+export function keepDraft() {
+  const drafts = readDrafts();
+  const text = ui.prompt.value;
+  delete drafts[state.conversation.id];
+  if (text.trim()) drafts[state.conversation.id] = text.slice(0, 100_000);
+  const ids = Object.keys(drafts);
+  for (const id of ids.slice(0, Math.max(0, ids.length - MAX_DRAFTS))) delete drafts[id];
+  try {
+    localStorage.setItem(DRAFTS_KEY, JSON.stringify(drafts));
+  } catch {
+    // Without storage a draft lasts as long as the page.
+  }
+}
+
+function draftOf(conversation) {
+  const text = readDrafts()[conversation.id];
+  return typeof text === "string" ? text : "";
+}
+
 // ---------------------------------------------------------------- the list
 
 function openDrawer(open) {
   ui.sidebar.classList.toggle("open", open);
   ui.backdrop.hidden = !open || !PHONE.matches;
   ui.drawerToggle.setAttribute("aria-expanded", String(open));
+  // On a phone the drawer covers the page: what is behind it takes no focus or typing.
+  ui.app.inert = open && PHONE.matches;
   if (open) (ui.sidebar.querySelector("[aria-current]") ?? ui.sidebar.querySelector("button"))?.focus();
+}
+
+/** Close the phone drawer (Esc), giving focus back to its button; false when it was closed. */
+export function closeDrawer() {
+  if (!ui.sidebar.classList.contains("open")) return false;
+  openDrawer(false);
+  if (PHONE.matches) ui.drawerToggle.focus();
+  return true;
 }
 
 function renameInPlace(conversation, item) {
@@ -173,11 +219,14 @@ export function renderList() {
 // ---------------------------------------------------------------- opening
 
 function open(conversation) {
+  if (state.conversation && state.conversation !== conversation) keepDraft();
   state.conversation = conversation;
   state.messages = conversation.messages;
   state.settings.conversation = conversation.id;
   persist();
+  ui.prompt.value = draftOf(conversation);
   onOpen(conversation);
+  showLongConversation(conversation);
   renderList();
 }
 
@@ -204,11 +253,15 @@ export async function startChats(show) {
   open(last ?? blankConversation());
   ui.drawerToggle.addEventListener("click", () => openDrawer(!ui.sidebar.classList.contains("open")));
   ui.backdrop.addEventListener("click", () => openDrawer(false));
-  ui.sidebar.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && PHONE.matches && ui.sidebar.classList.contains("open")) {
-      openDrawer(false);
-      ui.drawerToggle.focus();
-    }
+  PHONE.addEventListener("change", () => openDrawer(false));
+  setKeepStreaming((conversation) => {
+    if (state.conversations.includes(conversation)) writeLater(conversation);
   });
+  let draftTimer = 0;
+  ui.prompt.addEventListener("input", () => {
+    clearTimeout(draftTimer);
+    draftTimer = setTimeout(keepDraft, 300);
+  });
+  window.addEventListener("pagehide", keepDraft);
   if (!globalThis.indexedDB) showNotice("This browser keeps no conversations: they are lost on reload.");
 }

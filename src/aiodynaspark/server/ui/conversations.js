@@ -4,7 +4,7 @@
 // Without IndexedDB (some private windows) the page still works; nothing is
 // kept across reloads then.
 
-import { cleanMessage } from "./store.js";
+import { cleanFit, cleanMessage } from "./store.js";
 
 const DB_NAME = "aiodynaspark-chat";
 const STORE = "conversations";
@@ -60,6 +60,7 @@ function cleanConversation(raw) {
     renamed: raw.renamed === true,
     updated: Number.isFinite(raw.updated) ? raw.updated : 0,
     messages,
+    ...cleanFit(raw),
   };
 }
 
@@ -78,13 +79,13 @@ export async function loadConversations() {
 
 function plain(conversation, keepImages) {
   const messages = conversation.messages.map(({ id, role, kind, text, image, imageName, imageDropped,
-    model, prompt, status, error }) => ({
-    id, role, kind, text, imageName, model, prompt, status, error,
+    model, prompt, status, error, tokens, whole }) => ({
+    id, role, kind, text, imageName, model, prompt, status, error, tokens, whole,
     image: keepImages ? image : null,
     imageDropped: imageDropped || (!keepImages && Boolean(image)),
   }));
-  const { id, title, renamed, updated } = conversation;
-  return { id, title, renamed, updated, messages };
+  const { id, title, renamed, updated, truncate, wholeNoticed, longDismissed, fit } = conversation;
+  return { id, title, renamed, updated, messages, ...cleanFit({ truncate, wholeNoticed, longDismissed, fit }) };
 }
 
 /**

@@ -69,6 +69,15 @@ function onSetting(control, name, event = "change") {
   });
 }
 
+/** Close Settings (Esc), giving focus back to its button; false when it was closed. */
+export function closeSettings() {
+  if (ui.settings.hidden) return false;
+  ui.settings.hidden = true;
+  ui.settingsToggle.setAttribute("aria-expanded", "false");
+  ui.settingsToggle.focus();
+  return true;
+}
+
 /**
  * Listen to the header's controls.
  * @param {() => void} newChat what the "New chat" button does
@@ -91,6 +100,7 @@ export function wireHeader(newChat) {
     ui.settingsToggle.setAttribute("aria-expanded", String(open));
     if (open) ui.system.focus();
   });
+
   onSetting(ui.system, "system", "input");
   onSetting(ui.voice, "voice");
   onSetting(ui.size, "size");

@@ -19,6 +19,8 @@ export const ui = {
   status: $("status"), notice: $("notice"), sidebar: $("sidebar"), drawerToggle: $("drawer-toggle"),
   conversationList: $("conversation-list"), noConversations: $("no-conversations"), undo: $("undo"),
   undoText: $("undo-text"), undoButton: $("undo-button"), backdrop: $("backdrop"),
+  longNotice: $("long-notice"), longText: $("long-text"), longKeep: $("long-keep"), longDismiss: $("long-dismiss"),
+  app: $("app"), skip: $("skip-link"),
 };
 
 /** A conversation not saved yet: it is saved with its first question. */
@@ -37,7 +39,8 @@ export const state = {
   models: { chat: [], image: KNOWN_IMAGE_MODELS },
   attachment: null, // {dataUrl, name, type, size}
   reading: false, // an image is being read
-  busy: null, // {controller}
+  busy: null, // {controller} of the conversation on screen
+  running: new Map(), // conversation id -> {controller}: answers being written, on screen or not
   audioUrls: [], // blob: URLs of spoken answers, revoked on "New chat"
 };
 let noticeTimer = 0;
@@ -53,6 +56,41 @@ export function showNotice(text) {
   noticeTimer = setTimeout(() => {
     ui.notice.hidden = true;
   }, NOTICE_MS);
+}
+
+let onKeepStreaming = () => {};
+
+/** What "Keep streaming" does (chats.js saves the choice with the conversation). */
+export function setKeepStreaming(handler) {
+  onKeepStreaming = handler;
+}
+
+/**
+ * Say, once per conversation, that its answers now arrive whole (the gateway sends a long
+ * conversation by the web form), and offer to send only the newest turns so it streams.
+ * @param {object} conversation
+ * @param {string[]} dropped request options the gateway had to leave out
+ */
+export function showLongConversation(conversation, dropped = []) {
+  if (state.conversation !== conversation) return;
+  const hidden = !conversation.wholeNoticed || conversation.truncate || conversation.longDismissed;
+  ui.longNotice.hidden = hidden;
+  if (hidden) return;
+  const left = dropped.length ? ` Options it could not keep: ${dropped.join(", ")}.` : "";
+  ui.longText.textContent = `Long conversation: answers now arrive whole, not word by word.${left}`;
+  ui.longKeep.onclick = () => {
+    conversation.truncate = true;
+    ui.longNotice.hidden = true;
+    onKeepStreaming(conversation);
+    announce("Only the newest turns will be sent: answers stream again.");
+    ui.prompt.focus();
+  };
+  ui.longDismiss.onclick = () => {
+    conversation.longDismissed = true;
+    ui.longNotice.hidden = true;
+    onKeepStreaming(conversation);
+    ui.prompt.focus();
+  };
 }
 
 /** Save the settings. */

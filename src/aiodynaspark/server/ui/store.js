@@ -25,11 +25,24 @@ function image(value) {
   return typeof value === "string" && IMAGE_PREFIX.test(value) ? value : null;
 }
 
+function cleanLimit(value) {
+  if (!value || typeof value !== "object" || !Number.isSafeInteger(value.count) || value.count <= 0) return null;
+  return { count: value.count, of: value.of === "messages" ? "messages" : "chars" };
+}
+
 function cleanError(value) {
   if (!value || typeof value !== "object") return null;
   return {
     title: text(value.title, 200), detail: text(value.detail, 2000), kind: text(value.kind, 40),
-    technical: text(value.technical, 2000),
+    technical: text(value.technical, 2000), limit: cleanLimit(value.limit),
+  };
+}
+
+/** A conversation's stored choices about its length, checked. */
+export function cleanFit(raw) {
+  return {
+    truncate: raw?.truncate === true, wholeNoticed: raw?.wholeNoticed === true,
+    longDismissed: raw?.longDismissed === true, fit: cleanLimit(raw?.fit),
   };
 }
 
@@ -50,6 +63,8 @@ export function cleanMessage(raw) {
     prompt: text(raw.prompt, 10_000),
     status: raw.role === "user" ? "done" : status,
     error: status === "error" ? cleanError(raw.error) : null,
+    tokens: Number.isSafeInteger(raw.tokens) && raw.tokens >= 0 ? raw.tokens : null,
+    whole: raw.whole === true,
   };
 }
 

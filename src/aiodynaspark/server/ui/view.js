@@ -241,6 +241,7 @@ export class ConversationView {
       dots.setAttribute("aria-label", "Waiting for the answer");
       dots.append(el("span"), el("span"), el("span"));
       body.append(dots);
+      if (message.waking) body.append(el("p", "waking hint", "The service is waking up, this can take a minute."));
     }
     // A streaming answer's body is there from the start: text arrives into it.
     if (body.childNodes.length || message.status === "streaming" || body.className === "body-placeholder") {
@@ -265,6 +266,18 @@ export class ConversationView {
     }
     if (message.retryIn) {
       box.append(el("p", "msg-error-countdown", `Retrying in ${message.retryIn} s…`));
+    } else if (message.error?.kind === "too_long") {
+      // Retry would only be refused again: offer what can work.
+      const row = el("div", "msg-error-actions");
+      const fresh = iconButton("retry-button", "Start a new chat", ICONS.continue, "New chat");
+      fresh.addEventListener("click", () => this.actions.newChat());
+      row.append(fresh);
+      if (message.error.limit && this.isLast(message)) {
+        const fit = iconButton("retry-button", "Send only the newest turns", ICONS.retry, "Send only the newest turns");
+        fit.addEventListener("click", () => this.actions.fit(message));
+        row.append(fit);
+      }
+      box.append(row);
     } else {
       const retry = iconButton("retry-button", "Retry", ICONS.retry, "Retry");
       retry.addEventListener("click", () => this.actions.retry(message));
@@ -288,10 +301,13 @@ export class ConversationView {
     if (finished && message.kind === "chat" && message.text.trim()) {
       const play = this.button(actions, "play-button", "Play: read this answer aloud", ICONS.play, "Play",
         () => this.actions.play(message, play, play.closest(".bubble")));
-      if (this.actions.copy) {
-        this.button(actions, "copy-button", "Copy: copy this answer", ICONS.copy, "Copy",
-          () => this.actions.copy(message));
-      }
+      this.button(actions, "copy-button", "Copy: copy this answer", ICONS.copy, "Copy",
+        () => this.actions.copy(message));
+    }
+    if (finished && Number.isSafeInteger(message.tokens)) {
+      const tokens = el("span", "msg-tokens hint", `${message.tokens.toLocaleString("en")} tokens`);
+      tokens.title = "Tokens in this answer, as the gateway counted them";
+      actions.append(tokens);
     }
     if (finished && message.kind === "image" && message.image) {
       const download = el("a", "action-button download-link");
