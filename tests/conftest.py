@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import HealthCheck, settings
 
-from redis_server import RedisServer
+from support.redis_server import RedisServer
 
 if TYPE_CHECKING:
     from aiodynaspark.testing import Emulator

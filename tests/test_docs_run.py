@@ -1,6 +1,6 @@
 """Every code block of README.md and docs/*.md runs as written, against the emulator.
 
-The convention a docs writer follows is in ``docs_blocks`` (and docs/testing.md, "Writing
+The convention a docs writer follows is in ``support.docs_blocks`` (and docs/testing.md, "Writing
 docs"): ``python`` blocks run (top-level ``await`` allowed); ``bash``/``console`` blocks run
 their ``aiodynaspark``, ``curl`` and ``python`` commands; ``text``, ``json``, ``ini``,
 ``nginx``... are shown only; any other block says why on the line before its fence,
@@ -15,7 +15,6 @@ for its own, so the whole file costs about as long as its slowest blocks.
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -28,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from aiodynaspark.testing import Emulator
-from docs_blocks import (
+from support.docs_blocks import (
     DOC_EMULATOR_PORT,
     DOC_GATEWAY_PORT,
     PYTHON_LANGUAGES,
@@ -39,7 +38,8 @@ from docs_blocks import (
     python_program,
     shell_script,
 )
-from support import make_png
+from support.media import make_png
+from support.ports import free_port
 
 # One block's whole run, servers included; a block that needs longer is a bug or a mistake.
 BLOCK_SECONDS = 45.0
@@ -77,14 +77,6 @@ class Outcome:
     returncode: int | None
     output: str
     seconds: float
-
-
-def free_port() -> int:
-    """A port the system chooses, for a server a shell block starts itself."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")

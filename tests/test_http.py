@@ -9,8 +9,8 @@ import pytest
 
 from aiodynaspark import APIConnectionError, AsyncClient, Dynaspark, DynasparkAPI
 from aiodynaspark.testing import Emulator, Fault, answer_for
-from forward_proxy import ForwardProxy
-from support import collect
+from support.forward_proxy import ForwardProxy
+from support.media import collect
 
 USER = [{"role": "user", "content": "ping"}]
 

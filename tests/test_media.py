@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from aiodynaspark import MediaError
 from aiodynaspark._config import MAX_IMAGE_BYTES
 from aiodynaspark._media import detect_image_type, load_image, load_media
-from support import GIF, JPEG, PNG, WEBP, data_uri
+from support.media import GIF, JPEG, PNG, WEBP, data_uri
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ thread (``Emulator.run_in_thread``), never on the test's event loop.
 from collections.abc import Iterator
 
 import pytest
-from cli_support import CLI, find_script
 
 from aiodynaspark.testing import Emulator
+from support.cli import CLI, find_script
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from cli_support import CLI, RUN_TIMEOUT, assert_one_error_line, cli_env
-
 from aiodynaspark.testing import Emulator, answer_for
-from support import GIF, PNG
+from support.cli import CLI, RUN_TIMEOUT, assert_one_error_line, cli_env
+from support.media import GIF, PNG
 
 DEFAULT_MODEL = "gemini-1.5-flash"
 

@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-from cli_support import CLI, assert_one_error_line
-
 from aiodynaspark.testing import WEB_MODELS, Emulator
+from support.cli import CLI, assert_one_error_line
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

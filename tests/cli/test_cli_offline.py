@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import pytest
-from cli_support import CLI, assert_one_error_line
 
 from aiodynaspark.testing import Emulator, answer_for
+from support.cli import CLI, assert_one_error_line
 
 # Nothing listens on port 9 (discard) or 1 here: a request that leaves through the proxy or
 # to the configured host fails at once instead of answering.

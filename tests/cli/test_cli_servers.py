@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from cli_support import CLI, RUN_TIMEOUT, assert_one_error_line, cli_env
 
 from aiodynaspark.testing import answer_for
+from support.cli import CLI, RUN_TIMEOUT, assert_one_error_line, cli_env
+from support.ports import free_port
 
 STARTUP_TIMEOUT = 20.0
 # No proxy from the environment: these requests go to 127.0.0.1 only.
@@ -51,14 +52,6 @@ def _running(argv: list[str]) -> Iterator["subprocess.Popen[bytes]"]:
         if process.poll() is None:
             process.kill()
         process.communicate(timeout=RUN_TIMEOUT)
-
-
-def _free_port() -> int:
-    # The gateway runs in another process, so the OS's choice is read here and handed over.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_emulator_prints_its_url_answers_and_stops_on_sigterm(cli: CLI) -> None:
@@ -100,7 +93,7 @@ def _gateway_available() -> bool:
     reason="aiodynaspark.server (the gateway and its 'server' extra) is not importable",
 )
 def test_serve_answers_health_and_models_then_stops(cli: CLI) -> None:
-    port = _free_port()
+    port = free_port()
     root = f"http://127.0.0.1:{port}"
 
     with _running(cli.argv("serve", "--port", str(port), "--offline", "--no-ui")) as process:
@@ -150,7 +143,7 @@ def test_serve_on_a_busy_port_gives_one_line(cli: CLI, workers: str) -> None:
 )
 def test_serve_takes_every_gateway_setting_as_an_option(cli: CLI) -> None:
     # --max-body-bytes is not written anywhere in the CLI: it comes from the settings model.
-    port = _free_port()
+    port = free_port()
     root = f"http://127.0.0.1:{port}"
     argv = cli.argv("serve", "--port", str(port), "--offline", "--max-body-bytes", "64")
     with _running(argv) as process:

@@ -10,9 +10,9 @@ import sys
 import time
 
 import pytest
-from cli_support import CLI, RUN_TIMEOUT, cli_env
 
 from aiodynaspark.testing import Emulator, answer_for
+from support.cli import CLI, RUN_TIMEOUT, cli_env
 
 HEAVY_MODULES = ("aiohttp", "pydantic", "rich", "fastapi", "uvicorn", "aiodynaspark.client")
 

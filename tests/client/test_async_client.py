@@ -18,7 +18,7 @@ from aiodynaspark import (
 )
 from aiodynaspark.client import ChatCompletion, ChatCompletionChunk
 from aiodynaspark.testing import Emulator, Fault, answer_for
-from support import GIF, PNG, data_uri
+from support.media import GIF, PNG, data_uri
 
 USER = [{"role": "user", "content": "hi there"}]
 

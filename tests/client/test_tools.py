@@ -11,22 +11,9 @@ from pydantic import BaseModel
 from aiodynaspark import AsyncClient, InvalidModelOutputError, InvalidRequestError
 from aiodynaspark.client import ChatCompletionChunk
 from aiodynaspark.testing import Emulator, RecordedRequest
+from support.tools import WEATHER, WEATHER_CALL, WEATHER_QUESTION
 
 TIMEOUT = 10.0
-USER = [{"role": "user", "content": "What is the weather in Oslo?"}]
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "The weather in a city.",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    },
-}
-CALL = '{"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]}'
 PERSON = {
     "type": "json_schema",
     "json_schema": {
@@ -66,9 +53,9 @@ async def _collect(stream: object) -> list[ChatCompletionChunk]:
 
 
 async def test_tool_call_comes_back_in_the_openai_shape(client: AsyncClient, emu: Emulator) -> None:
-    emu.push_reply(CALL)
+    emu.push_reply(WEATHER_CALL)
     async with asyncio.timeout(TIMEOUT):
-        done = await client.chat.completions.create(messages=USER, tools=[WEATHER])
+        done = await client.chat.completions.create(messages=WEATHER_QUESTION, tools=[WEATHER])
     [choice] = done.choices
     assert choice.finish_reason == "tool_calls"
     [call] = choice.message.tool_calls or []
@@ -81,9 +68,9 @@ async def test_tool_call_comes_back_in_the_openai_shape(client: AsyncClient, emu
 async def test_instructions_carry_each_tool_and_its_schema(
     client: AsyncClient, emu: Emulator
 ) -> None:
-    emu.push_reply(CALL)
+    emu.push_reply(WEATHER_CALL)
     async with asyncio.timeout(TIMEOUT):
-        await client.chat.completions.create(messages=USER, tools=[WEATHER])
+        await client.chat.completions.create(messages=WEATHER_QUESTION, tools=[WEATHER])
     sent = _sent(emu.requests[0])
     assert "get_weather: The weather in a city." in sent
     assert '"required":["city"]' in sent
@@ -94,7 +81,7 @@ async def test_tool_choice_none_sends_no_tools(client: AsyncClient, emu: Emulato
     emu.push_reply("It rains.")
     async with asyncio.timeout(TIMEOUT):
         done = await client.chat.completions.create(
-            messages=USER, tools=[WEATHER], tool_choice="none"
+            messages=WEATHER_QUESTION, tools=[WEATHER], tool_choice="none"
         )
     assert done.choices[0].message.content == "It rains."
     assert "get_weather" not in _sent(emu.requests[0])
@@ -104,10 +91,10 @@ async def test_broken_arguments_get_one_repair_round_with_the_errors(
     client: AsyncClient, emu: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     emu.push_reply('{"tool_calls": [{"name": "get_weather", "arguments": {"town": "Oslo"}}]}')
-    emu.push_reply(CALL)
+    emu.push_reply(WEATHER_CALL)
     with caplog.at_level(logging.WARNING, logger="aiodynaspark"):
         async with asyncio.timeout(TIMEOUT):
-            done = await client.chat.completions.create(messages=USER, tools=[WEATHER])
+            done = await client.chat.completions.create(messages=WEATHER_QUESTION, tools=[WEATHER])
     assert done.choices[0].finish_reason == "tool_calls"
     assert len(emu.requests) == 2
     assert "'city' is a required property" in _sent(emu.requests[1])
@@ -120,7 +107,7 @@ async def test_an_answer_broken_twice_raises_instead_of_passing(
     emu.push_reply("I think it rains.", "Still prose.")
     with pytest.raises(InvalidModelOutputError) as caught:
         async with asyncio.timeout(TIMEOUT):
-            await client.chat.completions.create(messages=USER, tools=[WEATHER])
+            await client.chat.completions.create(messages=WEATHER_QUESTION, tools=[WEATHER])
     assert caught.value.output == "Still prose."
     assert caught.value.errors == ["The reply holds no JSON object."]
     assert len(emu.requests) == 2
@@ -129,7 +116,7 @@ async def test_an_answer_broken_twice_raises_instead_of_passing(
 async def test_tool_results_in_history_reach_the_model(client: AsyncClient, emu: Emulator) -> None:
     emu.push_reply('{"content": "12 degrees and rain."}')
     messages = [
-        *USER,
+        *WEATHER_QUESTION,
         {
             "role": "assistant",
             "content": None,
@@ -153,14 +140,18 @@ async def test_tool_results_in_history_reach_the_model(client: AsyncClient, emu:
 async def test_json_schema_answer_is_the_checked_object(client: AsyncClient, emu: Emulator) -> None:
     emu.push_reply('```json\n{"name": "Ada", "age": 36}\n```')
     async with asyncio.timeout(TIMEOUT):
-        done = await client.chat.completions.create(messages=USER, response_format=PERSON)  # type: ignore[arg-type]
+        done = await client.chat.completions.create(
+            messages=WEATHER_QUESTION, response_format=PERSON
+        )  # type: ignore[arg-type]
     assert json.loads(done.choices[0].message.content or "") == {"name": "Ada", "age": 36}
 
 
 async def test_parse_returns_the_pydantic_object(client: AsyncClient, emu: Emulator) -> None:
     emu.push_reply('{"name": "Ada", "age": 36}')
     async with asyncio.timeout(TIMEOUT):
-        done = await client.chat.completions.parse(messages=USER, response_format=Person)
+        done = await client.chat.completions.parse(
+            messages=WEATHER_QUESTION, response_format=Person
+        )
     assert done.choices[0].message.parsed == Person(name="Ada", age=36)
 
 
@@ -169,14 +160,16 @@ async def test_contract_asks_for_json_mode_where_the_endpoint_has_it(
 ) -> None:
     emu.push_reply('{"name": "Ada", "age": 36}')
     async with asyncio.timeout(TIMEOUT):
-        await client.chat.completions.create(messages=USER, response_format=PERSON, provider="api")  # type: ignore[arg-type]
+        await client.chat.completions.create(
+            messages=WEATHER_QUESTION, response_format=PERSON, provider="api"
+        )  # type: ignore[arg-type]
     assert emu.requests[0].query["json"] == "true"
 
 
 async def test_stop_ends_the_answer_before_the_sequence(client: AsyncClient, emu: Emulator) -> None:
     emu.push_reply("one two. three")
     async with asyncio.timeout(TIMEOUT):
-        done = await client.chat.completions.create(messages=USER, stop=["."])
+        done = await client.chat.completions.create(messages=WEATHER_QUESTION, stop=["."])
     assert done.choices[0].message.content == "one two"
     assert done.choices[0].finish_reason == "stop"
 
@@ -186,7 +179,7 @@ async def test_max_tokens_cuts_the_answer_with_finish_reason_length(
 ) -> None:
     emu.push_reply("a" * 40)
     async with asyncio.timeout(TIMEOUT):
-        done = await client.chat.completions.create(messages=USER, max_tokens=3)
+        done = await client.chat.completions.create(messages=WEATHER_QUESTION, max_tokens=3)
     assert done.choices[0].message.content == "a" * 12
     assert done.choices[0].finish_reason == "length"
 
@@ -203,7 +196,9 @@ async def test_usage_is_estimated_when_the_service_reports_none(client: AsyncCli
 async def test_usage_is_the_services_when_it_reports_it(client: AsyncClient, emu: Emulator) -> None:
     emu.push_reply("one two three")
     async with asyncio.timeout(TIMEOUT):
-        done = await client.chat.completions.create(messages=USER, provider="api", stream=False)
+        done = await client.chat.completions.create(
+            messages=WEATHER_QUESTION, provider="api", stream=False
+        )
     assert done.usage is not None
     assert done.usage.completion_tokens == 3  # the emulator counts words
 
@@ -212,7 +207,9 @@ async def test_streamed_content_answer_arrives_in_pieces_while_the_json_streams(
     client: AsyncClient, emu: Emulator
 ) -> None:
     emu.push_reply('{"content": "It is twelve degrees with rain."}')
-    stream = await client.chat.completions.create(messages=USER, tools=[WEATHER], stream=True)
+    stream = await client.chat.completions.create(
+        messages=WEATHER_QUESTION, tools=[WEATHER], stream=True
+    )
     chunks = await _collect(stream)
     contents = [c.choices[0].delta.content for c in chunks if c.choices[0].delta.content]
     assert len(contents) > 2
@@ -223,8 +220,10 @@ async def test_streamed_content_answer_arrives_in_pieces_while_the_json_streams(
 async def test_streamed_tool_call_comes_as_tool_call_deltas(
     client: AsyncClient, emu: Emulator
 ) -> None:
-    emu.push_reply(CALL)
-    stream = await client.chat.completions.create(messages=USER, tools=[WEATHER], stream=True)
+    emu.push_reply(WEATHER_CALL)
+    stream = await client.chat.completions.create(
+        messages=WEATHER_QUESTION, tools=[WEATHER], stream=True
+    )
     chunks = await _collect(stream)
     deltas = [d for c in chunks for d in (c.choices[0].delta.tool_calls or [])]
     first, rest = deltas[0], deltas[1:]
@@ -242,7 +241,9 @@ async def test_streamed_stop_holds_back_a_partial_sequence_and_ends_before_it(
     client: AsyncClient, emu: Emulator
 ) -> None:
     emu.push_reply("alpha beta gamma delta")
-    stream = await client.chat.completions.create(messages=USER, stop=" gam", stream=True)
+    stream = await client.chat.completions.create(
+        messages=WEATHER_QUESTION, stop=" gam", stream=True
+    )
     chunks = await _collect(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert text == "alpha beta"
@@ -253,7 +254,9 @@ async def test_streamed_max_tokens_ends_with_finish_reason_length(
     client: AsyncClient, emu: Emulator
 ) -> None:
     emu.push_reply("aaaa " * 20)
-    stream = await client.chat.completions.create(messages=USER, max_tokens=4, stream=True)
+    stream = await client.chat.completions.create(
+        messages=WEATHER_QUESTION, max_tokens=4, stream=True
+    )
     chunks = await _collect(stream)
     assert "".join(c.choices[0].delta.content or "" for c in chunks) == "aaaa aaaa aaaa a"
     assert chunks[-1].choices[0].finish_reason == "length"
@@ -263,7 +266,7 @@ async def test_include_usage_ends_the_stream_with_a_usage_chunk(
     client: AsyncClient, emu: Emulator
 ) -> None:
     stream = await client.chat.completions.create(
-        messages=USER, stream=True, stream_options={"include_usage": True}
+        messages=WEATHER_QUESTION, stream=True, stream_options={"include_usage": True}
     )
     chunks = await _collect(stream)
     last = chunks[-1]
@@ -277,7 +280,7 @@ async def test_a_malformed_tool_is_refused_before_any_request(
 ) -> None:
     broken = {"type": "function", "function": {"name": "f", "parameters": {"type": "nope"}}}
     with pytest.raises(InvalidRequestError, match="not a valid JSON schema"):
-        await client.chat.completions.create(messages=USER, tools=[broken])  # type: ignore[list-item]
+        await client.chat.completions.create(messages=WEATHER_QUESTION, tools=[broken])  # type: ignore[list-item]
     assert emu.requests == []
 
 
@@ -286,5 +289,5 @@ def test_the_sync_client_parses_too() -> None:
 
     with Emulator.run_in_thread() as emu, Client(base_url=emu.url, max_retries=0) as client:
         emu.push_reply('{"name": "Ada", "age": 36}')
-        done = client.chat.completions.parse(messages=USER, response_format=Person)
+        done = client.chat.completions.parse(messages=WEATHER_QUESTION, response_format=Person)
     assert done.choices[0].message.parsed == Person(name="Ada", age=36)

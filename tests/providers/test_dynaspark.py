@@ -22,7 +22,7 @@ from aiodynaspark import (
 )
 from aiodynaspark._config import resolve_settings
 from aiodynaspark.testing import Emulator, Fault, answer_for
-from support import GIF, JPEG, PNG, WEBP, collect, data_uri
+from support.media import GIF, JPEG, PNG, WEBP, collect, data_uri
 
 USER = [{"role": "user", "content": "Hello"}]
 

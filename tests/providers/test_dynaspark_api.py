@@ -12,7 +12,7 @@ from aiodynaspark import (
     ResponseError,
 )
 from aiodynaspark.testing import Emulator, Fault, answer_for
-from support import PNG, collect
+from support.media import PNG, collect
 
 USER = [{"role": "user", "content": "tell me"}]
 

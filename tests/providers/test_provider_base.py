@@ -11,7 +11,7 @@ import pytest
 
 from aiodynaspark import APIConnectionError, Dynaspark, DynasparkAPI, InvalidRequestError
 from aiodynaspark.testing import Emulator
-from support import PNG
+from support.media import PNG
 
 USER = [{"role": "user", "content": "sync please"}]
 

@@ -10,9 +10,9 @@ import pytest
 
 from aiodynaspark import AsyncClient, DynasparkAPI, InvalidRequestError, Limits, ResponseError
 from aiodynaspark.testing import Emulator, Quirk
-from forward_proxy import ForwardProxy
-from raw_server import RawServer, http_answer, json_answer
-from support import collect
+from support.forward_proxy import ForwardProxy
+from support.media import collect
+from support.raw_server import RawServer, http_answer, json_answer
 
 TIMEOUT = 10.0
 USER = [{"role": "user", "content": "count these words"}]

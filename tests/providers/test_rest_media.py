@@ -10,8 +10,8 @@ import pytest
 
 from aiodynaspark import DynasparkAPI, InvalidRequestError, Limits, ResponseError
 from aiodynaspark.testing import Emulator, Quirk
-from forward_proxy import ForwardProxy
-from raw_server import RawServer, http_answer, json_answer
+from support.forward_proxy import ForwardProxy
+from support.raw_server import RawServer, http_answer, json_answer
 
 LONG_TEXT = "a cat " * 2000  # about 12 KB: over the 8 KB request line the emulator reads
 

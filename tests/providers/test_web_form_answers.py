@@ -16,8 +16,8 @@ from aiodynaspark import (
     ResponseError,
 )
 from aiodynaspark.testing import Emulator, answer_for
-from raw_server import RawServer, json_answer
-from support import PNG, collect
+from support.media import PNG, collect
+from support.raw_server import RawServer, json_answer
 
 USER = [{"role": "user", "content": "hello"}]
 FIXED_BOUNDARY = "----aiodynasparkFormBoundary0b5e9c7a4f1d"

@@ -12,7 +12,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from deployment import (
+from prometheus_client.parser import text_string_to_metric_families
+
+from aiodynaspark.server.ops._keys import CallerKey, hash_key, new_key, write_keys_file
+from aiodynaspark.server.ops._redis import open_redis
+from support.deployment import (
     NGINX_TEMPLATE,
     REPOSITORY,
     Deployment,
@@ -20,11 +24,7 @@ from deployment import (
     deployment_in,
     wait_until_answers,
 )
-from prometheus_client.parser import text_string_to_metric_families
-
-from aiodynaspark.server.ops._keys import CallerKey, hash_key, new_key, write_keys_file
-from aiodynaspark.server.ops._redis import open_redis
-from redis_server import free_port
+from support.ports import free_port
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -12,7 +12,7 @@ from aiodynaspark.server.ops._limiter import Limit, LocalLimiter
 from aiodynaspark.server.ops._rates import Rate, format_reset, parse_rate
 from aiodynaspark.server.ops._redis import open_redis
 from aiodynaspark.server.ops._redis_limiter import RedisLimiter
-from redis_server import RedisServer
+from support.redis_server import RedisServer
 
 TIMEOUT = 10.0
 PER_MINUTE_10 = Rate(10, 60.0)

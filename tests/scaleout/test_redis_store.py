@@ -7,7 +7,7 @@ import pytest
 
 from aiodynaspark.server.ops._redis import open_redis
 from aiodynaspark.server.ops._redis_store import RedisResponseStore, StoreUnavailableError
-from redis_server import RedisServer
+from support.redis_server import RedisServer
 
 RECORD = {"response": {"id": "resp_1", "output": []}, "messages": [{"role": "user"}]}
 

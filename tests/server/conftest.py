@@ -11,10 +11,10 @@ from typing import Any
 
 import openai
 import pytest
-from gateway_support import GatewayFactory, run_gateway, sdk
 
 from aiodynaspark.server import create_app
 from aiodynaspark.testing import Emulator
+from support.gateway import GatewayFactory, run_gateway, sdk
 
 
 @pytest.fixture(autouse=True)

@@ -7,10 +7,10 @@ import logging
 
 import openai
 import pytest
-from gateway_support import fetch
 
 from aiodynaspark.testing import Emulator, answer_for
-from support import GIF, PNG, data_uri
+from support.gateway import fetch
+from support.media import GIF, PNG, data_uri
 
 CHAT_TIMEOUT = 10.0
 

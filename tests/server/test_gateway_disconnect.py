@@ -5,10 +5,10 @@ import logging
 
 import aiohttp
 import pytest
-from gateway_support import GatewayFactory, fetch
 
 from aiodynaspark import AsyncClient
 from aiodynaspark.testing import Emulator, Fault
+from support.gateway import GatewayFactory, fetch
 
 TIMEOUT = 10.0
 CHAT = {"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": "hi"}]}

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 
 import openai
 import pytest
-from gateway_support import GatewayFactory, assert_openai_error, fetch, sdk
 
 from aiodynaspark.testing import Emulator, Fault
-from support import PNG, data_uri
+from support.gateway import GatewayFactory, assert_openai_error, fetch, sdk
+from support.media import PNG, data_uri
 
 HI = [{"role": "user", "content": "Hi"}]
 

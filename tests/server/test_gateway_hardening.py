@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from gateway_support import GatewayFactory, assert_openai_error, fetch
 
 from aiodynaspark.server._protocol import protocol_with_header_timeout
 from aiodynaspark.server._serve import uvicorn_options_for
 from aiodynaspark.server._settings import ServeSettings
+from support.gateway import GatewayFactory, assert_openai_error, fetch
 
 TIMEOUT = 5.0
 

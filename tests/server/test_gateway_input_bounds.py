@@ -3,9 +3,8 @@
 import io
 import json
 
-from gateway_support import GatewayFactory, assert_openai_error, fetch
-
 from aiodynaspark.testing import Emulator
+from support.gateway import GatewayFactory, assert_openai_error, fetch
 
 PNG_URI = "data:image/png;base64,iVBORw0KGgo="
 

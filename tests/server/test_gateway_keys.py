@@ -5,7 +5,6 @@ import time
 from pathlib import Path
 
 import pytest
-from gateway_support import GatewayFactory, assert_openai_error, fetch
 
 from aiodynaspark.cli import main
 from aiodynaspark.server.ops._keys import (
@@ -17,6 +16,7 @@ from aiodynaspark.server.ops._keys import (
 )
 from aiodynaspark.server.ops._rates import parse_rate
 from aiodynaspark.testing import Emulator
+from support.gateway import GatewayFactory, assert_openai_error, fetch
 
 HI = {"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": "Hi"}]}
 # The keys file is looked at every 0.25 s: a change shows within a second.

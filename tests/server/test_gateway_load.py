@@ -25,7 +25,7 @@ CONCURRENCY = 50
 MAX_GROWTH_BYTES = 30 * 1024 * 1024
 RUN_TIMEOUT = 90.0
 MODEL = "gemini-2.0-flash"
-SCRIPT = Path(__file__).with_name("gateway_process.py")
+SCRIPT = Path(__file__).parents[1] / "support" / "gateway_process.py"
 
 
 def rss_bytes(pid: int) -> int:

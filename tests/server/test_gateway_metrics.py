@@ -2,13 +2,13 @@
 
 from pathlib import Path
 
-from gateway_support import GatewayFactory, fetch
 from prometheus_client.parser import text_string_to_metric_families
 
 from aiodynaspark.server._serve import per_worker_warnings
 from aiodynaspark.server._settings import ServeSettings
 from aiodynaspark.server.ops._keys import CallerKey, hash_key, new_key, write_keys_file
 from aiodynaspark.testing import Emulator, Fault
+from support.gateway import GatewayFactory, fetch
 
 HI = {"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": "Hi"}]}
 

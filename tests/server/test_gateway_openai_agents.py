@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 from agents import Agent, OpenAIChatCompletionsModel, Runner, function_tool, set_tracing_disabled
-from gateway_support import sdk
 
 from aiodynaspark.testing import Emulator
+from support.gateway import sdk
 
 TIMEOUT = 20.0
 MODEL = "gemini-2.0-flash"

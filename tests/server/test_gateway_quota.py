@@ -3,10 +3,9 @@ the limits shared through Redis, and Redis failures answered by each limit's pol
 
 import asyncio
 
-from gateway_support import GatewayFactory, assert_openai_error, fetch
-
 from aiodynaspark.testing import Emulator, Fault
-from redis_server import RedisServer
+from support.gateway import GatewayFactory, assert_openai_error, fetch
+from support.redis_server import RedisServer
 
 HI = {"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": "Hi"}]}
 

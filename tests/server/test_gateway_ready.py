@@ -2,10 +2,10 @@
 
 import asyncio
 
-from gateway_support import GatewayFactory, fetch
-
 from aiodynaspark.testing import Emulator
-from redis_server import RedisServer, free_port
+from support.gateway import GatewayFactory, fetch
+from support.ports import free_port
+from support.redis_server import RedisServer
 
 
 async def test_ready_when_the_host_answers_its_status(

@@ -1,10 +1,9 @@
 """The gateway passes an upstream wait on, in whole seconds, never rounded down to zero."""
 
-from gateway_support import fetch
-
 from aiodynaspark._wire._status_errors import status_error
 from aiodynaspark.server._errors import from_library_error
 from aiodynaspark.testing import Emulator, Fault
+from support.gateway import fetch
 
 CHAT = {"messages": [{"role": "user", "content": "hi"}]}
 

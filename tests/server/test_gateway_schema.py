@@ -15,12 +15,12 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from gateway_support import run_gateway_in_thread
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 
 from aiodynaspark.server import create_app
 from aiodynaspark.testing import Emulator
+from support.gateway import run_gateway_in_thread
 
 # Examples per run: 6 operations generate valid requests, the 3 with a body invalid ones too.
 EXAMPLES = 60

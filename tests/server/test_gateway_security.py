@@ -2,11 +2,11 @@
 
 import openai
 import pytest
-from gateway_support import GatewayFactory, assert_openai_error, fetch, sdk
 
 from aiodynaspark._wire import _remote_images
 from aiodynaspark._wire._remote_images import is_public_address
 from aiodynaspark.testing import Emulator, Quirk, answer_for
+from support.gateway import GatewayFactory, assert_openai_error, fetch, sdk
 
 HI = [{"role": "user", "content": "Hi"}]
 

@@ -6,20 +6,14 @@ import socket
 import sys
 
 import pytest
-from gateway_support import fetch, run_gateway
 
 from aiodynaspark import AsyncClient, InvalidRequestError
 from aiodynaspark.server import GatewaySettings, create_app, serve
 from aiodynaspark.server._serve import app_from_environment
 from aiodynaspark.server._settings import ENV_SETTINGS
 from aiodynaspark.testing import Emulator
-
-
-def free_port() -> int:
-    # serve() takes a port number: let the OS pick a free one, then hand it over.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from support.gateway import fetch, run_gateway
+from support.ports import free_port
 
 
 async def test_workers_build_their_app_from_the_environment(
@@ -98,7 +92,6 @@ def test_upstream_setting_errors_are_library_errors() -> None:
 async def test_connections_accepted_on_the_serve_socket_have_nagle_off() -> None:
     # With Nagle on, an answer written in two pieces waits ~40 ms for a delayed ACK.
     import asyncio
-    import socket
 
     from aiodynaspark.server._serve import listen_socket
 
@@ -124,7 +117,6 @@ async def test_the_gateway_protocol_turns_nagle_off_on_a_socket_opened_as_protoc
     # uvicorn's worker processes share a listening socket it opens with protocol 0, on which
     # asyncio leaves Nagle's algorithm on; the protocol must turn it off itself.
     import asyncio
-    import socket
 
     import uvicorn
     from uvicorn.server import ServerState

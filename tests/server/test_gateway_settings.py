@@ -8,7 +8,6 @@ import typing
 
 import pytest
 from click.testing import CliRunner
-from gateway_support import GatewayFactory, fetch
 
 from aiodynaspark.cli import cli
 from aiodynaspark.server import GatewaySettings, ServeSettings, create_app, serve
@@ -21,6 +20,7 @@ from aiodynaspark.server._settings import (
     load_settings,
 )
 from aiodynaspark.testing import Emulator
+from support.gateway import GatewayFactory, fetch
 
 
 def _own_settings() -> list[str]:

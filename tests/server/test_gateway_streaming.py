@@ -11,9 +11,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from gateway_support import run_gateway
 
 from aiodynaspark.server import create_app
+from support.gateway import run_gateway
 
 EVENT_GAP = 0.05
 MAX_EVENTS = 400  # 20 s of events: far longer than any test waits

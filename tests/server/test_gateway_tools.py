@@ -6,26 +6,13 @@ import json
 
 import openai
 import pytest
-from gateway_support import SDK_TIMEOUT, fetch
 from pydantic import BaseModel
 
 from aiodynaspark.testing import Emulator
+from support.gateway import SDK_TIMEOUT, fetch
+from support.tools import WEATHER, WEATHER_CALL, WEATHER_QUESTION
 
 MODEL = "gemini-2.0-flash"
-USER = [{"role": "user", "content": "What is the weather in Oslo?"}]
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "The weather in a city.",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    },
-}
-CALL = '{"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]}'
 
 
 class Person(BaseModel):
@@ -34,11 +21,11 @@ class Person(BaseModel):
 
 
 async def test_sdk_gets_a_tool_call(client: openai.AsyncOpenAI, emu: Emulator) -> None:
-    emu.push_reply(CALL)
+    emu.push_reply(WEATHER_CALL)
     async with asyncio.timeout(SDK_TIMEOUT):
         done = await client.chat.completions.create(
             model=MODEL,
-            messages=USER,  # type: ignore[arg-type]
+            messages=WEATHER_QUESTION,  # type: ignore[arg-type]
             tools=[WEATHER],  # type: ignore[list-item]
         )
     [choice] = done.choices
@@ -56,18 +43,18 @@ async def test_sdk_parse_reads_the_answer_into_the_model(
     async with asyncio.timeout(SDK_TIMEOUT):
         done = await client.chat.completions.parse(
             model=MODEL,
-            messages=USER,  # type: ignore[arg-type]
+            messages=WEATHER_QUESTION,  # type: ignore[arg-type]
             response_format=Person,
         )
     assert done.choices[0].message.parsed == Person(name="Ada", age=36)
 
 
 async def test_sdk_streams_a_tool_call_as_deltas(client: openai.AsyncOpenAI, emu: Emulator) -> None:
-    emu.push_reply(CALL)
+    emu.push_reply(WEATHER_CALL)
     async with asyncio.timeout(SDK_TIMEOUT):
         async with client.chat.completions.stream(
             model=MODEL,
-            messages=USER,  # type: ignore[arg-type]
+            messages=WEATHER_QUESTION,  # type: ignore[arg-type]
             tools=[WEATHER],  # type: ignore[list-item]
         ) as stream:
             async for _ in stream:
@@ -85,7 +72,7 @@ async def test_sdk_stream_with_include_usage_ends_with_the_usage(
     async with asyncio.timeout(SDK_TIMEOUT):
         stream = await client.chat.completions.create(
             model=MODEL,
-            messages=USER,  # type: ignore[arg-type]
+            messages=WEATHER_QUESTION,  # type: ignore[arg-type]
             stream=True,
             stream_options={"include_usage": True},
         )
@@ -95,7 +82,7 @@ async def test_sdk_stream_with_include_usage_ends_with_the_usage(
 
 
 async def test_usage_is_never_null(gateway: str) -> None:
-    body = {"model": MODEL, "messages": USER}
+    body = {"model": MODEL, "messages": WEATHER_QUESTION}
     answer = await fetch("POST", f"{gateway}/v1/chat/completions", json=body)
     usage = answer.json()["usage"]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"] > 0
@@ -108,12 +95,12 @@ async def test_stop_and_max_tokens_reach_the_answer(
     async with asyncio.timeout(SDK_TIMEOUT):
         stopped = await client.chat.completions.create(
             model=MODEL,
-            messages=USER,  # type: ignore[arg-type]
+            messages=WEATHER_QUESTION,  # type: ignore[arg-type]
             stop=["."],
         )
         cut = await client.chat.completions.create(
             model=MODEL,
-            messages=USER,  # type: ignore[arg-type]
+            messages=WEATHER_QUESTION,  # type: ignore[arg-type]
             max_tokens=3,
         )
     assert (stopped.choices[0].message.content, stopped.choices[0].finish_reason) == (
@@ -131,7 +118,7 @@ async def test_a_broken_answer_after_repair_is_a_502_invalid_model_output(
         async with asyncio.timeout(SDK_TIMEOUT):
             await client.chat.completions.create(
                 model=MODEL,
-                messages=USER,  # type: ignore[arg-type]
+                messages=WEATHER_QUESTION,  # type: ignore[arg-type]
                 tools=[WEATHER],  # type: ignore[list-item]
                 tool_choice="required",
             )
@@ -142,8 +129,8 @@ async def test_a_broken_answer_after_repair_is_a_502_invalid_model_output(
 async def test_an_agent_loop_sends_the_tool_result_back(
     client: openai.AsyncOpenAI, emu: Emulator
 ) -> None:
-    emu.push_reply(CALL, '{"content": "It is 12 C with rain in Oslo."}')
-    messages: list[dict[str, object]] = list(USER)
+    emu.push_reply(WEATHER_CALL, '{"content": "It is 12 C with rain in Oslo."}')
+    messages: list[dict[str, object]] = list(WEATHER_QUESTION)
     async with asyncio.timeout(SDK_TIMEOUT):
         first = await client.chat.completions.create(
             model=MODEL,

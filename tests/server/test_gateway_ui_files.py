@@ -5,9 +5,9 @@ import re
 from importlib import resources
 
 import pytest
-from gateway_support import fetch
 
 from aiodynaspark.server.ui._files import accepts_gzip
+from support.gateway import fetch
 
 RAW = {"auto_decompress": False}
 

@@ -1,21 +1,18 @@
 """``/v1/messages`` through the official anthropic SDK, over a real socket, before the emulator."""
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anthropic
 import pytest
-from gateway_support import GatewayFactory, fetch
 
 from aiodynaspark.testing import Emulator, Fault, answer_for
-from support import PNG
+from support.gateway import GatewayFactory, fetch, prompt_of, sse_events
+from support.media import PNG
 
 MODEL = "gemini-1.5-flash"
 TIMEOUT = 15.0
-MAX_EVENTS = 500
 HI = [{"role": "user", "content": "Hello there"}]
 ADD = {
     "name": "add",
@@ -44,20 +41,6 @@ async def claude(root: str, api_key: str = "x") -> AsyncIterator[anthropic.Async
 async def sdk(gateway: str) -> AsyncIterator[anthropic.AsyncAnthropic]:
     async with claude(gateway) as client:
         yield client
-
-
-def prompt_of(emu: Emulator) -> str:
-    request = emu.requests[-1]
-    return request.form.get("user_input") or request.query["user_input"]
-
-
-def sse_events(body: str) -> list[tuple[str, dict[str, Any]]]:
-    events = []
-    for block in body.split("\n\n")[:MAX_EVENTS]:
-        if block.strip():
-            fields = dict(line.split(": ", 1) for line in block.splitlines())
-            events.append((fields["event"], json.loads(fields["data"])))
-    return events
 
 
 async def test_create_answers_one_text_block(sdk: anthropic.AsyncAnthropic) -> None:

@@ -1,36 +1,16 @@
 """``/v1/responses`` through the official openai SDK, over a real socket, before the emulator."""
 
 import asyncio
-import json
-from typing import Any
 
 import openai
 import pytest
-from gateway_support import GatewayFactory, fetch
 
 from aiodynaspark.testing import Emulator, Fault, answer_for
-from support import PNG, data_uri
+from support.gateway import GatewayFactory, fetch, prompt_of, sse_events
+from support.media import PNG, data_uri
 
 MODEL = "gemini-1.5-flash"
 STREAM_TIMEOUT = 15.0
-MAX_EVENTS = 500
-
-
-def prompt_of(emu: Emulator) -> str:
-    """The prompt of the emulator's last chat request, whichever endpoint took it."""
-    request = emu.requests[-1]
-    return request.form.get("user_input") or request.query["user_input"]
-
-
-def sse_events(body: str) -> list[tuple[str, dict[str, Any]]]:
-    """The ``(event name, data)`` pairs of a server-sent event body."""
-    events = []
-    for block in body.split("\n\n")[:MAX_EVENTS]:
-        if not block.strip():
-            continue
-        fields = dict(line.split(": ", 1) for line in block.splitlines())
-        events.append((fields["event"], json.loads(fields["data"])))
-    return events
 
 
 async def test_create_answers_the_text_as_one_message_item(

@@ -10,6 +10,7 @@ import openai
 import pytest
 
 from aiodynaspark.testing import Emulator
+from support.gateway import prompt_of
 
 MODEL = "gemini-1.5-flash"
 TIMEOUT = 20.0
@@ -24,11 +25,6 @@ ADD = {
     },
 }
 CALL = '{"tool_calls": [{"name": "add", "arguments": {"a": 2, "b": 3}}]}'
-
-
-def prompt_of(emu: Emulator) -> str:
-    request = emu.requests[-1]
-    return request.form.get("user_input") or request.query["user_input"]
 
 
 async def test_a_function_call_round_trip_with_previous_response_id(

@@ -9,19 +9,8 @@ from aiodynaspark._structured._answer import AnswerRejected, read_answer
 from aiodynaspark._structured._history import render_history
 from aiodynaspark._structured._instructions import render_instructions
 from aiodynaspark._structured._plan import AnswerPlan, read_plan
+from support.tools import WEATHER
 
-_WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "The weather in a city.",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    },
-}
 _TIME = {"type": "function", "function": {"name": "get_time"}}
 
 
@@ -34,7 +23,7 @@ def _plan(**options: object) -> AnswerPlan:
 def test_tool_call_in_a_code_fence_with_words_around_is_read() -> None:
     call = '{"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]}'
     reply = f"Calling it.\n```json\n{call}\n```"
-    answer = read_answer(reply, _plan(tools=[_WEATHER]))
+    answer = read_answer(reply, _plan(tools=[WEATHER]))
     (call,) = answer.tool_calls
     assert call.name == "get_weather"
     assert json.loads(call.arguments) == {"city": "Oslo"}
@@ -43,35 +32,35 @@ def test_tool_call_in_a_code_fence_with_words_around_is_read() -> None:
 
 def test_arguments_given_as_a_json_string_are_read() -> None:
     reply = '{"tool_calls": [{"name": "get_weather", "arguments": "{\\"city\\": \\"Rome\\"}"}]}'
-    (call,) = read_answer(reply, _plan(tools=[_WEATHER])).tool_calls
+    (call,) = read_answer(reply, _plan(tools=[WEATHER])).tool_calls
     assert json.loads(call.arguments) == {"city": "Rome"}
 
 
 def test_arguments_that_break_the_schema_are_rejected_with_the_reason() -> None:
     reply = '{"tool_calls": [{"name": "get_weather", "arguments": {"town": "Oslo"}}]}'
     with pytest.raises(AnswerRejected) as caught:
-        read_answer(reply, _plan(tools=[_WEATHER]))
+        read_answer(reply, _plan(tools=[WEATHER]))
     assert "'city' is a required property" in str(caught.value)
 
 
 def test_a_call_to_an_unknown_tool_is_rejected() -> None:
     with pytest.raises(AnswerRejected, match="not a tool"):
-        read_answer('{"tool_calls": [{"name": "rm", "arguments": {}}]}', _plan(tools=[_WEATHER]))
+        read_answer('{"tool_calls": [{"name": "rm", "arguments": {}}]}', _plan(tools=[WEATHER]))
 
 
 def test_prose_without_an_object_is_rejected() -> None:
     with pytest.raises(AnswerRejected, match="no JSON object"):
-        read_answer("It is sunny.", _plan(tools=[_WEATHER]))
+        read_answer("It is sunny.", _plan(tools=[WEATHER]))
 
 
 def test_required_tool_choice_rejects_a_direct_answer() -> None:
     with pytest.raises(AnswerRejected, match="must call a tool"):
-        read_answer('{"content": "hi"}', _plan(tools=[_WEATHER], tool_choice="required"))
+        read_answer('{"content": "hi"}', _plan(tools=[WEATHER], tool_choice="required"))
 
 
 def test_named_tool_choice_rejects_another_tool() -> None:
     plan = _plan(
-        tools=[_WEATHER, _TIME],
+        tools=[WEATHER, _TIME],
         tool_choice={"type": "function", "function": {"name": "get_weather"}},
     )
     with pytest.raises(AnswerRejected, match="only the tool 'get_weather'"):
@@ -79,7 +68,7 @@ def test_named_tool_choice_rejects_another_tool() -> None:
 
 
 def test_parallel_tool_calls_false_rejects_two_calls() -> None:
-    plan = _plan(tools=[_TIME, _WEATHER], parallel_tool_calls=False)
+    plan = _plan(tools=[_TIME, WEATHER], parallel_tool_calls=False)
     reply = json.dumps(
         {"tool_calls": [{"name": "get_time"}, {"name": "get_weather", "arguments": {"city": "x"}}]}
     )
@@ -103,13 +92,13 @@ def test_schema_answer_is_the_object_itself() -> None:
 
 
 def test_tool_choice_none_sends_no_tools() -> None:
-    options: dict[str, object] = {"tools": [_WEATHER], "tool_choice": "none"}
+    options: dict[str, object] = {"tools": [WEATHER], "tool_choice": "none"}
     assert read_plan(options, stream=False) is None
     assert options == {}
 
 
 def test_instructions_name_each_tool_with_its_schema_and_the_rule() -> None:
-    text = render_instructions(_plan(tools=[_WEATHER], tool_choice="required"))
+    text = render_instructions(_plan(tools=[WEATHER], tool_choice="required"))
     assert text is not None
     assert "get_weather: The weather in a city." in text
     assert '"required":["city"]' in text
@@ -121,13 +110,13 @@ def test_instructions_name_each_tool_with_its_schema_and_the_rule() -> None:
     [
         ({"tools": [{"type": "retrieval"}]}, "only function tools"),
         ({"tools": [{"type": "function", "function": {"name": "a b"}}]}, "name"),
-        ({"tools": [_WEATHER, _WEATHER]}, "two tools"),
+        ({"tools": [WEATHER, WEATHER]}, "two tools"),
         (
             {"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": 1}}}]},
             "not a valid JSON schema",
         ),
         (
-            {"tools": [_WEATHER], "tool_choice": {"type": "function", "function": {"name": "x"}}},
+            {"tools": [WEATHER], "tool_choice": {"type": "function", "function": {"name": "x"}}},
             "x",
         ),
         ({"tool_choice": "required"}, "needs tools"),

@@ -8,15 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from support.ports import free_port
+
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
-
-
-def free_port() -> int:
-    """A port the OS just handed out on 127.0.0.1 (for servers that cannot take port 0)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def require_binary(name: str) -> str:

@@ -7,7 +7,7 @@ one asked for, usage with a missing or mistyped count.
 import asyncio
 import json
 
-from loopback_server import LoopbackServer
+from support.loopback_server import LoopbackServer
 
 
 def http_answer(body: bytes, content_type: str | None = "application/json") -> bytes:

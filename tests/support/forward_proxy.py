@@ -4,7 +4,7 @@ import asyncio
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from loopback_server import LoopbackServer
+from support.loopback_server import LoopbackServer
 
 
 @dataclass

@@ -38,7 +38,7 @@ __all__ = [
     "shell_script",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # The default ports the docs write: the gateway's and the emulator's.
 DOC_GATEWAY_PORT = 8080
 DOC_EMULATOR_PORT = 8090

@@ -13,6 +13,8 @@ import openai
 import uvicorn
 from fastapi import FastAPI
 
+from aiodynaspark.testing import Emulator
+
 # Every await on the gateway in a test is bounded by these.
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
@@ -130,3 +132,24 @@ def assert_openai_error(answer: Answer, status: int) -> dict[str, Any]:
     assert isinstance(error["type"], str) and error["type"]
     assert "Traceback" not in error["message"]
     return error
+
+
+# More events than any test's answer has: a runaway stream stops the parse, not the test run.
+MAX_EVENTS = 500
+
+
+def sse_events(body: str) -> list[tuple[str, dict[str, Any]]]:
+    """The ``(event name, data)`` pairs of a server-sent event body with named events."""
+    events = []
+    for block in body.split("\n\n")[:MAX_EVENTS]:
+        if not block.strip():
+            continue
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+def prompt_of(emu: Emulator) -> str:
+    """The prompt of the emulator's last chat request, whichever endpoint took it."""
+    request = emu.requests[-1]
+    return request.form.get("user_input") or request.query["user_input"]

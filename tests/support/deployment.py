@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from redis_server import RedisServer, free_port, require_binary
+from support.ports import free_port
+from support.redis_server import RedisServer, require_binary
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 NGINX_TEMPLATE = REPOSITORY / "docs" / "deployment" / "nginx.conf.template"
