@@ -27,7 +27,7 @@ def test_tool_call_in_a_code_fence_with_words_around_is_read() -> None:
     (call,) = answer.tool_calls
     assert call.name == "get_weather"
     assert json.loads(call.arguments) == {"city": "Oslo"}
-    assert call.id.startswith("call_") and len(call.id) == 29
+    assert call.id.startswith("call_") and len(call.id) == 37
 
 
 def test_arguments_given_as_a_json_string_are_read() -> None:

@@ -1,23 +1,18 @@
 """Read a model's answer under the contract: tool calls or content, checked against schemas."""
 
 import json
-import random
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .._ids import new_id
 from ._extract import find_object
 from ._plan import AnswerPlan
 
 __all__ = ["AnswerRejected", "ModelAnswer", "ToolCall", "new_call_id", "read_answer"]
 
-_ID_ALPHABET = string.ascii_letters + string.digits
-
-
 def new_call_id() -> str:
-    """A fresh tool call id in OpenAI's form: ``call_`` and 24 letters or digits."""
-    # Unique, not secret: the random module, without a system call per id.
-    return "call_" + "".join(random.choices(_ID_ALPHABET, k=24))
+    """A fresh tool call id: ``call_`` and 32 hex digits from :mod:`secrets`."""
+    return new_id("call_")
 
 
 @dataclass(slots=True)

@@ -1,6 +1,5 @@
 """Response objects in the OpenAI shapes, with the OpenAI field names."""
 
-import random
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -12,6 +11,8 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     model_serializer,
 )
+
+from .._ids import new_id
 
 __all__ = [
     "ChatCompletion",
@@ -36,10 +37,8 @@ __all__ = [
 
 
 def new_completion_id() -> str:
-    """A fresh id in OpenAI's form, ``chatcmpl-`` and 24 hex digits."""
-    # An id needs to be unique, not secret: the random module draws it without the system
-    # call that secrets (os.urandom) makes for every completion.
-    return f"chatcmpl-{random.getrandbits(96):024x}"
+    """A fresh id in OpenAI's form, ``chatcmpl-`` and 32 hex digits from :mod:`secrets`."""
+    return new_id("chatcmpl-")
 
 
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]

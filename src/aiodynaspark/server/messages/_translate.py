@@ -11,10 +11,10 @@ The cut itself is the library's (:func:`cut_at_stop`).
 """
 
 import json
-import random
 from typing import Any
 
 from ..._errors import InvalidRequestError
+from ..._ids import new_id
 from ..._structured._stop import cut_at_stop
 from ...client import ChatCompletion
 from ._schemas import (
@@ -42,8 +42,8 @@ Block = dict[str, Any]
 
 
 def new_message_id() -> str:
-    """A fresh id in Anthropic's form, ``msg_`` and 24 hex digits (unique, not secret)."""
-    return f"msg_{random.getrandbits(96):024x}"
+    """A fresh id in Anthropic's form, ``msg_`` and 32 hex digits from :mod:`secrets`."""
+    return new_id("msg_")
 
 
 def _system_text(system: str | list[TextBlock] | None) -> str | None:

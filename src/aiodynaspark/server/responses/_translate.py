@@ -8,11 +8,11 @@ chat answer becomes output items (its text one ``message`` item, each tool call 
 ``previous_response_id`` and encoded on the wire.
 """
 
-import random
 import time
 from typing import Any
 
 from ..._errors import InvalidRequestError
+from ..._ids import new_id
 from ..._structured._tokens import estimate_prompt_tokens, estimate_tokens
 from ...client import ChatCompletion
 from ._schemas import (
@@ -44,8 +44,8 @@ Item = dict[str, Any]
 
 def new_item_id(prefix: str) -> str:
     """A fresh id in OpenAI's form: ``resp_``, ``msg_`` or ``fc_`` and 48 hex digits."""
-    # Unique, not secret (see new_completion_id): no system call per id.
-    return f"{prefix}_{random.getrandbits(192):048x}"
+    # 192 bits, as OpenAI's own response ids carry about as many characters.
+    return new_id(prefix + "_", 192)
 
 
 def _part(part: Any, role: str) -> dict[str, Any]:
