@@ -116,8 +116,13 @@ class ChatPage:
         self.page.get_by_role("button", name="New chat").click()
 
     def wait_done(self) -> None:
-        """Wait until the last answer has finished."""
+        """Wait until the last answer has finished and the conversation is saved."""
         expect(self.last_answer).to_have_attribute("data-status", "done")
+        self.wait_saved()
+
+    def wait_saved(self) -> None:
+        """Wait until nothing is being written to the browser's storage."""
+        expect(self.page.locator("body[data-saving]")).to_have_count(0)
 
 
 def requests_to(emulator: Emulator, path: str) -> list[RecordedRequest]:

@@ -11,7 +11,10 @@ pytestmark = pytest.mark.browser
 REST_CHAT = "/api/generate_response"
 
 
-def test_regenerate_writes_the_last_answer_again(chat: ChatPage, emulator: Emulator) -> None:
+def test_regenerate_writes_the_last_answer_again_and_keeps_the_first_as_a_version(
+    chat: ChatPage, emulator: Emulator
+) -> None:
+    emulator.push_reply("The first take.", "The second take.")
     chat.send("Once more")
     chat.wait_done()
 
@@ -19,8 +22,19 @@ def test_regenerate_writes_the_last_answer_again(chat: ChatPage, emulator: Emula
 
     chat.wait_done()
     expect(chat.answers).to_have_count(1)
-    expect(chat.last_answer_text).to_have_text(answer_for(chat.model, "Once more"))
+    expect(chat.last_answer_text).to_have_text("The second take.")
     assert len(requests_to(emulator, REST_CHAT)) == 2
+    versions = chat.last_answer.get_by_role("group", name="Versions of this answer")
+    expect(versions).to_contain_text("2/2")
+    versions.get_by_role("button", name="Previous version").click()
+    expect(chat.last_answer_text).to_have_text("The first take.")
+    expect(versions).to_contain_text("1/2")
+    # Saved with the conversation: a reload shows the version that was on screen.
+    chat.page.reload()
+    chat.wait_ready()
+    expect(chat.last_answer_text).to_have_text("The first take.")
+    versions.get_by_role("button", name="Next version").click()
+    expect(chat.last_answer_text).to_have_text("The second take.")
 
 
 def test_only_the_last_answer_offers_regenerate(chat: ChatPage) -> None:
@@ -33,7 +47,7 @@ def test_only_the_last_answer_offers_regenerate(chat: ChatPage) -> None:
     expect(chat.last_answer.get_by_role("button", name="Regenerate")).to_have_count(1)
 
 
-def test_an_edited_question_is_sent_again_and_replaces_what_followed(
+def test_an_edited_question_is_sent_again_and_what_followed_stays_a_version(
     chat: ChatPage, emulator: Emulator
 ) -> None:
     chat.send("Frist question")
@@ -51,6 +65,19 @@ def test_an_edited_question_is_sent_again_and_replaces_what_followed(
     expect(chat.messages.first.locator(".msg-text")).to_have_text("First question")
     expect(chat.last_answer_text).to_have_text(answer_for(chat.model, "First question"))
     assert requests_to(emulator, REST_CHAT)[-1].query["user_input"] == "First question"
+    # The question before the edit, and all that followed it, are one click away.
+    versions = chat.messages.first.get_by_role("group", name="Versions of this question")
+    expect(versions).to_contain_text("2/2")
+    versions.get_by_role("button", name="Previous version").click()
+    expect(chat.messages).to_have_count(4)
+    expect(chat.messages.first.locator(".msg-text")).to_have_text("Frist question")
+    expect(chat.last_answer_text).to_contain_text("User: Second question")
+    chat.page.reload()
+    chat.wait_ready()
+    expect(chat.messages).to_have_count(4)
+    versions.get_by_role("button", name="Next version").click()
+    expect(chat.messages).to_have_count(2)
+    expect(chat.last_answer_text).to_have_text(answer_for(chat.model, "First question"))
 
 
 def test_continue_after_stop_adds_to_the_answer(chat: ChatPage, emulator: Emulator) -> None:

@@ -5,7 +5,7 @@ import json
 
 import pytest
 from chatpage import ChatPage
-from playwright.sync_api import Route, expect
+from playwright.sync_api import Browser, Route, expect
 
 from aiodynaspark.testing import Emulator, answer_for
 
@@ -110,3 +110,36 @@ def test_a_long_conversation_says_answers_arrive_whole_and_can_keep_streaming(
     chat.wait_done()
     assert asked[-1] is None
     expect(notice).to_be_visible()
+
+
+def test_two_tabs_on_one_conversation_keep_both_and_show_what_the_other_added(
+    browser: Browser, gateway: str
+) -> None:
+    context = browser.new_context()
+    context.set_default_timeout(10_000)
+    try:
+        first = ChatPage(context.new_page(), gateway)
+        first.open()
+        first.send("Asked in the first tab")
+        first.wait_done()
+        second = ChatPage(context.new_page(), gateway)
+        second.open()
+        expect(second.messages).to_have_count(2)
+
+        first.send("Asked again in the first tab")
+        second.send("Asked in the second tab")
+        first.wait_done()
+        second.wait_done()
+
+        # Each tab shows what the other added, and a fresh tab shows all of it.
+        for tab in (first, second):
+            expect(tab.messages).to_have_count(6)
+        fresh = ChatPage(context.new_page(), gateway)
+        fresh.open()
+        texts = fresh.page.locator("li.msg-user .msg-text").all_inner_texts()
+        assert texts[0] == "Asked in the first tab"
+        assert sorted(texts[1:]) == ["Asked again in the first tab", "Asked in the second tab"]
+        expect(fresh.answers.locator(".msg-error")).to_have_count(0)
+        expect(fresh.messages).to_have_count(6)
+    finally:
+        context.close()

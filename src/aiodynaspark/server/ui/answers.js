@@ -9,6 +9,7 @@
 
 import { apiFetch, describeError, streamChat } from "./api.js";
 import { saveChat } from "./chats.js";
+import { snapshot } from "./conversations.js";
 import { imageTypeOfBase64 } from "./images.js";
 import { announce, showLongConversation, state, ui } from "./page.js";
 import { newId } from "./store.js";
@@ -25,6 +26,11 @@ let view = null;
 /** Give this module the conversation view it draws into. */
 export function useView(conversationView) {
   view = conversationView;
+}
+
+/** Mark a message changed now: of two tabs' copies, the one changed last is kept. */
+export function touch(message) {
+  message.changed = Date.now();
 }
 
 // ---------------------------------------------------------------- busy state
@@ -84,6 +90,7 @@ function countDown(reply, seconds, conversation) {
 // Shared ending of a chat or image answer.
 function settle(reply, controller, error, conversation) {
   setBusy(conversation, null);
+  touch(reply);
   reply.waking = false;
   if (!error) {
     reply.status = "done";
@@ -193,6 +200,7 @@ async function answerChat(reply, conversation, { continuing = false } = {}) {
         announce("Answering…");
       }
       reply.text += piece;
+      reply.changed = Date.now();
       view.updateText(reply);
       saveChat(conversation, { soon: true });
     }, options);
@@ -241,6 +249,8 @@ export function ask({ kind, text, image, imageName, model }) {
     ...common, id: newId(), role: "assistant", kind, text: "", status: "pending", image: null,
     imageName: "", prompt: text, model,
   };
+  touch(user);
+  touch(reply);
   state.messages.push(user, reply);
   view.refreshActions();
   view.update(user);
@@ -257,6 +267,7 @@ export function retry(reply, { automatic = false, conversation = state.conversat
   Object.assign(reply, {
     status: "pending", text: "", error: null, image: null, retryIn: 0, tokens: null, whole: false,
   });
+  touch(reply);
   view.update(reply);
   answer(reply, conversation);
 }
@@ -266,6 +277,7 @@ export function continueAnswer(reply) {
   if (isBusy()) return;
   reply.status = "streaming";
   reply.error = null;
+  touch(reply);
   view.update(reply);
   answerChat(reply, state.conversation, { continuing: true });
 }
@@ -281,17 +293,77 @@ export function sendNewestThatFit(reply) {
   retry(reply);
 }
 
-/** Send an edited question again: what came after it is replaced by a new answer. */
+/** Write a finished answer again, keeping the one there as a version to go back to. */
+export function regenerate(reply) {
+  if (isBusy()) return;
+  if (reply.status === "error" || (!reply.text && !reply.image)) {
+    retry(reply);
+    return;
+  }
+  const versions = reply.versions?.length ? reply.versions : [null];
+  versions[reply.shown ?? 0] = snapshot(reply);
+  versions.push({});
+  reply.versions = versions;
+  reply.shown = versions.length - 1;
+  retry(reply);
+}
+
+/** Show another version of a question (with what followed it) or of an answer. */
+export function showVersion(message, at) {
+  const conversation = state.conversation;
+  const messages = conversation.messages;
+  const target = message.versions?.[at];
+  if (isBusy() || !target || at === message.shown) return;
+  if (message.role === "assistant") {
+    message.versions[message.shown] = snapshot(message);
+    const { text, status, tokens, model, error, image, whole } = target;
+    Object.assign(message, { text, status, tokens, model, error, image, whole });
+  } else {
+    const index = messages.indexOf(message);
+    if (index < 0) return;
+    const tail = messages.splice(index + 1);
+    message.versions[message.shown] = snapshot(message, tail);
+    const now = Date.now();
+    for (const gone of tail) conversation.removed[gone.id] = now;
+    Object.assign(message, { text: target.text, image: target.image, imageName: target.imageName });
+    for (const back of target.after) {
+      delete conversation.removed[back.id];
+      back.changed = now + 1;
+    }
+    messages.push(...target.after);
+    target.after = [];
+  }
+  message.shown = at;
+  touch(message);
+  view.show(messages);
+  saveChat(conversation);
+  announce(`Version ${at + 1} of ${message.versions.length}.`);
+}
+
+/** Send an edited question again: what followed it is kept as a version, and answered anew. */
 export function resend(question, text) {
   if (isBusy()) return;
-  const messages = state.messages;
+  const conversation = state.conversation;
+  const messages = conversation.messages;
   const at = messages.indexOf(question);
   if (at < 0) return;
-  const [, ...after] = messages.splice(at);
-  const old = after.find((message) => message.role === "assistant");
-  view.show(messages);
-  ask({
-    kind: question.kind, text, image: question.image, imageName: question.imageName,
+  const tail = messages.splice(at + 1);
+  const old = tail.find((message) => message.role === "assistant");
+  const versions = question.versions?.length ? question.versions : [null];
+  versions[question.shown ?? 0] = snapshot(question, tail);
+  versions.push({ text, image: question.image, imageName: question.imageName, after: [] });
+  Object.assign(question, { versions, shown: versions.length - 1, text });
+  const now = Date.now();
+  for (const gone of tail) conversation.removed[gone.id] = now;
+  touch(question);
+  const reply = {
+    id: newId(), role: "assistant", kind: question.kind, text: "", status: "pending", image: null,
+    imageName: "", imageDropped: false, error: null, prompt: text,
     model: old?.model ?? (question.kind === "image" ? state.settings.imageModel : state.settings.model),
-  });
+  };
+  touch(reply);
+  messages.push(reply);
+  view.show(messages);
+  saveChat(conversation);
+  answer(reply, conversation);
 }

@@ -7,7 +7,8 @@
 
 import { copyAnswer, copyCode, copyText, playAnswer } from "./answer-actions.js";
 import {
-  ask, continueAnswer, isBusy, resend, retry, sendNewestThatFit, showBusy, stopAnswer, useView,
+  ask, continueAnswer, isBusy, regenerate, resend, retry, sendNewestThatFit, showBusy, showVersion, stopAnswer,
+  useView,
 } from "./answers.js";
 import { setKeyPrompt } from "./api.js";
 import { setAttachment, wireAttachments } from "./attachments.js";
@@ -17,13 +18,15 @@ import { applyMode, closeSettings, loadModels, wireHeader } from "./header.js";
 import { keyPrompt } from "./keydialog.js";
 import { announce, showNotice, state, ui } from "./page.js";
 import { showPicture } from "./picture-dialog.js";
+import { wireTransfer } from "./transfer.js";
 import { ConversationView } from "./view.js";
 
 const view = new ConversationView(
   { list: $("messages"), scroller: $("conversation"), empty: $("empty"), jump: $("jump") },
   {
     retry: (message) => retry(message),
-    regenerate: (message) => retry(message),
+    regenerate,
+    showVersion,
     continue: continueAnswer,
     resend,
     isBusy,
@@ -91,6 +94,12 @@ function shortcut(event) {
     if (code) copyText(code).then((ok) => announce(ok ? "Code copied." : "Could not copy the code."));
     return Boolean(code);
   }
+  if ((event.ctrlKey || event.metaKey) && !event.shiftKey && key === "k") {
+    // Search: on a phone the list is in the drawer, opened first.
+    if (getComputedStyle(ui.search).visibility === "hidden") ui.drawerToggle.click();
+    ui.search.focus();
+    return true;
+  }
   if (event.key === "Escape" && event.shiftKey) {
     ui.prompt.focus();
     return true;
@@ -139,10 +148,14 @@ async function start() {
   });
   wireComposer();
   wireAttachments();
+  wireTransfer();
   wireHeader(newChat);
   applyMode();
   loadModels();
-  await startChats(showConversation);
+  await startChats(showConversation, (conversation) => {
+    // Another tab added to it: show what it added (an answer being written here keeps going).
+    if (conversation === state.conversation) view.show(conversation.messages);
+  });
   ui.prompt.focus();
   document.body.classList.add("is-ready");
 }

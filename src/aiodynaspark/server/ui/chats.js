@@ -4,9 +4,11 @@
 // change, a streaming answer included.
 
 import {
-  deleteConversation, loadConversations, MAX_CONVERSATIONS, saveConversation, titleFrom,
+  deleteConversation, loadConversation, loadConversations, MAX_CONVERSATIONS, mergeMessages,
+  saveConversation, titleFrom,
 } from "./conversations.js";
 import { el, iconButton, ICONS } from "./dom.js";
+import { searchConversation } from "./search.js";
 import {
   announce, blankConversation, persist, setKeepStreaming, showLongConversation, showNotice, state, ui,
 } from "./page.js";
@@ -20,7 +22,10 @@ const DRAFTS_KEY = "aiodynaspark.drafts";
 const MAX_DRAFTS = 50;
 
 let onOpen = () => {};
+let onChange = () => {};
 let undoTimer = 0;
+// Tabs of this page tell each other what they saved or deleted (where the browser can).
+const channel = globalThis.BroadcastChannel ? new BroadcastChannel("aiodynaspark-chat") : null;
 const streamTimers = new Map(); // conversation id -> timer of its next save while it streams
 const saving = new Map(); // conversation id -> {running: Promise, again: boolean}
 
@@ -34,14 +39,21 @@ function writeLater(conversation) {
   }
   const entry = { again: false };
   saving.set(conversation.id, entry);
+  // While anything is being written, the page says so (a reload then could lose it).
+  document.body.dataset.saving = "true";
   const run = async () => {
     do {
       entry.again = false;
       if (!state.conversations.includes(conversation)) break; // deleted meanwhile
-      const outcome = await saveConversation(conversation);
+      const { outcome, stored } = await saveConversation(conversation);
       if (outcome === "without-images") announce("Browser storage is full: pictures were left out of the saved conversation.");
+      if (stored) {
+        adopt(conversation, stored);
+        channel?.postMessage({ type: "saved", id: conversation.id });
+      }
     } while (entry.again);
     saving.delete(conversation.id);
+    if (saving.size === 0) delete document.body.dataset.saving;
   };
   run();
 }
@@ -56,7 +68,9 @@ export function saveChat(conversation, { soon = false } = {}) {
   if (!state.conversations.includes(conversation)) {
     conversation.updated = Date.now();
     state.conversations.unshift(conversation);
-    for (const old of state.conversations.splice(MAX_CONVERSATIONS)) deleteConversation(old.id);
+    for (const old of state.conversations.splice(MAX_CONVERSATIONS)) {
+      deleteConversation(old.id).then(() => channel?.postMessage({ type: "deleted", id: old.id }));
+    }
     renderList();
   }
   if (soon) {
@@ -76,6 +90,64 @@ export function saveChat(conversation, { soon = false } = {}) {
   }
   renderList();
   writeLater(conversation);
+}
+
+// ---------------------------------------------------------------- other tabs
+
+/**
+ * Take in what another tab saved of a conversation this tab holds: its messages merged
+ * with this tab's (the objects on screen stay the same objects), and redrawn when shown.
+ */
+function adopt(conversation, stored) {
+  const removed = { ...stored.removed, ...conversation.removed };
+  conversation.removed = removed;
+  const mine = new Map(conversation.messages.map((message) => [message.id, message]));
+  let changed = false;
+  const next = mergeMessages(conversation.messages, stored.messages, removed).map((message, at) => {
+    const own = mine.get(message.id);
+    if (own && own !== message) {
+      Object.assign(own, message); // the other tab changed it last
+      changed = true;
+    }
+    if (conversation.messages[at] !== (own ?? message)) changed = true;
+    return own ?? message;
+  });
+  if (next.length !== conversation.messages.length) changed = true;
+  if (stored.renamed && !conversation.renamed) {
+    Object.assign(conversation, { renamed: true, title: stored.title });
+    renderList();
+  }
+  if (!changed) return;
+  conversation.messages.splice(0, conversation.messages.length, ...next);
+  if (!conversation.renamed) conversation.title = titleFrom(conversation.messages);
+  onChange(conversation);
+}
+
+async function heard({ data }) {
+  if (!data || typeof data.id !== "string") return;
+  const local = state.conversations.find((conversation) => conversation.id === data.id);
+  if (data.type === "deleted") {
+    if (local) forget(local);
+    return;
+  }
+  const stored = await loadConversation(data.id);
+  if (!stored) return;
+  if (local) {
+    adopt(local, stored);
+  } else if (state.conversation.id === stored.id) {
+    return; // opened here and not saved yet: this tab's first save merges it
+  } else {
+    state.conversations.push(stored);
+    state.conversations.sort((a, b) => b.updated - a.updated);
+  }
+  renderList();
+}
+
+// Another tab deleted it: it goes here too (no undo: the deletion was made there).
+function forget(conversation) {
+  state.conversations.splice(state.conversations.indexOf(conversation), 1);
+  if (state.conversation === conversation && !state.running.has(conversation.id)) open(blankConversation());
+  renderList();
 }
 
 // ---------------------------------------------------------------- drafts
@@ -165,7 +237,7 @@ function remove(conversation) {
   const at = state.conversations.indexOf(conversation);
   if (at < 0) return;
   state.conversations.splice(at, 1);
-  deleteConversation(conversation.id);
+  deleteConversation(conversation.id).then(() => channel?.postMessage({ type: "deleted", id: conversation.id }));
   const wasOpen = state.conversation === conversation;
   if (wasOpen) open(blankConversation());
   renderList();
@@ -189,7 +261,7 @@ function remove(conversation) {
   ui.undoButton.focus();
 }
 
-function item(conversation) {
+function item(conversation, snippet) {
   const li = el("li", "conv");
   li.dataset.id = conversation.id;
   const openButton = el("button", "conv-open");
@@ -197,6 +269,11 @@ function item(conversation) {
   const title = el("span", "conv-title", conversation.title);
   title.dir = "auto";
   openButton.append(title);
+  if (snippet) {
+    const words = el("span", "conv-snippet hint", snippet);
+    words.dir = "auto";
+    openButton.append(words);
+  }
   if (conversation === state.conversation) openButton.setAttribute("aria-current", "page");
   openButton.addEventListener("click", () => {
     if (state.conversation !== conversation) open(conversation);
@@ -210,10 +287,39 @@ function item(conversation) {
   return li;
 }
 
-/** Draw the list again (after a change of titles, order or the open one). */
+/** Draw the list again (after a change of titles, order or the open one, or a search). */
 export function renderList() {
-  ui.conversationList.replaceChildren(...state.conversations.map(item));
+  const query = ui.search.value;
+  const items = [];
+  for (const conversation of state.conversations) {
+    const found = searchConversation(conversation, query);
+    if (found) items.push(item(conversation, found.snippet));
+  }
+  ui.conversationList.replaceChildren(...items);
   ui.noConversations.hidden = state.conversations.length > 0;
+  ui.noMatches.hidden = items.length > 0 || state.conversations.length === 0;
+}
+
+/**
+ * Add conversations read from an export file: one already here is merged with it (as a
+ * second tab's copy would be), a new one is added.
+ * @param {object[]} conversations checked records
+ * @returns {Promise<number>} how many were taken in
+ */
+export async function addConversations(conversations) {
+  for (const incoming of conversations) {
+    const local = state.conversations.find((conversation) => conversation.id === incoming.id);
+    if (local) {
+      adopt(local, incoming);
+      writeLater(local);
+    } else {
+      state.conversations.push(incoming);
+      writeLater(incoming);
+    }
+  }
+  state.conversations.sort((a, b) => b.updated - a.updated);
+  renderList();
+  return conversations.length;
 }
 
 // ---------------------------------------------------------------- opening
@@ -239,9 +345,12 @@ export function newChat() {
 /**
  * Read the saved conversations and open the one open last time.
  * @param {(conversation: object) => void} show called each time one is opened
+ * @param {(conversation: object) => void} changed called when another tab changed one
  */
-export async function startChats(show) {
+export async function startChats(show, changed) {
   onOpen = show;
+  onChange = changed;
+  channel?.addEventListener("message", heard);
   state.conversations = await loadConversations();
   if (state.legacyMessages.length && state.conversations.length === 0) {
     const moved = { ...blankConversation(), messages: state.legacyMessages };
@@ -263,5 +372,13 @@ export async function startChats(show) {
     draftTimer = setTimeout(keepDraft, 300);
   });
   window.addEventListener("pagehide", keepDraft);
+  ui.search.addEventListener("input", renderList);
+  ui.search.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && ui.search.value) {
+      event.stopPropagation();
+      ui.search.value = "";
+      renderList();
+    }
+  });
   if (!globalThis.indexedDB) showNotice("This browser keeps no conversations: they are lost on reload.");
 }

@@ -20,12 +20,13 @@ export const ui = {
   conversationList: $("conversation-list"), noConversations: $("no-conversations"), undo: $("undo"),
   undoText: $("undo-text"), undoButton: $("undo-button"), backdrop: $("backdrop"),
   longNotice: $("long-notice"), longText: $("long-text"), longKeep: $("long-keep"), longDismiss: $("long-dismiss"),
-  app: $("app"), skip: $("skip-link"),
+  app: $("app"), skip: $("skip-link"), search: $("search"), noMatches: $("no-matches"),
+  exportAll: $("export-all"), exportOne: $("export-one"), importButton: $("import"), importFile: $("import-file"),
 };
 
 /** A conversation not saved yet: it is saved with its first question. */
 export function blankConversation() {
-  return { id: newId(), title: "New chat", renamed: false, updated: 0, messages: [] };
+  return { id: newId(), title: "New chat", renamed: false, updated: 0, messages: [], removed: {} };
 }
 
 const saved = load();

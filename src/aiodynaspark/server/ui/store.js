@@ -46,8 +46,33 @@ export function cleanFit(raw) {
   };
 }
 
+// Versions hold what followed an edited question, which may hold versions in turn: deeper
+// than this is dropped (a hostile record cannot make the check recurse without end).
+const MAX_VERSION_DEPTH = 6;
+const MAX_VERSIONS = 50;
+
+function cleanVersions(raw, role, depth) {
+  if (!Array.isArray(raw.versions) || raw.versions.length < 2 || depth >= MAX_VERSION_DEPTH) return {};
+  const versions = raw.versions.slice(0, MAX_VERSIONS).filter((v) => v && typeof v === "object").map((v) => {
+    if (role === "user") {
+      const after = Array.isArray(v.after) ? v.after.map((m) => cleanMessage(m, depth + 1)).filter(Boolean) : [];
+      return { text: text(v.text), image: image(v.image), imageName: text(v.imageName, 200), after };
+    }
+    const status = STATUSES.has(v.status) ? v.status : "stopped";
+    return {
+      text: text(v.text), status, model: text(v.model, 100), image: image(v.image), whole: v.whole === true,
+      error: status === "error" ? cleanError(v.error) : null,
+      tokens: Number.isSafeInteger(v.tokens) && v.tokens >= 0 ? v.tokens : null,
+    };
+  });
+  if (versions.length < 2) return {};
+  const shown = Number.isSafeInteger(raw.shown) && raw.shown >= 0 && raw.shown < versions.length
+    ? raw.shown : versions.length - 1;
+  return { versions, shown };
+}
+
 /** A stored message, checked field by field; null when it is not one. */
-export function cleanMessage(raw) {
+export function cleanMessage(raw, depth = 0) {
   if (!raw || typeof raw !== "object" || !ROLES.has(raw.role)) return null;
   // A reload during an answer leaves it unfinished: show it as stopped.
   const status = STATUSES.has(raw.status) ? raw.status : "stopped";
@@ -65,6 +90,8 @@ export function cleanMessage(raw) {
     error: status === "error" ? cleanError(raw.error) : null,
     tokens: Number.isSafeInteger(raw.tokens) && raw.tokens >= 0 ? raw.tokens : null,
     whole: raw.whole === true,
+    changed: Number.isFinite(raw.changed) ? raw.changed : 0,
+    ...cleanVersions(raw, raw.role, depth),
   };
 }
 
@@ -91,7 +118,7 @@ export function load() {
   } catch {
     raw = null;
   }
-  const messages = Array.isArray(raw?.messages) ? raw.messages.map(cleanMessage).filter(Boolean) : [];
+  const messages = Array.isArray(raw?.messages) ? raw.messages.map((message) => cleanMessage(message)).filter(Boolean) : [];
   const settings = { ...DEFAULT_SETTINGS };
   if (raw?.settings && typeof raw.settings === "object") {
     for (const name of Object.keys(DEFAULT_SETTINGS)) {

@@ -175,8 +175,33 @@ export class ConversationView {
     const edit = iconButton("action-button edit-button", "Edit", ICONS.edit, "Edit");
     edit.title = "Edit this question and send it again";
     edit.addEventListener("click", () => this.editQuestion(message, bubble));
+    const pager = this.versionPager(message);
+    if (pager) actions.append(pager);
     actions.append(edit);
     bubble.append(actions);
+  }
+
+  /** "‹ 2/3 ›": the versions an edit or Regenerate kept, to go back and forth between. */
+  versionPager(message) {
+    const count = message.versions?.length ?? 0;
+    if (count < 2) return null;
+    const pager = el("span", "versions");
+    pager.setAttribute("role", "group");
+    const whose = message.role === "user" ? "question" : "answer";
+    pager.setAttribute("aria-label", `Versions of this ${whose}`);
+    const at = message.shown;
+    const step = (label, arrow, to) => {
+      const button = el("button", "action-button version-button", arrow);
+      button.type = "button";
+      button.setAttribute("aria-label", label);
+      button.title = label;
+      button.disabled = to < 0 || to >= count;
+      button.addEventListener("click", () => this.actions.showVersion(message, to));
+      return button;
+    };
+    pager.append(step("Previous version", "‹", at - 1), el("span", "version-count", `${at + 1}/${count}`),
+      step("Next version", "›", at + 1));
+    return pager;
   }
 
   editQuestion(message, bubble) {
@@ -322,6 +347,8 @@ export class ConversationView {
       this.button(actions, "continue-button", "Continue: continue this answer", ICONS.continue, "Continue",
         () => this.actions.continue(message));
     }
+    const pager = message.kind === "chat" || message.kind === "image" ? this.versionPager(message) : null;
+    if (pager) actions.prepend(pager);
     if (last && finished) {
       this.button(actions, "regenerate-button", "Regenerate: write this answer again", ICONS.retry, "Regenerate",
         () => this.actions.regenerate(message));
