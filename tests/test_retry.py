@@ -41,6 +41,7 @@ async def chat(c: AsyncClient) -> str | None:
 RETRYABLE = [
     ("429 with Retry-After", lambda: Fault.rate_limited(retry_after=0), RateLimitError),
     ("429 without Retry-After", lambda: Fault.rate_limited(retry_after=None), RateLimitError),
+    ("408", lambda: Fault.status(408), APIStatusError),
     ("500", lambda: Fault.status(500), APIStatusError),
     ("502", lambda: Fault.status(502), ServiceUnavailableError),
     ("503 waking page", Fault.waking, ServiceUnavailableError),
@@ -160,6 +161,11 @@ def test_retry_after_as_an_http_date_sets_the_wait() -> None:
     assert 25 <= RetryPolicy(max_wait=60).wait_before_retry(0, error) <= 31
 
 
+def test_retry_after_on_a_503_sets_the_wait() -> None:
+    error = ServiceUnavailableError("down", status_code=503, headers={"retry-after": "3"})
+    assert RetryPolicy(base=0.001).wait_before_retry(0, error) == 3.0
+
+
 def test_a_wait_of_exactly_the_maximum_is_slept_through() -> None:
     error = ServiceUnavailableError("down", status_code=503, headers={"retry-after": "3"})
     assert RetryPolicy(max_wait=3).wait_before_retry(0, error) == 3.0
@@ -170,3 +176,12 @@ def test_backoff_jitter_reaches_down_to_zero() -> None:
     error = APIStatusError("boom", status_code=500)
     waits = [policy.wait_before_retry(0, error) for _ in range(400)]
     assert min(waits) < 0.1  # 400 uniform draws from [0, 1) reach its bottom tenth
+
+
+def test_backoff_ceiling_doubles_each_retry() -> None:
+    policy = RetryPolicy(base=1.0, cap=100.0)
+    error = APIStatusError("boom", status_code=500)
+    for retry in range(4):
+        waits = [policy.wait_before_retry(retry, error) for _ in range(400)]
+        assert max(waits) <= 2**retry
+        assert max(waits) > 0.9 * 2**retry  # 400 uniform draws reach the ceiling's top tenth

@@ -77,6 +77,10 @@ def test_each_payload_shape(data: str, piece: str | None) -> None:
     assert text_from_payload(data) == piece
 
 
+def test_json_event_with_no_known_key_carries_no_text() -> None:
+    assert text_from_payload('{"id": "x", "object": "ping"}') is None
+
+
 def test_error_payload_raises() -> None:
     with pytest.raises(ResponseError, match="quota"):
         text_from_payload('{"error": {"message": "quota"}}')
@@ -133,6 +137,11 @@ async def test_stream_over_the_total_limit_raises_naming_the_setting() -> None:
         ):
             got.append(piece)
     assert len(got) == 10
+
+
+async def test_empty_pieces_are_not_yielded() -> None:
+    body = [b'data: {"response": ""}\n\n', b'data: {"response": "a"}\n\n', b"data: [DONE]\n\n"]
+    assert [p async for p in iter_text_pieces(_aiter(body), source="x")] == ["a"]
 
 
 async def test_keepalive_comments_do_not_count_as_content() -> None:

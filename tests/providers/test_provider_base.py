@@ -78,3 +78,20 @@ async def test_create_completion_in_a_running_loop_names_itself_and_the_async_fo
         r"DynasparkAPI\.create_async_generator\(\.\.\.\)' instead",
     ):
         DynasparkAPI.create_completion("", USER)
+
+
+@pytest.mark.parametrize(
+    ("alias", "model"),
+    [
+        ("gemini", "gemini-1.5-flash"),
+        ("gemini-flash", "gemini-2.0-flash"),
+        ("gemini-flash-lite", "gemini-2.0-flash-lite"),
+        ("gemini-1.5", "gemini-1.5-flash"),
+        ("gemini-1.5-8b", "gemini-1.5-flash-8b"),
+        ("gemini-2.0", "gemini-2.0-flash"),
+        ("gemini-2.0-lite", "gemini-2.0-flash-lite"),
+    ],
+)
+def test_each_alias_names_its_model(alias: str, model: str) -> None:
+    assert Dynaspark.get_model(alias) == model
+    assert DynasparkAPI.get_model(alias) == model

@@ -1,5 +1,9 @@
-"""Behaviours that hand-made mutations of the retry, SSE, prompt, provider and gateway error
-code got past: each test here fails when its behaviour is broken."""
+"""The gateway's errors: each library error's status, type, code and words, in the OpenAI and
+Anthropic shapes, and the upstream wait passed on in whole seconds, never rounded down to zero.
+
+Each row and bound here once let a mutation of ``server/_errors.py`` pass (docs/testing.md,
+"Mutation testing").
+"""
 
 import json
 import logging
@@ -10,11 +14,8 @@ from aiodynaspark import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
-    AsyncClient,
     AuthenticationError,
     CloudflareError,
-    Dynaspark,
-    DynasparkAPI,
     DynasparkError,
     InvalidModelOutputError,
     InvalidRequestError,
@@ -24,8 +25,6 @@ from aiodynaspark import (
     ResponseError,
     ServiceUnavailableError,
 )
-from aiodynaspark._wire._retry import RetryPolicy
-from aiodynaspark._wire._sse import iter_text_pieces, text_from_payload
 from aiodynaspark._wire._status_errors import status_error
 from aiodynaspark.server._errors import (
     GatewayError,
@@ -34,78 +33,11 @@ from aiodynaspark.server._errors import (
     from_library_error,
 )
 from aiodynaspark.testing import Emulator, Fault
+from support.gateway import fetch
 
-USER = [{"role": "user", "content": "hi"}]
-
-
-async def _aiter(chunks: list[bytes]):  # type: ignore[no-untyped-def]
-    for chunk in chunks:
-        yield chunk
-
-
-def _error(status: int, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    return status_error(status, "{}", headers or {}, url="http://x", now=0.0)
-
-
-def test_408_is_retried() -> None:
-    assert RetryPolicy.is_retryable(_error(408))
-
-
-async def test_408_then_success_answers(emu: Emulator) -> None:
-    emu.push(Fault.status(408), None)
-    async with AsyncClient(base_url=emu.url, max_retries=1, backoff_base=0.001) as client:
-        done = await client.chat.completions.create(messages=USER)
-    assert done.choices[0].message.content
-
-
-def test_retry_after_on_a_503_sets_the_wait() -> None:
-    policy = RetryPolicy(base=0.001)
-    assert policy.wait_before_retry(0, _error(503, {"retry-after": "3"})) == 3.0
-
-
-def test_backoff_ceiling_grows_each_retry() -> None:
-    policy = RetryPolicy(base=1.0, cap=100.0)
-    for retry in range(4):
-        waits = [policy.wait_before_retry(retry, _error(500)) for _ in range(400)]
-        assert max(waits) <= 2**retry
-        assert max(waits) > 0.9 * 2**retry  # 400 uniform draws reach the ceiling's top tenth
-
-
-def test_json_event_with_no_known_key_carries_no_text() -> None:
-    assert text_from_payload('{"id": "x", "object": "ping"}') is None
-
-
-async def test_empty_pieces_are_not_yielded() -> None:
-    body = [b'data: {"response": ""}\n\n', b'data: {"response": "a"}\n\n', b"data: [DONE]\n\n"]
-    assert [p async for p in iter_text_pieces(_aiter(body), source="x")] == ["a"]
-
-
-def test_developer_role_is_a_system_message() -> None:
-    messages = [{"role": "developer", "content": "Be terse."}, *USER]
-    chat = DynasparkAPI.prepare_chat(None, messages, None, {})
-    assert chat.params["system"] == "Be terse."
-    assert "Be terse." not in chat.params["user_input"]
-
-
-@pytest.mark.parametrize(
-    ("alias", "model"),
-    [
-        ("gemini", "gemini-1.5-flash"),
-        ("gemini-flash", "gemini-2.0-flash"),
-        ("gemini-flash-lite", "gemini-2.0-flash-lite"),
-        ("gemini-1.5", "gemini-1.5-flash"),
-        ("gemini-1.5-8b", "gemini-1.5-flash-8b"),
-        ("gemini-2.0", "gemini-2.0-flash"),
-        ("gemini-2.0-lite", "gemini-2.0-flash-lite"),
-    ],
-)
-def test_each_alias_names_its_model(alias: str, model: str) -> None:
-    assert Dynaspark.get_model(alias) == model
-    assert DynasparkAPI.get_model(alias) == model
-
+CHAT = {"messages": [{"role": "user", "content": "hi"}]}
 
 # The gateway's table from library errors to OpenAI- and Anthropic-shaped answers.
-
 ROWS = [
     (
         RateLimitError("spent", server_message="slow down"),
@@ -228,6 +160,18 @@ def test_rate_limit_wait_is_passed_on_in_whole_seconds_rounded_up(
 ) -> None:
     answer = from_library_error(RateLimitError("spent", retry_after=seconds))
     assert answer.headers == (("retry-after", header),)
+
+
+async def test_gateway_passes_a_503_retry_after_on(gateway: str, emu: Emulator) -> None:
+    emu.push(Fault.status(503, headers={"Retry-After": "7"}))
+    answer = await fetch("POST", gateway + "/v1/chat/completions", json=CHAT)
+    assert answer.status == 503
+    assert answer.headers["retry-after"] == "7"
+
+
+def test_fractional_retry_after_is_rounded_up_not_to_zero() -> None:
+    error = status_error(429, "{}", {"retry-after": "0.4"}, url="http://x", now=0.0)
+    assert dict(from_library_error(error).headers)["retry-after"] == "1"
 
 
 def test_unexpected_error_is_logged_with_its_traceback_and_kept_from_the_caller(
