@@ -195,7 +195,7 @@ async def test_raw_asgi_answer_has_the_body_its_length_and_extra_headers() -> No
         sent.append(message)
 
     error = GatewayError(503, "busy", "api_error", headers=(("retry-after", "3"),))
-    await error.send(send)  # type: ignore[arg-type]
+    await error.send(send, "/v1/chat/completions")  # type: ignore[arg-type]
     body = error.body()
     assert json.loads(body)["error"]["message"] == "busy"
     assert sent == [

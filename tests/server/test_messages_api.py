@@ -240,3 +240,40 @@ async def test_a_wrong_key_is_a_401_in_anthropic_shape(start_gateway: GatewayFac
         with pytest.raises(anthropic.AuthenticationError) as caught:
             await client.messages.create(model=MODEL, max_tokens=10, messages=HI)
     assert caught.value.body["error"]["type"] == "authentication_error"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("path", "options", "headers", "body", "status", "kind"),
+    [
+        # the body limit (middleware, before the app)
+        ("/v1/messages", {"max_body_bytes": 64}, {}, b"x" * 65, 413, "request_too_large"),
+        # the key check (middleware)
+        ("/v1/messages", {"api_key": "sesame"}, {}, b"{}", 401, "authentication_error"),
+        # the Host check (middleware)
+        ("/v1/messages", {}, {"host": "rebind.example"}, b"{}", 400, "invalid_request_error"),
+        # routing: an unknown path under the API
+        ("/v1/messages/nope", {}, {}, b"{}", 404, "not_found_error"),
+    ],
+)
+async def test_every_layer_answers_messages_errors_in_anthropic_shape(
+    start_gateway: GatewayFactory,
+    emu: Emulator,
+    path: str,
+    options: dict[str, Any],
+    headers: dict[str, str],
+    body: bytes,
+    status: int,
+    kind: str,
+) -> None:
+    sent = {"content-type": "application/json", **headers}
+    async with start_gateway(**options) as root:
+        answer = await fetch("POST", root + path, data=body, headers=sent)
+        openai_path = await fetch("POST", root + "/v1/chat/completions", data=body, headers=sent)
+    assert answer.status == status
+    error = answer.json()
+    assert error["type"] == "error" and error["error"]["type"] == kind
+    assert int(answer.headers["content-length"]) == len(answer.body)
+    # OpenAI's routes keep OpenAI's shape.
+    assert openai_path.status >= 400
+    assert "type" not in openai_path.json() and "message" in openai_path.json()["error"]
+    assert not emu.requests

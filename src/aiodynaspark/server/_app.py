@@ -15,7 +15,6 @@ from ._settings import GatewayOptions, GatewaySettings, library_variable, load_s
 from .chat._routes import build_router
 from .core._gateway import Gateway
 from .core._handlers import install_handlers
-from .messages._errors import AnthropicErrorShape
 from .messages._routes import build_messages_router
 from .middleware._access import AccessLogMiddleware, BodyLimitMiddleware, HeadAsGet
 from .middleware._bounds import InputBounds, InputBoundsMiddleware
@@ -222,7 +221,6 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
     app.add_middleware(HeadAsGet)
     app.add_middleware(HostCheckMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(AnthropicErrorShape)
     if operations.metrics is not None:
         routes = [*router.routes, *ops_router.routes]
         routes.extend(route for api_router in api_routers for route in api_router.routes)

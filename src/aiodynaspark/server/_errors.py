@@ -1,8 +1,12 @@
-"""Errors in the OpenAI shape, and the one place that maps library errors to HTTP answers.
+"""Errors in each API's shape, and the one place that maps library errors to HTTP answers.
 
 Every error the gateway answers has the body OpenAI gives::
 
     {"error": {"message": "...", "type": "...", "param": null, "code": null}}
+
+except under ``/v1/messages``, where it has Anthropic's
+``{"type": "error", "error": {"type", "message"}}``: an error is encoded once, in the shape
+of the API whose path it answers, by whichever layer answers it.
 
 The mapping (also the table in docs/gateway.md):
 
@@ -55,6 +59,7 @@ from .._errors import (
 )
 
 __all__ = [
+    "ANTHROPIC_PREFIX",
     "INTERNAL_ERROR",
     "GatewayError",
     "anthropic_error_body",
@@ -66,6 +71,9 @@ __all__ = [
 ]
 
 _log = logging.getLogger("aiodynaspark.server")
+
+# The paths of Anthropic's Messages API, whose errors have Anthropic's shape.
+ANTHROPIC_PREFIX = "/v1/messages"
 
 # An upstream message is quoted to the caller; a page-sized one is cut (as the library does).
 _QUOTE_LIMIT = 300
@@ -92,21 +100,27 @@ class GatewayError:
     headers: tuple[tuple[str, str], ...] = ()
 
     def body(self) -> bytes:
-        """The JSON body: ``{"error": {"message", "type", "param", "code"}}``."""
+        """The OpenAI body: ``{"error": {"message", "type", "param", "code"}}``."""
         return error_body(self.message, self.type, self.code, self.param)
 
-    def response(self) -> Response:
-        """The whole answer, for exception handlers and routes."""
+    def body_for(self, path: str) -> bytes:
+        """The body in the shape of the API that ``path`` belongs to."""
+        if path.startswith(ANTHROPIC_PREFIX):
+            return anthropic_error_body(self)
+        return self.body()
+
+    def response(self, path: str) -> Response:
+        """The whole answer to a request for ``path``, for exception handlers and routes."""
         return Response(
-            self.body(),
+            self.body_for(path),
             status_code=self.status,
             headers=dict(self.headers),
             media_type="application/json",
         )
 
-    async def send(self, send: Send) -> None:
-        """Answer on a raw ASGI ``send``, for middleware that answers before the app."""
-        body = self.body()
+    async def send(self, send: Send, path: str) -> None:
+        """Answer a request for ``path`` on a raw ASGI ``send``, for middleware."""
+        body = self.body_for(path)
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),

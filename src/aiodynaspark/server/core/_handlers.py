@@ -1,4 +1,4 @@
-"""Exception handlers: every error the app answers, in the OpenAI shape.
+"""Exception handlers: every error the app answers, in the shape of the API it answers.
 
 Library errors are mapped by :mod:`._errors`; request validation errors become 400 (OpenAI's
 status for a malformed body, not FastAPI's 422); Starlette's own 404 and 405 get the same
@@ -71,13 +71,13 @@ def validation_message(errors: Sequence[Any]) -> tuple[str, str | None]:
 
 async def _library_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DynasparkError)
-    return from_library_error(exc).response()
+    return from_library_error(exc).response(request.url.path)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     message, param = validation_message(list(exc.errors()))
-    return GatewayError(400, message, param=param).response()
+    return GatewayError(400, message, param=param).response(request.url.path)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -94,7 +94,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         code = None
     kind = "invalid_request_error" if status < 500 else "server_error"
     headers = tuple((exc.headers or {}).items())
-    return GatewayError(status, message, kind, code, headers=headers).response()
+    return GatewayError(status, message, kind, code, headers=headers).response(
+        request.url.path
+    )
 
 
 def install_handlers(app: FastAPI) -> None:

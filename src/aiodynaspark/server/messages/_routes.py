@@ -1,8 +1,8 @@
 """``/v1/messages``: Anthropic's Messages API, played on the library's chat completion call.
 
 ``POST /v1/messages`` answers one assistant turn, whole or as Anthropic's event stream;
-``POST /v1/messages/count_tokens`` estimates a conversation's tokens. Errors on these routes
-are re-encoded in Anthropic's shape by :class:`~._messages_errors.AnthropicErrorShape`.
+``POST /v1/messages/count_tokens`` estimates a conversation's tokens. Errors on these routes,
+whichever layer answers them, are encoded in Anthropic's shape (``server/_errors.py``).
 """
 
 import json

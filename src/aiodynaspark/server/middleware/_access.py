@@ -68,7 +68,7 @@ class AccessLogMiddleware:
             error = from_exception(exc)
             if status == _CLIENT_GONE:
                 status = error.status
-                await error.send(send)
+                await error.send(send, scope["path"])
             # Once the answer has started it cannot be replaced; the server closes the
             # connection because the answer is incomplete.
         finally:
@@ -113,7 +113,7 @@ class BodyLimitMiddleware:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if value.isdigit() and int(value) > self.limit:
-                    await self._too_large.send(send)
+                    await self._too_large.send(send, scope["path"])
                     return
                 break
         chunks: list[bytes] = []
@@ -125,7 +125,7 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await self._too_large.send(send)
+                await self._too_large.send(send, scope["path"])
                 return
             if chunk:
                 chunks.append(chunk)

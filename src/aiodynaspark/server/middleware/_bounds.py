@@ -199,7 +199,7 @@ class InputBoundsMiddleware:
                 data = json.loads(body, object_pairs_hook=_counting_hook(self.bounds))
             check_request(scope["path"], data, self.bounds)
         except _OverBound as over:
-            await over.error.send(send)
+            await over.error.send(send, scope["path"])
             return
         except (ValueError, RecursionError):
             pass  # not JSON: the app answers that in its own words

@@ -58,7 +58,7 @@ class CallerKeyMiddleware:
                 token = _bearer(scope)
                 caller = self.keys.find(token) if token else None
                 if caller is None:
-                    await _UNAUTHORIZED.send(send)
+                    await _UNAUTHORIZED.send(send, scope["path"])
                     return
                 scope[KEY_SCOPE] = caller.name
                 scope[CALLER_SCOPE] = caller

@@ -74,6 +74,6 @@ class HostCheckMiddleware:
                 "If the name is yours, add it to allowed_hosts (AIODYNASPARK_ALLOWED_HOSTS).",
                 code="invalid_host",
             )
-            await error.send(send)
+            await error.send(send, scope["path"])
             return
         await self.app(scope, receive, send)

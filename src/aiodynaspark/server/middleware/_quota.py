@@ -118,7 +118,7 @@ class QuotaMiddleware:
         limits: list[Limit] = []
         if caller is not None:
             if caller.models is not None and upstream:
-                checked = await self._check_model(caller, receive, send)
+                checked = await self._check_model(caller, scope, receive, send)
                 if checked is None:
                     return
                 receive = checked
@@ -129,7 +129,7 @@ class QuotaMiddleware:
         if not limits:
             wait = self.limiter.host_wait() if upstream else None
             if wait is not None:
-                await _refusal(Verdict(False, (), wait, HOST), limits).send(send)
+                await _refusal(Verdict(False, (), wait, HOST), limits).send(send, scope["path"])
                 return
             await self.app(scope, receive, send)
             return
@@ -143,7 +143,7 @@ class QuotaMiddleware:
                 for name, value in headers
                 if name != b"retry-after" and not verdict.unavailable
             )
-            await _refusal(verdict, limits, shown).send(send)
+            await _refusal(verdict, limits, shown).send(send, scope["path"])
             return
 
         async def send_with_limits(message: Message) -> None:
@@ -163,7 +163,9 @@ class QuotaMiddleware:
             action = "refused" if verdict.unavailable else "local"
             self.metrics.limit_fallbacks.labels(action).inc()
 
-    async def _check_model(self, caller: CallerKey, receive: Receive, send: Send) -> Receive | None:
+    async def _check_model(
+        self, caller: CallerKey, scope: Scope, receive: Receive, send: Send
+    ) -> Receive | None:
         message = await receive()
         body = message.get("body", b"")
         model = _named_model(body)
@@ -175,7 +177,7 @@ class QuotaMiddleware:
                 f"{', '.join(sorted(caller.models))}.",
                 code="model_not_allowed",
                 param="model",
-            ).send(send)
+            ).send(send, scope["path"])
             return None
         replayed = False
 

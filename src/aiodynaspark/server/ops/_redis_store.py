@@ -44,7 +44,7 @@ class StoreUnavailableError(Exception):
 
 async def store_unavailable(request: Request, exc: Exception) -> Response:
     """The exception handler for :class:`StoreUnavailableError`."""
-    return _UNAVAILABLE.response()
+    return _UNAVAILABLE.response(request.url.path)
 
 
 class RedisResponseStore:

@@ -63,7 +63,7 @@ def _not_found(response_id: str, param: str | None = None) -> Response:
         "was deleted.",
         code="previous_response_not_found" if param else "not_found",
         param=param,
-    ).response()
+    ).response("/v1/responses")
 
 
 def build_responses_router(gateway: Gateway) -> APIRouter:

@@ -195,7 +195,7 @@ def mount_ui(app: FastAPI, files: dict[str, UiFile]) -> None:
     def serve(name: str, request: Request) -> Response:
         found = files.get(name)
         if found is None:
-            return not_found.response()
+            return not_found.response(request.url.path)
         return file_response(found, request)
 
     @app.get("/", include_in_schema=False)
