@@ -7,7 +7,7 @@ microseconds per request of each layer (median and best of the rounds, layers in
 * ``transport``: the same request through ``Transport.send`` (retries, timeout, errors);
 * ``provider``: ``Dynaspark.complete`` on a prepared chat (form, headers, answer check);
 * ``provider_full``: ``Dynaspark.create_async_generator`` (settings, checking, transport);
-* ``client_send``: ``AsyncClient``'s provider loop on a prepared chat (fallback);
+* ``client_send``: the chat engine's fallback loop on a prepared chat (usage filled in);
 * ``client_model``: that, plus the ``ChatCompletion`` response model;
 * ``client_full``: ``chat.completions.create`` (plus checking and reading the messages).
 
@@ -37,7 +37,8 @@ class _Layer(Floor):
         self.chat = Dynaspark.prepare_chat(MODEL, MESSAGES, None, {})
         self.client = AsyncClient(base_url=self.url)
         self.completions = self.client.chat.completions
-        self.prepared = self.completions._prepare(MODEL, MESSAGES, None, None, False, {})
+        self.engine = self.client._engine
+        self.prepared = self.engine.prepare(MODEL, MESSAGES, None, None, False, {})
 
     async def close(self) -> None:
         await self.client.close()
@@ -83,8 +84,8 @@ class ClientSend(_Layer):
     name = "client_send"
 
     async def send(self) -> None:
-        result, _ = await self.completions._complete(self.prepared)
-        assert result.text == WEB_ANSWER
+        answer = await self.engine.answer(self.prepared, MESSAGES)
+        assert answer.result.text == WEB_ANSWER
 
 
 class ClientModel(_Layer):
@@ -94,14 +95,16 @@ class ClientModel(_Layer):
         from aiodynaspark.client import ChatCompletion
         from aiodynaspark.client._models import new_completion_id
 
-        result, by = await self.completions._complete(self.prepared)
+        answer = await self.engine.answer(self.prepared, MESSAGES)
+        result = answer.result
         completion = ChatCompletion.model_validate(
             {
                 "id": new_completion_id(),
                 "created": int(time.time()),
                 "model": result.model,
                 "choices": [{"message": {"content": result.text}}],
-                "provider": by,
+                "usage": result.usage,
+                "provider": answer.provider,
             }
         )
         assert completion.choices[0].message.content == WEB_ANSWER

@@ -66,7 +66,7 @@ def test_closed_client_refuses_clearly(emu_thread: Emulator) -> None:
     client = Client(base_url=emu_thread.url)
     client.close()
     client.close()  # idempotent
-    with pytest.raises(InvalidRequestError, match="closed"):
+    with pytest.raises(RuntimeError, match="been closed"):
         client.models.list()
 
 

@@ -9,7 +9,7 @@ from ._answer import ModelAnswer, ToolCall
 from ._history import has_tool_history
 from ._plan import SHAPING_FIELDS, AnswerPlan, read_plan
 from ._run import ShapedAnswer, StreamEnd, build_conversation, complete_shaped, stream_shaped
-from ._tokens import estimate_prompt_tokens, estimate_tokens
+from ._tokens import estimate_prompt_tokens, estimate_tokens, estimated_usage
 
 __all__ = [
     "SHAPING_FIELDS",
@@ -22,6 +22,7 @@ __all__ = [
     "complete_shaped",
     "estimate_prompt_tokens",
     "estimate_tokens",
+    "estimated_usage",
     "has_tool_history",
     "read_plan",
     "stream_shaped",

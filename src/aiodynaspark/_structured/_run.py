@@ -18,7 +18,7 @@ from ._incremental import AnswerStream
 from ._instructions import render_instructions, render_repair
 from ._plan import AnswerPlan
 from ._stop import StopFilter
-from ._tokens import TokenBudget, estimate_prompt_tokens, estimate_tokens
+from ._tokens import TokenBudget, estimate_prompt_tokens, estimate_tokens, usage_counts
 
 __all__ = [
     "AskStream",
@@ -82,14 +82,6 @@ def build_conversation(plan: AnswerPlan | None, messages: object) -> Conversatio
     if instructions is None:
         return rendered
     return [{"role": "system", "content": instructions}, *rendered]
-
-
-def _usage(prompt: int, completion: int) -> dict[str, int]:
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-    }
 
 
 def _add(total: dict[str, int], more: dict[str, int]) -> dict[str, int]:
@@ -264,7 +256,7 @@ async def stream_shaped(
             held = gate.flush() if not gate.closed else ""
             if held:
                 yield held
-            yield StreamEnd(gate.reason, _usage(prompt_tokens, completion))
+            yield StreamEnd(gate.reason, usage_counts(prompt_tokens, completion))
             return
         answer_text = "".join(raw)
         try:
@@ -281,7 +273,7 @@ async def stream_shaped(
         async for rest in _finish_stream(answer, parser, gate):
             yield rest
         reason = "tool_calls" if answer.tool_calls else gate.reason
-        yield StreamEnd(reason, _usage(prompt_tokens, completion))
+        yield StreamEnd(reason, usage_counts(prompt_tokens, completion))
         return
 
 

@@ -13,7 +13,14 @@ answer's length; it is not the model's own count.
 
 import math
 
-__all__ = ["TokenBudget", "cut_to_tokens", "estimate_prompt_tokens", "estimate_tokens"]
+__all__ = [
+    "TokenBudget",
+    "cut_to_tokens",
+    "estimate_prompt_tokens",
+    "estimate_tokens",
+    "estimated_usage",
+    "usage_counts",
+]
 
 # OpenAI's rule of thumb: a token is about four characters of English text.
 CHARS_PER_TOKEN = 4
@@ -115,3 +122,22 @@ def estimate_prompt_tokens(messages: object) -> int:
                 if isinstance(part, dict) and isinstance(part.get("text"), str):
                     total += estimate_tokens(part["text"])
     return total
+
+
+def usage_counts(prompt: int, completion: int) -> dict[str, int]:
+    """Usage in the OpenAI shape from its two counts."""
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def estimated_usage(messages: object, answer: str) -> dict[str, int]:
+    """Usage by the estimate, for a whole answer the service gave no counts for.
+
+    Example:
+        >>> estimated_usage([{"role": "user", "content": "Hello, world"}], "Hi")
+        {'prompt_tokens': 3, 'completion_tokens': 1, 'total_tokens': 4}
+    """
+    return usage_counts(estimate_prompt_tokens(messages), estimate_tokens(answer))

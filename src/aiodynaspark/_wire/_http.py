@@ -27,16 +27,15 @@ from .._errors import (
     ResponseError,
 )
 from ._attempts import AttemptObserver, attempt_outcome, attempt_timeout, final_error
+from ._lifecycle import CLIENT_CLOSED, ClientState
 from ._response_body import read_body, read_error_body
 from ._retry import RetryPolicy
 from ._status_errors import status_error
 from ._transport_errors import translate_transport_errors
 
-__all__ = ["CLIENT_CLOSED", "Decoder", "Request", "Transport"]
+__all__ = ["Decoder", "Request", "Transport"]
 
 _log = logging.getLogger(__name__)
-
-CLIENT_CLOSED = "Cannot send a request, as the client has been closed; create a new client."
 
 T = TypeVar("T")
 Decoder = Callable[[aiohttp.ClientResponse, bytes], T]
@@ -100,6 +99,9 @@ class Transport:
             transport opens its own on first use and closes it in :meth:`aclose`.
         policy: The retry policy; by default one built from ``settings``.
         observer: Told how each attempt ended (the gateway's metrics and quota use it).
+
+    Attributes:
+        state: Where the transport, and so its client, is in its life: the one record of it.
     """
 
     def __init__(
@@ -117,7 +119,7 @@ class Transport:
         self.settings = settings
         self.observer = observer
         self._session = session
-        self._closed = False
+        self.state = ClientState.UNOPENED
         self._owns_session = session is None
         self.policy = policy or _default_policy(
             settings.max_retries, settings.backoff_base, settings.max_retry_wait
@@ -137,11 +139,11 @@ class Transport:
         """The session in use, opened on first use inside the running event loop.
 
         Raises:
-            InvalidRequestError: The transport (so its client) has been closed: a closed
-                client does not quietly open a new pool.
+            RuntimeError: The transport (so its client) has been closed: a closed client
+                does not quietly open a new pool.
         """
-        if self._closed:
-            raise InvalidRequestError(CLIENT_CLOSED)
+        if self.state is ClientState.CLOSED:
+            raise RuntimeError(CLIENT_CLOSED)
         if self._session is None:
             connector = aiohttp.TCPConnector(
                 limit=self.settings.connection_limit, ttl_dns_cache=300
@@ -160,14 +162,14 @@ class Transport:
     @property
     def closed(self) -> bool:
         """Whether :meth:`aclose` has run; a closed transport sends nothing more."""
-        return self._closed
+        return self.state is ClientState.CLOSED
 
     async def aclose(self) -> None:
         """Close the session if this transport opened it; a borrowed one stays open.
 
         Either way the transport refuses every later request.
         """
-        self._closed = True
+        self.state = ClientState.CLOSED
         if self._owns_session and self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None

@@ -11,10 +11,11 @@ from .._errors import ModelNotSupportedError
 from .._limits import Limits
 from .._wire._attempts import AttemptObserver
 from .._wire._http import Transport
+from .._wire._lifecycle import ClientState, entered
 from ._audio import AsyncAudio
 from ._chat import AsyncChat, AsyncStream
+from ._engine import ChatEngine
 from ._images import AsyncImages
-from ._lifecycle import ClientState, enter_once
 from ._models import Model, ModelList
 from ._routing import ProviderChoice, choose_providers
 
@@ -59,7 +60,7 @@ class AsyncClient:
         limits: Bounds on URL length and on what is read from the service
             (:class:`~aiodynaspark.Limits`); default ``Limits()``.
         attempt_observer: Called after each attempt with its outcome and the answer's
-            headers (see :data:`~aiodynaspark._wire._attempts.AttemptObserver`); the gateway counts
+            headers (see :data:`aiodynaspark.types.AttemptObserver`); the gateway counts
             upstream attempts and reads the host's rate limit headers with it.
 
     Raises:
@@ -107,9 +108,9 @@ class AsyncClient:
         # Checked now so a typo fails at construction, not at the first request.
         choose_providers(provider, has_image=False, options={}, stream=False)
         self.provider = provider
-        self._state = ClientState.UNOPENED
-        self.transport = Transport(self.settings, session=session, observer=attempt_observer)
-        self.chat = AsyncChat(self)
+        self._transport = Transport(self.settings, session=session, observer=attempt_observer)
+        self._engine = ChatEngine(self._transport, provider)
+        self.chat = AsyncChat(self._engine)
         self.images = AsyncImages(self)
         self.audio = AsyncAudio(self)
         self.models = AsyncModels()
@@ -122,26 +123,28 @@ class AsyncClient:
     @property
     def is_closed(self) -> bool:
         """Whether the client has been closed; a closed client sends nothing more."""
-        return self._state is ClientState.CLOSED
+        return self._transport.state is ClientState.CLOSED
 
     async def close(self) -> None:
         """Close the connection pool (a session passed in stays open).
 
-        Every later request is refused with :class:`InvalidRequestError`; closing twice is
-        harmless.
+        Every later request raises ``RuntimeError("Cannot send a request, as the client has
+        been closed.")``, as httpx does; closing twice is harmless.
         """
-        self._state = ClientState.CLOSED
-        await self.transport.aclose()
+        await self._transport.aclose()
+
+    def _enter(self, owner: str) -> None:
+        """Open the client for its one ``with`` block (``owner`` names the client refused)."""
+        self._transport.state = entered(owner, self._transport.state)
 
     async def __aenter__(self) -> Self:
         """Open the client for an ``async with`` block, which closes it at the end.
 
         Raises:
-            InvalidRequestError: The client is already inside an ``async with`` block, or
-                has been closed: one client, one block; build another client instead.
+            RuntimeError: The client is already inside an ``async with`` block, or has been
+                closed: one client, one block; build another client instead.
         """
-        enter_once(self, self._state)
-        self._state = ClientState.OPENED
+        self._enter("AsyncClient")
         return self
 
     async def __aexit__(

@@ -57,7 +57,7 @@ class AsyncSpeech:
         if response_format not in (None, "mp3"):
             raise InvalidRequestError("response_format must be 'mp3': the service makes MP3.")
         params = DynasparkAPI.speech_params(input, voice)
-        return SpeechResponse(await DynasparkAPI.request_speech(self._client.transport, params))
+        return SpeechResponse(await DynasparkAPI.request_speech(self._client._transport, params))
 
 
 class AsyncAudio:

@@ -1,15 +1,11 @@
-"""``client.chat.completions``: checking a chat request, choosing providers, falling back."""
+"""``client.chat.completions``: a thin resource that checks its arguments for the engine."""
 
-import contextlib
-import logging
-import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias, Unpack, overload
+from typing import Any, Literal, Self, Unpack, overload
 
-from .._chat_options import CLIENT_KEYWORDS, IGNORED_OPTIONS
-from .._errors import DynasparkError, InvalidRequestError
+from .._chat_options import CLIENT_KEYWORDS
+from .._errors import InvalidRequestError
 from .._keywords import unexpected_keyword
-from .._structured import AnswerPlan, has_tool_history, read_plan
 from .._types import (
     ChatTool,
     JSONSchemaFormat,
@@ -19,14 +15,8 @@ from .._types import (
     StreamOptions,
     ToolChoice,
 )
-from ..providers import BaseProvider, ChatResult, Dynaspark, PreparedChat
-from ._models import (
-    ChatCompletion,
-    ChatCompletionChunk,
-    ChoiceDelta,
-    ChunkChoice,
-    new_completion_id,
-)
+from ._engine import ChatEngine
+from ._models import ChatCompletion, ChatCompletionChunk
 from ._parsed import (
     PARSE_OPTIONS,
     ModelT,
@@ -35,18 +25,9 @@ from ._parsed import (
     json_schema_format,
     parsed_completion,
 )
-from ._routing import ProviderChoice, choose_providers, combined_error, is_fallback_error
-from ._shaped import ShapedRequest, estimated_usage
-
-if TYPE_CHECKING:
-    from ._async import AsyncClient
+from ._routing import ProviderChoice
 
 __all__ = ["CREATE_KEYWORDS", "AsyncChat", "AsyncCompletions", "AsyncStream"]
-
-_log = logging.getLogger(__name__)
-
-# A provider and the request it prepared: only that provider can send it.
-Attempt: TypeAlias = tuple[type[BaseProvider[Any]], PreparedChat]
 
 CREATE_KEYWORDS = frozenset({"messages", "model", "stream", "provider", "media"}) | CLIENT_KEYWORDS
 """Every keyword of ``chat.completions.create``, for naming the nearest to a typo."""
@@ -83,42 +64,10 @@ class AsyncStream:
 
 
 class AsyncCompletions:
-    """``client.chat.completions``."""
+    """``client.chat.completions``: checks each call's arguments and hands it to the engine."""
 
-    def __init__(self, client: "AsyncClient") -> None:
-        self._client = client
-
-    def _prepare(
-        self,
-        model: str | None,
-        messages: object,
-        media: object,
-        provider: ProviderChoice,
-        stream: bool,
-        options: dict[str, Any],
-        *,
-        json_mode: bool = False,
-    ) -> list[Attempt]:
-        choice = provider if provider is not None else self._client.provider
-        sampling = _sampling_options(options) if options else options
-        has_image = bool(media) or _has_image_part(messages)
-        chosen = choose_providers(
-            choice,
-            has_image=has_image,
-            options=sampling,
-            stream=stream,
-        )
-        prepared = []
-        for candidate in chosen:
-            request_options = sampling if candidate is Dynaspark else {**sampling, "stream": stream}
-            if json_mode and candidate is not Dynaspark:
-                # A tool or schema answer is one JSON object: JSON mode where the endpoint
-                # has it (the REST API); the web form has none, the instructions suffice.
-                request_options = {**request_options, "json": True}
-            prepared.append(
-                (candidate, candidate.prepare_chat(model, messages, media, request_options))
-            )
-        return prepared
+    def __init__(self, engine: ChatEngine) -> None:
+        self._engine = engine
 
     @overload
     async def create(
@@ -279,35 +228,9 @@ class AsyncCompletions:
             raise unexpected_keyword("create", options, CREATE_KEYWORDS)
         if not isinstance(stream, bool):
             raise InvalidRequestError(f"stream must be True or False, got {stream!r}.")
-        plan = read_plan(options, stream=stream) if options else None
-        if plan is not None or has_tool_history(messages):
-            shaped = ShapedRequest.build(
-                self,
-                plan or AnswerPlan(),
-                model=model,
-                messages=messages,
-                media=media,
-                provider=provider,
-                stream=stream,
-                options=options,
-            )
-            return AsyncStream(shaped.chunks()) if stream else await shaped.complete()
-        prepared = self._prepare(model, messages, media, provider, stream, options)
         if stream:
-            return AsyncStream(self._stream(prepared))
-        result, answered_by = await self._complete(prepared)
-        # One validation of plain data with the id and time given: half the cost of building
-        # the nested models one by one with their default factories.
-        return ChatCompletion.model_validate(
-            {
-                "id": new_completion_id(),
-                "created": int(time.time()),
-                "model": result.model,
-                "choices": [{"message": {"content": result.text}}],
-                "usage": result.usage or estimated_usage(messages, result.text),
-                "provider": answered_by,
-            }
-        )
+            return AsyncStream(self._engine.stream(model, messages, media, provider, options))
+        return await self._engine.complete(model, messages, media, provider, options)
 
     async def parse(
         self,
@@ -366,103 +289,9 @@ class AsyncCompletions:
         )
         return parsed_completion(completion, response_format)
 
-    async def _complete(self, prepared: list[Attempt]) -> tuple[ChatResult, str]:
-        transport = self._client.transport
-        attempts: list[tuple[str, DynasparkError]] = []
-        for provider, chat in prepared:
-            try:
-                return await provider.complete(transport, chat), provider.__name__
-            except DynasparkError as error:
-                attempts.append((provider.__name__, error))
-                if not is_fallback_error(error) or len(attempts) == len(prepared):
-                    raise combined_error(attempts) from None
-                _log.warning(
-                    "%s failed (%s); falling back", provider.__name__, type(error).__name__
-                )
-        raise AssertionError("unreachable: prepared is never empty")
-
-    async def _stream(self, prepared: list[Attempt]) -> AsyncIterator[ChatCompletionChunk]:
-        transport = self._client.transport
-        completion_id = new_completion_id()
-        created = int(time.time())
-        attempts: list[tuple[str, DynasparkError]] = []
-        for provider, chat in prepared:
-            name = provider.__name__
-            handed = False
-            # One validation of plain data per chunk: a third of building the nested models.
-            validate = ChatCompletionChunk.model_validate
-            try:
-                # Closed here, not by the garbage collector, when the caller stops early:
-                # that is what releases the upstream connection at once.
-                async with contextlib.aclosing(provider.stream_chat(transport, chat)) as pieces:
-                    async for piece in pieces:
-                        role = None if handed else "assistant"
-                        yield validate(
-                            {
-                                "id": completion_id,
-                                "created": created,
-                                "model": chat.model,
-                                "choices": [{"delta": {"role": role, "content": piece}}],
-                                "provider": name,
-                            }
-                        )
-                        handed = True
-            except DynasparkError as error:
-                attempts.append((name, error))
-                if handed or not is_fallback_error(error) or len(attempts) == len(prepared):
-                    raise combined_error(attempts) from None
-                _log.warning("%s failed (%s); falling back", name, type(error).__name__)
-                continue
-            yield ChatCompletionChunk(
-                id=completion_id,
-                created=created,
-                model=chat.model,
-                choices=[ChunkChoice(delta=ChoiceDelta(), finish_reason="stop")],
-                provider=name,
-            )
-            return
-
-
-def _sampling_options(options: dict[str, Any]) -> dict[str, Any]:
-    """Turn OpenAI request fields into provider options; ``options`` is the caller's copy.
-
-    Raises:
-        InvalidRequestError: A ``response_format`` or ``n`` the service cannot honour.
-    """
-    response_format = options.pop("response_format", None)
-    if response_format is not None:
-        kind = response_format.get("type") if isinstance(response_format, dict) else None
-        if kind not in ("text", "json_object"):
-            raise InvalidRequestError(
-                "response_format must be {'type': 'text'} or {'type': 'json_object'}."
-            )
-        if kind == "json_object":
-            options["json"] = True
-    n = options.pop("n", None)
-    if n not in (None, 1):
-        raise InvalidRequestError(f"n must be 1: the service gives one answer, got {n!r}.")
-    for name in IGNORED_OPTIONS & options.keys():
-        _log.debug("ignoring %s: the service has no such parameter", name)
-        del options[name]
-    return {k: v for k, v in options.items() if v is not None}
-
-
-def _has_image_part(messages: object) -> bool:
-    # A tuple rather than a union in isinstance, and an exact type test: this runs on every
-    # request, and the two cut its cost from about 1.1 us to 0.2 us.
-    if not isinstance(messages, (list, tuple)):
-        return False
-    for message in messages:
-        content = message.get("content") if isinstance(message, dict) else None
-        if type(content) is list and any(
-            isinstance(part, dict) and part.get("type") == "image_url" for part in content
-        ):
-            return True
-    return False
-
 
 class AsyncChat:
     """``client.chat``."""
 
-    def __init__(self, client: "AsyncClient") -> None:
-        self.completions = AsyncCompletions(client)
+    def __init__(self, engine: ChatEngine) -> None:
+        self.completions = AsyncCompletions(engine)

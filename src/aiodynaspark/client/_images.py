@@ -68,7 +68,7 @@ class AsyncImages:
         params = DynasparkAPI.image_params(
             prompt, model=model, size=size, seed=seed, nologo=nologo, wm=wm
         )
-        result = await DynasparkAPI.request_image(self._client.transport, params)
+        result = await DynasparkAPI.request_image(self._client._transport, params)
         if response_format == "b64_json":
             data = await self.download(result.url)
             image = Image(b64_json=base64.b64encode(data).decode("ascii"), seed=result.seed)
@@ -102,12 +102,12 @@ class AsyncImages:
         Raises:
             MediaError: With ``public_only``: a refused host, a failed, redirected or too
                 large download.
-            InvalidRequestError: The client is closed.
+            RuntimeError: The client is closed.
             ResponseError: Without ``public_only``: another origin than the service's, a
                 redirect, a body over the bound, or not an image.
             APIConnectionError, APIStatusError: Without ``public_only``, as for chat.
         """
-        transport = self._client.transport
+        transport = self._client._transport
         if public_only:
             limit = transport.settings.timeout if time_limit is None else time_limit
             return await fetch_public_image(transport.session, url, time_limit=limit)

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from .._errors import InvalidRequestError
 from .._event_loops import ensure_no_running_loop
-from .._wire._http import CLIENT_CLOSED
+from .._wire._lifecycle import CLIENT_CLOSED
 
 __all__ = ["LoopThread"]
 
@@ -27,10 +27,10 @@ class LoopThread:
     def run(self, coroutine: Coroutine[Any, Any, T], *, closing: bool = False) -> T:
         try:
             if self.loop.is_closed():
-                raise InvalidRequestError(CLIENT_CLOSED)
+                raise RuntimeError(CLIENT_CLOSED)
             if not closing:  # closing is brief and must work anywhere, even inside a loop
                 ensure_no_running_loop("Client", "AsyncClient")
-        except InvalidRequestError:
+        except (InvalidRequestError, RuntimeError):
             coroutine.close()
             raise
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()

@@ -1,52 +1,34 @@
 """Chat requests with tools, a JSON schema, stop, max_tokens or usage chunks.
 
-The plain request never comes here: it costs nothing extra. The engine
-(:mod:`aiodynaspark._structured`) owns the contract with the model; this module gives it a way to
-ask the providers (with the same fallback as a plain request) and turns its answers into
-OpenAI-shaped completions and chunks.
+The plain request never comes here: it costs nothing extra. The structured engine
+(:mod:`aiodynaspark._structured`) owns the contract with the model; this module gives it the
+chat engine's way to ask the providers (:class:`~._engine.ChatEngine`: the same provider
+choice and fallback as a plain request) and turns its answers into OpenAI-shaped completions
+and chunks.
 """
 
 import contextlib
-import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._errors import DynasparkError
 from .._structured import (
     AnswerPlan,
     StreamEnd,
     ToolCall,
     build_conversation,
     complete_shaped,
-    estimate_prompt_tokens,
-    estimate_tokens,
     stream_shaped,
 )
-from ..providers import BaseProvider, ChatResult, PreparedChat
+from ..providers import ChatResult
 from ._models import ChatCompletion, ChatCompletionChunk, new_completion_id
-from ._routing import ProviderChoice, combined_error, is_fallback_error
+from ._routing import ProviderChoice
 
 if TYPE_CHECKING:
-    from ._chat import AsyncCompletions
+    from ._engine import Attempt, ChatEngine
 
-__all__ = ["ShapedRequest", "estimated_usage"]
-
-_log = logging.getLogger(__name__)
-
-Prepared = list[tuple[type[BaseProvider[Any]], PreparedChat]]
-
-
-def estimated_usage(messages: object, answer: str) -> dict[str, int]:
-    """Usage by the client's estimate, for answers the service gave no counts for."""
-    prompt = estimate_prompt_tokens(messages)
-    completion = estimate_tokens(answer)
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-    }
+__all__ = ["ShapedRequest"]
 
 
 def _tool_calls(calls: list[ToolCall]) -> list[dict[str, Any]]:
@@ -65,7 +47,7 @@ class ShapedRequest:
     """One chat request with a plan, checked, ready to send (its first round prepared).
 
     Attributes:
-        completions: The resource that prepares and sends (its providers and fallback).
+        engine: The chat engine that prepares and sends (its providers and fallback).
         plan: What the caller asked of the answer.
         model: The model as the caller named it.
         media: Images as the caller gave them.
@@ -76,7 +58,7 @@ class ShapedRequest:
         first: The first round, prepared (so bad input fails before any request).
     """
 
-    completions: "AsyncCompletions"
+    engine: "ChatEngine"
     plan: AnswerPlan
     model: str | None
     media: object
@@ -84,13 +66,13 @@ class ShapedRequest:
     stream: bool
     options: dict[str, Any]
     conversation: list[dict[str, Any]]
-    first: Prepared
+    first: "list[Attempt]"
     answered_by: str = ""
 
     @classmethod
     def build(
         cls,
-        completions: "AsyncCompletions",
+        engine: "ChatEngine",
         plan: AnswerPlan,
         *,
         model: str | None,
@@ -106,14 +88,14 @@ class ShapedRequest:
             InvalidRequestError: Bad input.
         """
         conversation = build_conversation(plan, messages)
-        request = cls(completions, plan, model, media, provider, stream, options, conversation, [])
+        request = cls(engine, plan, model, media, provider, stream, options, conversation, [])
         request.first = request._prepare(conversation)
         return request
 
-    def _prepare(self, conversation: list[dict[str, Any]]) -> Prepared:
+    def _prepare(self, conversation: list[dict[str, Any]]) -> "list[Attempt]":
         if conversation is self.conversation and self.first:
             return self.first
-        return self.completions._prepare(
+        return self.engine.prepare(
             self.model,
             conversation,
             self.media,
@@ -124,10 +106,9 @@ class ShapedRequest:
         )
 
     async def _ask(self, conversation: list[dict[str, Any]]) -> ChatResult:
-        result, self.answered_by = await self.completions._complete(self._prepare(conversation))
-        if result.usage is None:
-            result.usage = estimated_usage(conversation, result.text)
-        return result
+        answer = await self.engine.answer(self._prepare(conversation), conversation)
+        self.answered_by = answer.provider
+        return answer.result
 
     async def complete(self) -> ChatCompletion:
         """Send, read the answer under the plan (one repair round at most), build it.
@@ -152,27 +133,13 @@ class ShapedRequest:
         )
 
     async def _pieces(self, conversation: list[dict[str, Any]]) -> AsyncGenerator[str, None]:
-        """The raw pieces of one round, falling back along the providers until one starts."""
-        transport = self.completions._client.transport
-        prepared = self._prepare(conversation)
-        attempts: list[tuple[str, DynasparkError]] = []
-        for provider, chat in prepared:
-            name = provider.__name__
-            handed = False
-            try:
-                async with contextlib.aclosing(provider.stream_chat(transport, chat)) as pieces:
-                    async for piece in pieces:
-                        if not handed:
-                            self.answered_by = name
-                            handed = True
-                        yield piece
-            except DynasparkError as error:
-                attempts.append((name, error))
-                if handed or not is_fallback_error(error) or len(attempts) == len(prepared):
-                    raise combined_error(attempts) from None
-                _log.warning("%s failed (%s); falling back", name, type(error).__name__)
-                continue
-            return
+        """The pieces of one round, from the first provider whose answer starts."""
+        opened = await self.engine.open_stream(self._prepare(conversation))
+        self.answered_by = opened.provider
+        pieces = opened.pieces()
+        async with contextlib.aclosing(pieces):
+            async for piece in pieces:
+                yield piece
 
     async def chunks(self) -> AsyncIterator[ChatCompletionChunk]:
         """Stream the answer as OpenAI chunks: content as it arrives, tool calls, the end.

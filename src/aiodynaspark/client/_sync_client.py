@@ -12,8 +12,8 @@ from typing import Any, Self, TypeVar
 
 from .._errors import InvalidRequestError
 from .._limits import Limits
+from .._wire._lifecycle import ClientState
 from ._async import AsyncClient
-from ._lifecycle import ClientState, enter_once
 from ._loop_thread import LoopThread
 from ._routing import ProviderChoice
 from ._sync_resources import Audio, Chat, Images, Models, Stream
@@ -78,7 +78,6 @@ class Client:
             backoff_base=backoff_base,
             limits=limits,
         )
-        self._state = ClientState.UNOPENED
         self._runner = LoopThread()
         self.settings = self._async.settings
         self.chat = Chat(self)
@@ -92,15 +91,14 @@ class Client:
     @property
     def is_closed(self) -> bool:
         """Whether the client has been closed; a closed client sends nothing more."""
-        return self._state is ClientState.CLOSED
+        return self._async._transport.state is ClientState.CLOSED
 
     def close(self) -> None:
         """Close the connection pool and stop the client's thread.
 
-        Every later request is refused with :class:`InvalidRequestError`; closing twice is
-        harmless.
+        Every later request raises ``RuntimeError("Cannot send a request, as the client has
+        been closed.")``, as httpx does; closing twice is harmless.
         """
-        self._state = ClientState.CLOSED
         if not self._runner.loop.is_closed():
             self._runner.run(self._async.close(), closing=True)
             self._runner.stop()
@@ -109,11 +107,10 @@ class Client:
         """Open the client for a ``with`` block, which closes it at the end.
 
         Raises:
-            InvalidRequestError: The client is already inside a ``with`` block, or has been
-                closed: one client, one block; build another client instead.
+            RuntimeError: The client is already inside a ``with`` block, or has been closed:
+                one client, one block; build another client instead.
         """
-        enter_once(self, self._state)
-        self._state = ClientState.OPENED
+        self._async._enter("Client")
         return self
 
     def __exit__(

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from ..._chat_options import GATEWAY_PASSED
-from ..._errors import ResponseError
-from ...client import ChatCompletion, ChatCompletionChunk, ImagesResponse, Model, ModelList
+from ...client import ChatCompletion, ImagesResponse, Model, ModelList
+from ..core._chat_call import first_chunk
 from ..core._gateway import Gateway
 from ..core._images import take_image_urls
 from ..core._schemas import (
@@ -89,11 +89,7 @@ def build_router(gateway: Gateway) -> APIRouter:
         stream = await completions.create(
             model=body.model, messages=messages, stream=True, **options
         )
-        try:
-            first: ChatCompletionChunk = await anext(stream)
-        except StopAsyncIteration:
-            raise ResponseError("The upstream stream ended before its first chunk.") from None
-        return ChatEventStream(first, stream)
+        return ChatEventStream(await first_chunk(stream), stream)
 
     @router.post(
         "/v1/images/generations",

@@ -14,7 +14,7 @@ from ...client import AsyncStream, ChatCompletion, ChatCompletionChunk
 from ._gateway import Gateway
 from ._images import take_image_urls
 
-__all__ = ["complete", "open_stream"]
+__all__ = ["complete", "first_chunk", "open_stream"]
 
 
 async def _prepared(
@@ -63,12 +63,24 @@ async def open_stream(
         stream=True,
         **options,
     )
+    return await first_chunk(stream), stream
+
+
+async def first_chunk(stream: AsyncStream) -> ChatCompletionChunk:
+    """Pull a stream's first chunk; on any failure close the stream, then raise.
+
+    Every route that streams a chat pulls its first chunk here, so an upstream that fails at
+    once gets a real error status and its connection is released at once.
+
+    Raises:
+        ResponseError: The stream ended before its first chunk.
+        DynasparkError: The upstream failed before its first chunk.
+    """
     try:
-        first: ChatCompletionChunk = await anext(stream)
+        return await anext(stream)
     except StopAsyncIteration:
         await stream.aclose()
         raise ResponseError("The upstream stream ended before its first chunk.") from None
     except BaseException:
         await stream.aclose()
         raise
-    return first, stream
