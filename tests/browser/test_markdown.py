@@ -1,7 +1,10 @@
 """The page's Markdown renderer (ui/markdown.js), run in the browser under the page's CSP."""
 
 import pytest
-from playwright.sync_api import Page
+from chatpage import ChatPage
+from playwright.sync_api import Page, expect
+
+from aiodynaspark.testing import Emulator
 
 pytestmark = pytest.mark.browser
 
@@ -16,6 +19,12 @@ _RENDER_JS = """async (texts) => {
 }"""
 
 LINK = 'rel="noopener noreferrer nofollow" target="_blank"'
+HIGHLIGHT_AND_MATH = (
+    "```python\ndef area(r):\n    return 3.14 * r ** 2\n```\n\n"
+    "```brainfudge\n+++.\n```\n\n"
+    "Area $A = \\pi r^2$, and $\\href{javascript:alert(1)}{click}$.\n\n"
+    "$$\n\\int_0^1 x^2\\,dx\n$$"
+)
 
 CASES = [
     ("Hello **world** and *you*", "<p>Hello <strong>world</strong> and <em>you</em></p>"),
@@ -39,6 +48,16 @@ CASES = [
     ("> quoted", "<blockquote><p>quoted</p></blockquote>"),
     ("---", "<hr>"),
     ("\\*not em\\*", "<p>*not em*</p>"),
+    # Math keeps its TeX as text until KaTeX typesets it; prices stay prices.
+    (
+        "$x^2$ costs $5 and $10",
+        '<p><span class="math math-inline" dir="ltr">x^2</span> costs $5 and $10</p>',
+    ),
+    ("\\(a+b\\) and \\(c", '<p><span class="math math-inline" dir="ltr">a+b</span> and (c</p>'),
+    (
+        "$$\n\\frac12\n$$\nafter",
+        '<div class="math math-display" dir="ltr">\\frac12</div><p>after</p>',
+    ),
     (
         "[site](https://example.com/x)",
         f'<p><a href="https://example.com/x" {LINK}>site</a></p>',
@@ -90,8 +109,9 @@ HOSTILE = [
 ALLOWED_TAGS = {
     "A", "P", "BR", "STRONG", "EM", "DEL", "CODE", "PRE", "UL", "OL", "LI", "H1", "H2", "H3",
     "H4", "H5", "H6", "BLOCKQUOTE", "HR", "DIV", "TABLE", "THEAD", "TBODY", "TR", "TH", "TD",
+    "SPAN",
 }  # fmt: skip
-ALLOWED_ATTRIBUTES = {"href", "rel", "target", "class", "data-lang", "start"}
+ALLOWED_ATTRIBUTES = {"href", "rel", "target", "class", "data-lang", "start", "dir"}
 
 
 def test_markdown_renders_the_common_blocks(page: Page, gateway: str) -> None:
@@ -128,3 +148,30 @@ def test_markdown_never_builds_active_html(page: Page, gateway: str) -> None:
     assert set(found["attributes"]) <= ALLOWED_ATTRIBUTES
     assert all(href.startswith(("https://", "http://")) for href in found["hrefs"])
     assert not any('"' in href or " " in href for href in found["hrefs"])
+
+
+def test_code_is_highlighted_and_math_typeset_loaded_only_when_an_answer_needs_them(
+    page: Page, gateway: str, emulator: Emulator
+) -> None:
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url.rsplit("/", 1)[-1]))
+    chat = ChatPage(page, gateway)
+    chat.open()
+    chat.send("Plain words, no code or math, and it costs $5 or $10.")
+    chat.wait_done()
+    assert not [name for name in fetched if name.startswith(("hljs", "katex", "KaTeX"))]
+
+    emulator.push_reply(HIGHLIGHT_AND_MATH)
+    chat.send("Show me code and math")
+    chat.wait_done()
+
+    answer = chat.last_answer
+    expect(answer.locator("code.hljs .hljs-keyword").first).to_have_text("def")
+    expect(answer.locator("code.hljs")).to_have_text("def area(r):\n    return 3.14 * r ** 2")
+    expect(answer.locator(".math.typeset .katex")).to_have_count(3)
+    expect(answer.locator(".math-display annotation")).to_have_text("\\int_0^1 x^2\\,dx")
+    # A hostile formula stays text: KaTeX is not trusted with links.
+    expect(answer.locator("a[href^='javascript']")).to_have_count(0)
+    expect(answer.locator("code.language-brainfudge")).not_to_have_class("hljs")
+    loaded = {name for name in fetched if name.startswith(("hljs", "katex"))}
+    assert loaded == {"hljs-core.min.js", "hljs-python.min.js", "katex.min.js", "katex.min.css"}

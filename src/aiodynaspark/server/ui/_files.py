@@ -22,13 +22,14 @@ from .._errors import GatewayError
 
 __all__ = ["SECURITY_HEADERS", "UiFile", "accepts_gzip", "load_ui_files", "mount_ui"]
 
-# The page loads its own script and style only, talks to its own origin only, and cannot be
-# framed; generated images arrive as data: or blob: URLs, speech as a blob: URL.
+# The page loads its own script, style and fonts (the math fonts) only, talks to its own
+# origin only, and cannot be framed; generated images arrive as data: or blob: URLs, speech
+# as a blob: URL.
 SECURITY_HEADERS = {
     "content-security-policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-        "media-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
-        "frame-ancestors 'none'"
+        "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; "
+        "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     ),
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",

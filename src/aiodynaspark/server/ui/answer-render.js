@@ -14,6 +14,7 @@
 // reaches the page only through markdown.js (textContent).
 
 import { el, icon, ICONS } from "./dom.js";
+import { enhance } from "./enhance.js";
 import { renderMarkdown } from "./markdown.js";
 
 const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})/;
@@ -105,11 +106,15 @@ export class StreamingBody {
     if (text === this.text || this.finished) return;
     for (const node of this.tail) node.remove();
     for (const cut of advanceCuts(text, this.scan)) {
-      this.element.append(renderPiece(text.slice(this.done, cut)));
+      const piece = renderPiece(text.slice(this.done, cut));
+      // A finished block gets its highlighting and math now; the unfinished end, when it is.
+      enhance([...piece.childNodes]);
+      this.element.append(piece);
       this.done = cut;
     }
     const tail = renderPiece(text.slice(this.done));
     this.tail = [...tail.childNodes];
+    if (this.finishing) enhance(this.tail);
     this.element.append(tail);
     this.text = text;
     // The caret marks the end while the answer streams.

@@ -107,6 +107,38 @@ function trimUrl(url) {
   return url.slice(0, end);
 }
 
+// Inline math: its TeX as text, typeset later (enhance.js) when KaTeX is in.
+function mathSpan(tex, display) {
+  const span = el("span", display ? "math math-display" : "math math-inline", tex.trim());
+  span.dir = "ltr";
+  return span;
+}
+
+// $...$ as Pandoc reads it, so prices stay prices ("$5 and $10"): the opening $ has a
+// non-space after it, the closing one a non-space before it and no digit after it.
+// $$...$$ inside a line is display math.
+function dollarMath(text, at) {
+  if (text[at + 1] === "$") {
+    const close = text.slice(at + 2, at + SEARCH_WINDOW).indexOf("$$");
+    return close > 0 ? { tex: text.slice(at + 2, at + 2 + close), display: true, end: at + close + 4 } : null;
+  }
+  if (!text[at + 1] || /\s/.test(text[at + 1]) || text[at - 1] === "\\") return null;
+  const limit = Math.min(text.length, at + SEARCH_WINDOW);
+  for (let close = at + 2; close < limit; close++) {
+    const c = text[close];
+    if (c === "\n" && text[close + 1] === "\n") return null;
+    if (c === "\\") {
+      close += 1;
+      continue;
+    }
+    if (c === "$") {
+      if (/\s/.test(text[close - 1]) || /\d/.test(text[close + 1] ?? "")) continue;
+      return { tex: text.slice(at + 1, close), display: false, end: close + 1 };
+    }
+  }
+  return null;
+}
+
 /**
  * Render inline Markdown into an array of DOM nodes.
  * @param {string} text
@@ -131,6 +163,22 @@ export function renderInline(text, depth = 0, inLink = false) {
   while (i < text.length) {
     const c = text[i];
 
+    if (c === "\\" && text[i + 1] === "(" && !inLink) {
+      const close = text.slice(i + 2, i + SEARCH_WINDOW).indexOf("\\)");
+      if (close >= 0) {
+        emit(mathSpan(text.slice(i + 2, i + 2 + close), false));
+        i += close + 4;
+        continue;
+      }
+    }
+    if (c === "$" && !inLink) {
+      const found = dollarMath(text, i);
+      if (found) {
+        emit(mathSpan(found.tex, found.display));
+        i = found.end;
+        continue;
+      }
+    }
     if (c === "\\" && i + 1 < text.length && ESCAPABLE.includes(text[i + 1])) {
       buffer += text[i + 1];
       i += 2;

@@ -25,6 +25,8 @@ const RULE = /^ {0,3}([-*_])(?:\s*\1){2,}\s*$/;
 const QUOTE = /^ {0,3}> ?(.*)$/;
 const LIST_ITEM = /^( *)([-*+]|\d{1,9}[.)])(?:\s+(.*)|\s*$)/;
 const TABLE_DIVIDER = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+// Display math: $$ ... $$ or \[ ... \], on lines of their own (or on one line).
+const MATH_OPEN = /^ {0,3}(\$\$|\\\[)(.*)$/;
 
 function isBlank(line) {
   return /^\s*$/.test(line);
@@ -32,7 +34,32 @@ function isBlank(line) {
 
 function startsBlock(line) {
   return FENCE.test(line) || HEADING.test(line) || RULE.test(line) || QUOTE.test(line)
-    || LIST_ITEM.test(line);
+    || LIST_ITEM.test(line) || MATH_OPEN.test(line);
+}
+
+// A display formula: its TeX as text, typeset later (enhance.js) when KaTeX is in.
+function renderMath(lines, start) {
+  const [, open, rest] = MATH_OPEN.exec(lines[start]);
+  const close = open === "$$" ? "$$" : "\\]";
+  const body = [];
+  let i = start;
+  let line = rest;
+  for (;;) {
+    const end = line.indexOf(close);
+    if (end >= 0) {
+      body.push(line.slice(0, end));
+      i += 1;
+      break;
+    }
+    body.push(line);
+    i += 1;
+    // An unclosed formula runs to the end: that is how a streamed one looks mid-way.
+    if (i >= lines.length) break;
+    line = lines[i];
+  }
+  const box = el("div", "math math-display", body.join("\n").trim());
+  box.dir = "ltr";
+  return [box, i];
 }
 
 function splitRow(line) {
@@ -214,6 +241,12 @@ function renderBlocks(lines, depth) {
       h.append(...renderInline(heading[2] ?? "", depth));
       blocks.push(h);
       i += 1;
+      continue;
+    }
+    if (MATH_OPEN.test(line)) {
+      const [box, next] = renderMath(lines, i);
+      blocks.push(box);
+      i = next;
       continue;
     }
     if (RULE.test(line)) {
