@@ -27,11 +27,13 @@ class RedisServer:
 
     Args:
         directory: Where it runs (its working directory and log).
+        options: More command-line options (``--maxmemory``, ``2mb``).
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *options: str) -> None:
         self.binary = require_binary("redis-server")
         self.directory = directory
+        self.options = options
         self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -55,6 +57,7 @@ class RedisServer:
                 str(self.directory),
                 "--logfile",
                 str(self.directory / "redis.log"),
+                *self.options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -10,6 +10,7 @@ from ._plan import AnswerPlan
 
 __all__ = ["AnswerRejected", "ModelAnswer", "ToolCall", "new_call_id", "read_answer"]
 
+
 def new_call_id() -> str:
     """A fresh tool call id: ``call_`` and 32 hex digits from :mod:`secrets`."""
     return new_id("call_")

@@ -71,7 +71,9 @@ def create_app(*, client: AsyncClient | None = None, **options: Unpack[GatewayOp
             ``http(s)`` image parts from public addresses), ``response_store_ttl`` (seconds a
             ``/v1/responses`` answer can be retrieved and continued; one hour),
             ``response_store_max_bytes`` (the memory for those answers, per process;
-            64 MiB); scaling out (docs/deployment.md): ``redis_url`` (limits and stored
+            64 MiB), ``response_store_max_bytes_per_key`` and
+            ``response_store_max_entries_per_key`` (one caller key's share; 16 MiB and
+            2,500); scaling out (docs/deployment.md): ``redis_url`` (limits and stored
             answers shared through Redis), ``upstream_rate_limit`` (``"100/hour"``: calls
             to Dynaspark for all gateways together), ``keys_file`` (named caller keys),
             ``metrics`` (``/metrics``; on), ``probe_interval`` (readiness; 15 s),
@@ -144,14 +146,20 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
         _client_factory(settings, operations) if client is None else lambda: client,
         client=client,
         allow_remote_images=settings.allow_remote_images,
-        store=MemoryResponseStore(max_bytes=settings.response_store_max_bytes)
+        store=MemoryResponseStore(
+            max_bytes=settings.response_store_max_bytes,
+            max_bytes_per_owner=settings.response_store_max_bytes_per_key,
+            max_entries_per_owner=settings.response_store_max_entries_per_key,
+        )
         if operations.redis is None
         else RedisResponseStore(
             operations.redis,
-            max_record_bytes=settings.response_store_max_bytes,
+            max_bytes_per_owner=settings.response_store_max_bytes_per_key,
+            max_entries_per_owner=settings.response_store_max_entries_per_key,
             on_failure=operations.redis_failed,
         ),
         store_ttl=settings.response_store_ttl,
+        max_text_chars=settings.max_text_chars,
     )
 
     @asynccontextmanager

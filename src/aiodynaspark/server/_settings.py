@@ -24,7 +24,12 @@ from pydantic_settings.sources import PydanticBaseSettingsSource
 from .._config import ENV_API_KEY, ENV_BASE_URL, ENV_DEADLINE, ENV_MAX_RETRIES, ENV_TIMEOUT
 from .ops._rates import parse_rate
 from .ops._readiness import DEFAULT_PROBE_INTERVAL
-from .ops._store import DEFAULT_STORE_MAX_BYTES, DEFAULT_STORE_TTL
+from .ops._store import (
+    DEFAULT_STORE_MAX_BYTES,
+    DEFAULT_STORE_MAX_BYTES_PER_OWNER,
+    DEFAULT_STORE_MAX_ENTRIES_PER_OWNER,
+    DEFAULT_STORE_TTL,
+)
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -231,8 +236,22 @@ class GatewaySettings(BaseSettings):
         default=DEFAULT_STORE_MAX_BYTES,
         ge=1,
         strict=False,
-        description="Most bytes of stored /v1/responses answers kept in memory, per worker "
-        "(the oldest go first); with --redis-url, the largest one answer stored in Redis.",
+        description="Most bytes of stored /v1/responses answers kept in memory, per worker; "
+        "when full, the key holding the most loses its oldest (with --redis-url, Redis's "
+        "maxmemory bounds the whole instead).",
+    )
+    response_store_max_bytes_per_key: Annotated[int, Flag(metavar="BYTES")] = Field(
+        default=DEFAULT_STORE_MAX_BYTES_PER_OWNER,
+        ge=1,
+        strict=False,
+        description="Most bytes of stored /v1/responses answers one caller key keeps (its "
+        "oldest go first; a larger answer is not stored), in memory and in Redis.",
+    )
+    response_store_max_entries_per_key: Annotated[int, Flag(metavar="N")] = Field(
+        default=DEFAULT_STORE_MAX_ENTRIES_PER_OWNER,
+        ge=1,
+        description="Most stored /v1/responses answers one caller key keeps (its oldest go "
+        "first), in memory and in Redis.",
     )
 
     @field_validator("upstream_rate_limit")
@@ -326,6 +345,8 @@ class GatewayOptions(TypedDict, total=False):
     key_limit_on_redis_failure: Literal["refuse", "local"] | None
     response_store_ttl: float | None
     response_store_max_bytes: int | None
+    response_store_max_bytes_per_key: int | None
+    response_store_max_entries_per_key: int | None
 
 
 class ServeOptions(GatewayOptions, total=False):

@@ -7,7 +7,7 @@ The gateway speaks to the service only through the client's public surface.
 from collections.abc import Callable
 
 from ...client import AsyncClient
-from .._settings import REMOTE_IMAGE_TIMEOUT
+from .._settings import DEFAULT_MAX_TEXT_CHARS, REMOTE_IMAGE_TIMEOUT
 from ..ops._store import DEFAULT_STORE_TTL, MemoryResponseStore, ResponseStore
 from ._images import ImageFetch
 
@@ -23,6 +23,8 @@ class Gateway:
         allow_remote_images: Fetch ``http(s)`` image URLs from public addresses.
         store: Where ``POST /v1/responses`` keeps its answers; default in memory.
         store_ttl: Seconds an answer stays in the store.
+        max_text_chars: Most characters of text one request may send upstream, counting
+            the history a stored answer brings (``previous_response_id``).
     """
 
     def __init__(
@@ -33,6 +35,7 @@ class Gateway:
         allow_remote_images: bool = False,
         store: ResponseStore | None = None,
         store_ttl: float = DEFAULT_STORE_TTL,
+        max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
     ) -> None:
         self._make_client = make_client
         self._client = client
@@ -41,6 +44,7 @@ class Gateway:
         self._models_json: bytes | None = None
         self.store: ResponseStore = MemoryResponseStore() if store is None else store
         self.store_ttl = store_ttl
+        self.max_text_chars = max_text_chars
 
     async def _fetch_public(self, url: str) -> bytes:
         return await self.client.images.download(

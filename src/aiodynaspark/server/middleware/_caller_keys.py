@@ -5,6 +5,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .._errors import GatewayError
 from ..ops._key_store import KeyStore
 from ..ops._metrics import KEY_SCOPE
+from ..ops._store import OPEN_OWNER, OWNER_SCOPE, owner_of_key
 
 __all__ = ["ANONYMOUS", "CALLER_SCOPE", "CallerKeyMiddleware"]
 
@@ -38,7 +39,9 @@ class CallerKeyMiddleware:
 
     A request without a known key gets 401 before any of its body is read. Other paths
     (``/``, ``/health``, ``/metrics``, ``/openapi.json``) stay open. The key's name is left
-    in the scope for the metrics and the access limits; the key itself goes nowhere.
+    in the scope for the metrics and the access limits, and the owner derived from its digest
+    for the response store (so what a key stores only that key reaches); the key itself
+    goes nowhere.
 
     Args:
         app: The application to wrap.
@@ -54,6 +57,7 @@ class CallerKeyMiddleware:
         if scope["type"] == "http" and scope["path"].startswith("/v1"):
             if not self.required:
                 scope[KEY_SCOPE] = ANONYMOUS
+                scope[OWNER_SCOPE] = OPEN_OWNER
             else:
                 token = _bearer(scope)
                 caller = self.keys.find(token) if token else None
@@ -62,4 +66,5 @@ class CallerKeyMiddleware:
                     return
                 scope[KEY_SCOPE] = caller.name
                 scope[CALLER_SCOPE] = caller
+                scope[OWNER_SCOPE] = owner_of_key(caller.digest)
         await self.app(scope, receive, send)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ._keys import CallerKey, read_keys_file
+from ._keys import CallerKey, hash_key, read_keys_file
 
 __all__ = ["DEFAULT_KEY_NAME", "KEYS_CHECK_INTERVAL", "KeyStore"]
 
@@ -49,7 +49,8 @@ class KeyStore:
     ) -> None:
         self._path = keys_file
         self._api_key = api_key.encode() if api_key else None
-        self._default = CallerKey(DEFAULT_KEY_NAME, "")
+        # Its digest makes it an owner of stored answers like any key of the file.
+        self._default = CallerKey(DEFAULT_KEY_NAME, hash_key(api_key) if api_key else "")
         self._clock = clock
         self._by_digest: dict[bytes, CallerKey] = {}
         self._identity: tuple[int, int, int] | None = None

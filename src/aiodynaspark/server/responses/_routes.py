@@ -3,6 +3,10 @@
 ``POST`` answers one model turn, whole or as an event stream; with ``store`` (the default, as
 at OpenAI) the answer and its conversation are kept, so ``previous_response_id`` continues it
 and ``GET``/``DELETE`` reach it. Errors use OpenAI's body, mapped as on every route.
+
+A stored answer belongs to the caller key that made it (see :mod:`..ops._store`): for any
+other key it does not exist, and every route answers it with the very 404 of an unknown id.
+An answer that could not be stored says ``"store": false``.
 """
 
 import logging
@@ -10,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic_core import to_json
+from starlette.requests import Request
 from starlette.responses import Response
 
 from .._errors import GatewayError
@@ -17,7 +22,7 @@ from ..core._chat_call import complete, open_stream
 from ..core._gateway import Gateway
 from ..core._schemas import ErrorResponse
 from ..core._streaming import EventStream
-from ..ops._store import StoredRecord
+from ..ops._store import MAX_STORED_ID_CHARS, StoredRecord, request_owner
 from ._events import ResponseEvents
 from ._schemas import ResponsesRequest
 from ._translate import (
@@ -30,6 +35,7 @@ from ._translate import (
     output_from_completion,
     response_object,
     status_for,
+    text_chars,
     usage_object,
 )
 
@@ -56,14 +62,38 @@ def _json(payload: object, status: int = 200) -> Response:
     return Response(to_json(payload), status_code=status, media_type=_JSON)
 
 
+# An id echoed in an error is cut here: ids the gateway mints are shorter, and a caller's
+# megabytes of "id" are not worth sending back.
+_SHOWN_ID_CHARS = 64
+
+
+def shown_id(response_id: str) -> str:
+    """An id as an error message quotes it: its first 64 characters, then an ellipsis."""
+    if len(response_id) <= _SHOWN_ID_CHARS:
+        return response_id
+    return response_id[:_SHOWN_ID_CHARS] + "\u2026"
+
+
 def _not_found(response_id: str, param: str | None = None) -> Response:
     return GatewayError(
         404,
-        f"No response found with id {response_id!r}; it was never stored, has expired or "
-        "was deleted.",
+        f"No response found with id {shown_id(response_id)!r}; it was never stored, has "
+        "expired or was deleted.",
         code="previous_response_not_found" if param else "not_found",
         param=param,
     ).response("/v1/responses")
+
+
+def _history_too_long(chars: int, bound: int) -> Response:
+    return GatewayError(
+        400,
+        f"The conversation continued from previous_response_id holds {chars:,} characters of "
+        f"text with this turn; this gateway sends at most {bound:,} upstream (setting "
+        "max_text_chars, variable AIODYNASPARK_MAX_TEXT_CHARS). Start a new conversation, or "
+        "send a shorter history as input.",
+        param="previous_response_id",
+        code="limit_exceeded",
+    ).response()
 
 
 def build_responses_router(gateway: Gateway) -> APIRouter:
@@ -77,24 +107,33 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
     """
     router = APIRouter(tags=["responses"])
 
+    async def find(request: Request, response_id: str) -> StoredRecord | None:
+        # Longer ids were never minted, so never stored: no lookup of a caller's megabytes.
+        if len(response_id) > MAX_STORED_ID_CHARS:
+            return None
+        return await gateway.store.get(request_owner(request.scope), response_id)
+
     async def remember(
-        body: ResponsesRequest, response: dict[str, Any], conversation: list[dict[str, Any]]
+        request: Request, response: dict[str, Any], conversation: list[dict[str, Any]]
     ) -> None:
-        if body.store is False:
+        if not response["store"]:
             return
         record: StoredRecord = {"response": response, "messages": conversation}
-        if not await gateway.store.put(response["id"], record, gateway.store_ttl):
-            _log.warning("response %s not stored: larger than the whole store", response["id"])
+        owner = request_owner(request.scope)
+        if not await gateway.store.put(owner, response["id"], record, gateway.store_ttl):
+            # The caller is told, rather than handed an id that leads nowhere.
+            _log.warning("response %s not stored: too large, or the store refused", response["id"])
+            response["store"] = False
 
     @router.post(
         "/v1/responses",
         responses={200: {"content": {**_RESPONSE_DOC, **_STREAM_DOC}}, **_ERRORS},
         summary="Create a model response, whole or streamed (OpenAI's Responses API).",
     )
-    async def create_response(body: ResponsesRequest) -> Response:
+    async def create_response(request: Request, body: ResponsesRequest) -> Response:
         history: list[dict[str, Any]] = []
         if body.previous_response_id is not None:
-            record = await gateway.store.get(body.previous_response_id)
+            record = await find(request, body.previous_response_id)
             if record is None:
                 return _not_found(body.previous_response_id, "previous_response_id")
             history = record["messages"]
@@ -102,6 +141,12 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
         messages = [*history, *turn]
         if body.instructions is not None:
             messages.insert(0, {"role": "system", "content": body.instructions})
+        if history:
+            # The request alone was counted on arrival; the history it brings is counted
+            # here, with it, as the whole is what goes upstream.
+            chars = text_chars(messages)
+            if chars > gateway.max_text_chars:
+                return _history_too_long(chars, gateway.max_text_chars)
         options = chat_options(body)
         response_id = new_item_id("resp")
         # Estimated before the images leave the messages; only used when the upstream
@@ -112,7 +157,7 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
 
             async def on_done(response: dict[str, Any]) -> None:
                 conversation = [*history, *turn, *history_messages(response["output"])]
-                await remember(body, response, conversation)
+                await remember(request, response, conversation)
 
             events = ResponseEvents(body, response_id, first.model, input_tokens, on_done)
             return EventStream(events.start(first), stream, events.feed, events.finish, events.fail)
@@ -132,7 +177,7 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
             if usage is not None
             else usage_object(input_tokens, estimated_output_tokens(output)),
         )
-        await remember(body, response, [*history, *turn, *history_messages(output)])
+        await remember(request, response, [*history, *turn, *history_messages(output)])
         return _json(response)
 
     @router.get(
@@ -140,8 +185,8 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
         responses={200: {"content": _RESPONSE_DOC}, **_ERRORS},
         summary="Retrieve a stored response.",
     )
-    async def retrieve_response(response_id: str) -> Response:
-        record = await gateway.store.get(response_id)
+    async def retrieve_response(request: Request, response_id: str) -> Response:
+        record = await find(request, response_id)
         if record is None:
             return _not_found(response_id)
         return _json(record["response"])
@@ -151,8 +196,11 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
         responses={200: {"content": _RESPONSE_DOC}, **_ERRORS},
         summary="Delete a stored response.",
     )
-    async def delete_response(response_id: str) -> Response:
-        if not await gateway.store.delete(response_id):
+    async def delete_response(request: Request, response_id: str) -> Response:
+        owner = request_owner(request.scope)
+        if len(response_id) > MAX_STORED_ID_CHARS or not await gateway.store.delete(
+            owner, response_id
+        ):
             return _not_found(response_id)
         return _json({"id": response_id, "object": "response.deleted", "deleted": True})
 

@@ -36,6 +36,7 @@ __all__ = [
     "output_from_completion",
     "response_object",
     "status_for",
+    "text_chars",
     "usage_object",
 ]
 
@@ -199,6 +200,20 @@ def usage_object(input_tokens: int, output_tokens: int) -> dict[str, Any]:
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": input_tokens + output_tokens,
     }
+
+
+def text_chars(messages: list[dict[str, Any]]) -> int:
+    """The characters of text in chat messages: contents, tool outputs, calls' arguments."""
+    total = 0
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            total += len(content)
+        elif isinstance(content, list):
+            total += sum(len(part.get("text", "")) for part in content)
+        for call in message.get("tool_calls", ()):
+            total += len(call["function"]["name"]) + len(call["function"]["arguments"])
+    return total
 
 
 def estimated_input_tokens(messages: list[dict[str, Any]]) -> int:
