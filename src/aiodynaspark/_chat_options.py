@@ -24,7 +24,9 @@ __all__ = [
     "OPTIONS_BY_NAME",
     "REST_OPTIONS",
     "WEB_OPTIONS",
+    "Api",
     "ChatOption",
+    "unhonoured_fields",
 ]
 
 Handling = Literal["rest", "web", "client", "ignored"]
@@ -33,7 +35,14 @@ field (``web``), the client itself before sending (``client``), or nobody: accep
 OpenAI compatibility and dropped (``ignored``)."""
 
 GatewayAction = Literal["pass", "ignore", "refuse"]
-"""What the gateway does with the field: hand it to the client, drop it, or refuse it."""
+"""What the gateway does with the field: hand it to the client, drop it (and name it in the
+``x-aiodynaspark-ignored-params`` header), or refuse it with 400. A field is refused when
+honouring it would change the answer's shape (token probabilities, audio, several choices), so
+a caller never gets an answer without what it asked for; it is ignored when nothing a caller
+sees depends on it (a hint to the model, a billing tag)."""
+
+Api = Literal["chat", "responses", "messages"]
+"""The gateway's APIs: Chat Completions, OpenAI's Responses, Anthropic's Messages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +62,10 @@ class ChatOption:
         client: Whether ``chat.completions.create`` and the gateway take it (``False``: a
             provider keyword only).
         cli: The chat command's flags for it, when the command line offers it.
+        apis: The gateway APIs that have a field of this name, for a field the gateway
+            ignores or refuses (the Responses and Messages schemas declare theirs from here).
+        accepts: For a refused field, the values that ask for nothing the service lacks
+            (``logprobs: false``), accepted and dropped.
     """
 
     name: str
@@ -65,19 +78,46 @@ class ChatOption:
     openai: bool = True
     client: bool = True
     cli: tuple[str, ...] = ()
+    apis: tuple[Api, ...] = ("chat",)
+    accepts: tuple[object, ...] = ()
 
 
 def _sampling(name: str, low: float, high: float, doc: str) -> ChatOption:
     return ChatOption(name, float, f"{doc}, from {low:g} to {high:g}.", "rest", low=low, high=high)
 
 
-def _ignored(name: str, type_: Any) -> ChatOption:
+def _ignored(name: str, type_: Any, *apis: Api) -> ChatOption:
     return ChatOption(
         name,
         type_,
         "Accepted and ignored: the service has no such parameter.",
         "ignored",
         gateway="ignore",
+        apis=("chat", *apis),
+    )
+
+
+def _unseen(name: str, type_: Any, doc: str, *apis: Api) -> ChatOption:
+    # A field only the gateway receives (the client has no keyword for it), which changes
+    # nothing a caller sees: accepted, dropped, and named in the answer's header.
+    return ChatOption(
+        name, type_, f"Ignored: {doc}", "ignored", gateway="ignore", client=False, apis=apis
+    )
+
+
+def _refused(
+    name: str, type_: Any, doc: str, *apis: Api, accepts: tuple[object, ...] = ()
+) -> ChatOption:
+    # A field whose answer the service cannot give: refused with 400 and this doc as the why.
+    return ChatOption(
+        name,
+        type_,
+        doc,
+        "ignored",
+        gateway="refuse",
+        client=False,
+        apis=apis,
+        accepts=accepts,
     )
 
 
@@ -169,9 +209,62 @@ CHAT_OPTIONS: tuple[ChatOption, ...] = (
         '{"include_usage": true} ends a stream with a chunk carrying the usage.',
         "client",
     ),
-    _ignored("user", str),
-    _ignored("logprobs", bool),
+    _ignored("user", str, "responses"),
+    ChatOption(
+        "logprobs",
+        bool,
+        "Only false: the service gives no token log probabilities.",
+        "ignored",
+        gateway="refuse",
+        accepts=(False,),
+    ),
     _ignored("store", bool),
+    # Fields only the gateway receives, from the three APIs' SDKs: what they would change
+    # decides refused or ignored (see GatewayAction).
+    _refused(
+        "top_logprobs",
+        int,
+        "Only 0: the service gives no token log probabilities.",
+        "chat",
+        "responses",
+        accepts=(0,),
+    ),
+    _refused(
+        "modalities",
+        list[str],
+        'Only ["text"]: the service answers in text, never audio.',
+        "chat",
+        accepts=(["text"],),
+    ),
+    _refused("audio", dict[str, Any], "Refused: the service answers in text, never audio.", "chat"),
+    _refused(
+        "thread",
+        dict[str, Any],
+        "Refused: the gateway holds no Anthropic thread; send the whole conversation "
+        "(Anthropic's SDKs do so on this refusal).",
+        "messages",
+    ),
+    _refused(
+        "mcp_servers",
+        list[Any],
+        "Refused: the gateway cannot reach MCP servers; give the tools as tools.",
+        "messages",
+    ),
+    _unseen("reasoning_effort", str, "the service's models take no reasoning budget.", "chat"),
+    _unseen(
+        "reasoning", dict[str, Any], "the service's models take no reasoning budget.", "responses"
+    ),
+    _unseen("thinking", dict[str, Any], "the service's models show no thinking.", "messages"),
+    _unseen("logit_bias", dict[str, float], "the service takes no token biases.", "chat"),
+    _unseen("prediction", dict[str, Any], "the service takes no predicted output.", "chat"),
+    _unseen("verbosity", str, "the service takes no verbosity hint.", "chat"),
+    _unseen("top_k", int, "the service samples with its own top_k.", "messages"),
+    _unseen("metadata", dict[str, Any], "kept by nobody.", "chat", "messages"),
+    _unseen("service_tier", str, "the service has one tier.", "chat", "responses", "messages"),
+    _unseen("truncation", str, "a conversation over the bounds is refused.", "responses"),
+    _unseen("include", list[str], "answers carry what they always carry.", "responses"),
+    _unseen("prompt_cache_key", str, "the service keeps no prompt cache.", "chat", "responses"),
+    _unseen("safety_identifier", str, "passed to nobody.", "chat", "responses"),
 )
 
 OPTIONS_BY_NAME: Mapping[str, ChatOption] = {option.name: option for option in CHAT_OPTIONS}
@@ -187,6 +280,12 @@ WEB_OPTIONS: tuple[ChatOption, ...] = tuple(o for o in CHAT_OPTIONS if o.handlin
 
 IGNORED_OPTIONS: frozenset[str] = frozenset(o.name for o in CHAT_OPTIONS if o.handling == "ignored")
 """Accepted and dropped by the client."""
+
+
+def unhonoured_fields(api: Api) -> tuple[ChatOption, ...]:
+    """The fields of ``api`` that the gateway receives and ignores or refuses."""
+    return tuple(o for o in CHAT_OPTIONS if api in o.apis and o.gateway != "pass")
+
 
 GATEWAY_PASSED: tuple[str, ...] = tuple(
     o.name for o in CHAT_OPTIONS if o.client and o.gateway == "pass"

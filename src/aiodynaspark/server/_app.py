@@ -15,6 +15,7 @@ from ._settings import GatewayOptions, GatewaySettings, library_variable, load_s
 from .chat._routes import build_router
 from .core._gateway import Gateway
 from .core._handlers import install_handlers
+from .core._unhonoured import IGNORED_HEADER
 from .messages._routes import build_messages_router
 from .middleware._access import AccessLogMiddleware, BodyLimitMiddleware, HeadAsGet
 from .middleware._bounds import InputBounds, InputBoundsMiddleware
@@ -38,6 +39,38 @@ _DESCRIPTION = (
     "Authorization: Bearer <key> (or x-api-key: <key>). Besides Chat Completions it speaks "
     "OpenAI's Responses API (/v1/responses) and Anthropic's Messages API (/v1/messages), "
     "whose errors use Anthropic's body."
+)
+
+# The request headers a browser may send cross-origin: the key, the body's type, and what the
+# official OpenAI and Anthropic JavaScript SDKs add to every request (their x-stainless-*
+# platform and retry headers, the API version and beta flags, the browser opt-in); a
+# preflight refusing one of them fails the SDK with "Connection error". Starlette matches
+# header names exactly, so each is listed.
+CORS_HEADERS = (
+    "authorization",
+    "content-type",
+    "x-api-key",
+    "anthropic-version",
+    "anthropic-beta",
+    "anthropic-dangerous-direct-browser-access",
+    "openai-organization",
+    "openai-project",
+    "openai-beta",
+    "idempotency-key",
+    "x-stainless-arch",
+    "x-stainless-async",
+    "x-stainless-helper",
+    "x-stainless-helper-method",
+    "x-stainless-lang",
+    "x-stainless-os",
+    "x-stainless-package-version",
+    "x-stainless-poll-helper",
+    "x-stainless-read-timeout",
+    "x-stainless-retry-count",
+    "x-stainless-runtime",
+    "x-stainless-runtime-version",
+    "x-stainless-stream-helper",
+    "x-stainless-timeout",
 )
 
 # FastAPI releases with built-in OpenTelemetry look up the global tracer, meter and logger
@@ -224,7 +257,9 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["authorization", "content-type", "x-api-key", "anthropic-version"],
+            # A browser page reads these answer headers only when they are exposed.
+            expose_headers=["x-should-retry", IGNORED_HEADER, "retry-after"],
+            allow_headers=list(CORS_HEADERS),
         )
     app.add_middleware(HeadAsGet)
     app.add_middleware(HostCheckMiddleware, allowed_hosts=settings.allowed_hosts)

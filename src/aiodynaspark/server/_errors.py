@@ -68,6 +68,7 @@ __all__ = [
     "error_event",
     "from_exception",
     "from_library_error",
+    "retry_cannot_help",
 ]
 
 _log = logging.getLogger("aiodynaspark.server")
@@ -99,6 +100,13 @@ class GatewayError:
     param: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def all_headers(self) -> tuple[tuple[str, str], ...]:
+        """The extra headers, with ``x-should-retry: false`` when a retry cannot help."""
+        if retry_cannot_help(self.status, self.code):
+            return (*self.headers, ("x-should-retry", "false"))
+        return self.headers
+
     def body(self) -> bytes:
         """The OpenAI body: ``{"error": {"message", "type", "param", "code"}}``."""
         return error_body(self.message, self.type, self.code, self.param)
@@ -114,7 +122,7 @@ class GatewayError:
         return Response(
             self.body_for(path),
             status_code=self.status,
-            headers=dict(self.headers),
+            headers=dict(self.all_headers),
             media_type="application/json",
         )
 
@@ -126,10 +134,26 @@ class GatewayError:
             (b"content-length", str(len(body)).encode()),
         ]
         headers.extend(
-            (name.encode("latin-1"), value.encode("latin-1")) for name, value in self.headers
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in self.all_headers
         )
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+# Answers the same request would get again: the caller's input (4xx but 408 and 429), and
+# the upstream failures a second try repeats (a model that ignored the tools twice, the
+# gateway's own credential refused, a bot challenge). The official OpenAI and Anthropic SDKs
+# retry 409, 429 and 5xx twice unless the answer says x-should-retry: false, and each retry
+# of a 502 invalid_model_output spends two more upstream requests.
+_RETRYABLE_STATUSES = frozenset({408, 409, 429})
+_FINAL_CODES = frozenset({"invalid_model_output", "upstream_auth_failed", "upstream_blocked"})
+
+
+def retry_cannot_help(status: int, code: str | None) -> bool:
+    """Whether an error answer is final: sending the same request again gets the same."""
+    if 400 <= status < 500:
+        return status not in _RETRYABLE_STATUSES
+    return code in _FINAL_CODES
 
 
 def error_body(

@@ -23,6 +23,7 @@ from ..core._schemas import (
     SpeechRequest,
 )
 from ..core._streaming import ChatEventStream
+from ..core._unhonoured import ignored_params, name_ignored
 
 __all__ = ["build_router"]
 
@@ -83,13 +84,14 @@ def build_router(gateway: Gateway) -> APIRouter:
         if fetched:
             options["media"] = fetched
         completions = gateway.client.chat.completions
+        ignored = ignored_params(body, "chat")
         if not body.stream:
             completion = await completions.create(model=body.model, messages=messages, **options)
-            return _json(completion)
+            return name_ignored(_json(completion), ignored)
         stream = await completions.create(
             model=body.model, messages=messages, stream=True, **options
         )
-        return ChatEventStream(await first_chunk(stream), stream)
+        return name_ignored(ChatEventStream(await first_chunk(stream), stream), ignored)
 
     @router.post(
         "/v1/images/generations",

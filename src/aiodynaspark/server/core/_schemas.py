@@ -5,12 +5,13 @@ The models validate what the gateway can check cheaply and document the API in
 Unknown fields are ignored, as tools send many OpenAI fields Dynaspark has no use for.
 """
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 from ..._catalog import DEFAULT_CHAT_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_VOICE, IMAGE_MODELS, VOICES
-from ..._chat_options import CHAT_OPTIONS, ChatOption
+from ..._chat_options import CHAT_OPTIONS, Api, ChatOption, unhonoured_fields
 
 __all__ = [
     "ChatCompletionCore",
@@ -25,6 +26,7 @@ __all__ = [
     "MessageToolCall",
     "SpeechRequest",
     "TextPart",
+    "unhonoured_schema_fields",
 ]
 
 
@@ -116,10 +118,21 @@ class ChatCompletionCore(_Request):
     )
 
 
+def _refusal(option: ChatOption) -> Callable[[object], object]:
+    def refuse(value: object) -> object:
+        if value is None or value in option.accepts:
+            return value
+        raise ValueError(f"this gateway cannot honour it. {option.doc}")
+
+    return refuse
+
+
 def _option_field(option: ChatOption) -> tuple[Any, Any]:
     if option.gateway == "refuse":
-        # Declared so that a value is refused (400), not dropped as unknown fields are.
-        return None, Field(default=None, description=f"Refused by this gateway. {option.doc}")
+        # Declared so that a value is refused (400) with the reason, not dropped as unknown
+        # fields are; the values that ask for nothing missing pass.
+        refused = Annotated[Any, AfterValidator(_refusal(option))]
+        return refused, Field(default=None, description=f"Refused by this gateway. {option.doc}")
     # A plain string must be sendable; the other types validate as the client reads them.
     kind = Text if option.type is str else option.type
     description = option.doc if option.openai else f"Not OpenAI: {option.doc}"
@@ -127,6 +140,16 @@ def _option_field(option: ChatOption) -> tuple[Any, Any]:
         description = f"Ignored. {description}"
     field = Field(default=None, ge=option.low, le=option.high, description=description)
     return kind | None, field
+
+
+def unhonoured_schema_fields(api: Api) -> dict[str, Any]:
+    """The pydantic fields of what ``api`` receives and ignores or refuses, for ``create_model``.
+
+    Each is declared from ``_chat_options.py``, so ``/openapi.json`` lists it with what the
+    gateway does, a refused value gets 400 with the reason, and an ignored one is seen (to
+    be named in the answer's ``x-aiodynaspark-ignored-params`` header).
+    """
+    return {option.name: _option_field(option) for option in unhonoured_fields(api)}
 
 
 if TYPE_CHECKING:
@@ -141,7 +164,8 @@ else:
         __doc__="``POST /v1/chat/completions``.\n\n``provider`` and ``system`` are not "
         "OpenAI fields: ``provider`` picks the Dynaspark endpoint (``auto``, ``web``, "
         "``api``, or a list to fall back along), ``system`` sets the system prompt directly.",
-        **{option.name: _option_field(option) for option in CHAT_OPTIONS if option.client},
+        **{option.name: _option_field(option) for option in CHAT_OPTIONS if option.client}
+        | unhonoured_schema_fields("chat"),
     )
 
 

@@ -22,6 +22,7 @@ from ..core._chat_call import complete, open_stream
 from ..core._gateway import Gateway
 from ..core._schemas import ErrorResponse
 from ..core._streaming import EventStream
+from ..core._unhonoured import ignored_params, name_ignored
 from ..ops._store import MAX_STORED_ID_CHARS, StoredRecord, request_owner
 from ._events import ResponseEvents
 from ._schemas import ResponsesRequest
@@ -160,7 +161,10 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
                 await remember(request, response, conversation)
 
             events = ResponseEvents(body, response_id, first.model, input_tokens, on_done)
-            return EventStream(events.start(first), stream, events.feed, events.finish, events.fail)
+            answer = EventStream(
+                events.start(first), stream, events.feed, events.finish, events.fail
+            )
+            return name_ignored(answer, ignored_params(body, "responses"))
         completion = await complete(gateway, body.model, messages, options)
         output, finish_reason = output_from_completion(completion)
         status, details = status_for(finish_reason)
@@ -178,7 +182,7 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
             else usage_object(input_tokens, estimated_output_tokens(output)),
         )
         await remember(request, response, [*history, *turn, *history_messages(output)])
-        return _json(response)
+        return name_ignored(_json(response), ignored_params(body, "responses"))
 
     @router.get(
         "/v1/responses/{response_id}",

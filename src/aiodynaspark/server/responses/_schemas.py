@@ -1,17 +1,18 @@
 """The body of ``POST /v1/responses`` in OpenAI's Responses shape, as pydantic models.
 
-Only what the gateway can honour is modelled; the many other fields OpenAI clients send
-(``include``, ``reasoning``, ``truncation``, ...) are ignored, as on the chat route. Input
+Only what the gateway can honour is modelled; the other fields OpenAI clients send
+(``include``, ``reasoning``, ``truncation``, ...) are declared in ``_chat_options.py``, ignored
+and named in the answer's header, or refused, as on the chat route. Input
 items of a kind the gateway cannot play (files, hosted tools, item references) are refused
 with a message that names them, never dropped in silence.
 """
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model, field_validator
 
 from ..._chat_options import OPTIONS_BY_NAME
-from ..core._schemas import Text
+from ..core._schemas import Text, unhonoured_schema_fields
 
 __all__ = [
     "FunctionCallItem",
@@ -145,8 +146,8 @@ class TextOptions(_Body):
     format: TextFormat | None = None
 
 
-class ResponsesRequest(_Body):
-    """``POST /v1/responses``: one model turn, whole or streamed, optionally continued."""
+class ResponsesRequestFields(_Body):
+    """The modelled fields of ``ResponsesRequest``."""
 
     model: Text | None = Field(
         default=None, description="A model id or alias; default gemini-1.5-flash."
@@ -166,4 +167,20 @@ class ResponsesRequest(_Body):
         default=None, description="Continue the conversation of a stored response."
     )
     metadata: dict[str, str] | None = Field(default=None, description="Echoed back.")
+    # Echoed back as OpenAI does; also declared, ignored, in _chat_options.py.
     user: str | None = Field(default=None, description="Ignored.")
+
+
+if TYPE_CHECKING:
+
+    class ResponsesRequest(ResponsesRequestFields):
+        """``POST /v1/responses``: one model turn, whole or streamed, optionally continued."""
+
+else:
+    # The fields the gateway receives and ignores or refuses, declared in _chat_options.py.
+    ResponsesRequest = create_model(
+        "ResponsesRequest",
+        __base__=ResponsesRequestFields,
+        __doc__="``POST /v1/responses``: one model turn, whole or streamed, optionally continued.",
+        **unhonoured_schema_fields("responses"),
+    )
