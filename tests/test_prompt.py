@@ -115,9 +115,20 @@ def test_no_input_raises_anything_but_invalid_request(messages: object) -> None:
 )
 def test_every_message_is_one_role_line_then_assistant(turns: list[tuple[str, str]]) -> None:
     prompt = flatten_messages([{"role": role, "content": text} for role, text in turns])
-    assert prompt.endswith("\nAssistant:")
+    last_role, last_text = turns[-1]
+    if last_role != "assistant" or not last_text:
+        assert prompt.endswith("\nAssistant:")
     for role, text in turns:
         assert f"{role.capitalize()}: {text}" in prompt
+
+
+def test_an_assistant_prefill_ends_the_prompt_for_the_model_to_continue() -> None:
+    messages = [
+        {"role": "user", "content": "Count to three."},
+        {"role": "assistant", "content": "One,"},
+    ]
+    assert flatten_messages(messages) == "User: Count to three.\nAssistant: One,"
+    assert plain_prompt(messages) == flatten_messages(messages)
 
 
 def test_lone_surrogate_is_refused_as_invalid_input() -> None:

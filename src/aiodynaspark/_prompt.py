@@ -160,7 +160,8 @@ def plain_prompt(messages: object) -> str | None:
         if text is None:
             return None
         lines.append(f"{message['role'].capitalize()}: {text}")
-    lines.append("Assistant:")
+    if messages[-1]["role"] != "assistant" or not messages[-1]["content"]:
+        lines.append("Assistant:")
     return "\n".join(lines)
 
 
@@ -169,7 +170,9 @@ def flatten_messages(messages: object) -> str:
 
     The rule the original module used: exactly one message gives its text unchanged;
     otherwise each message becomes a line ``Role: text`` with the role capitalised, and a
-    last line ``Assistant:`` asks the model to continue as the assistant.
+    last line ``Assistant:`` asks the model to continue as the assistant. A conversation
+    that ends with an assistant message (a prefill) ends with that line instead, so the
+    model continues its text rather than starting a new turn, as Anthropic's API does.
 
     Args:
         messages: The conversation, as :func:`parse_messages` accepts it, or already parsed.
@@ -200,5 +203,6 @@ def flatten_messages(messages: object) -> str:
     if len(parsed) == 1:
         return parsed[0].text
     lines = [f"{m.role.capitalize()}: {m.text}" for m in parsed]
-    lines.append("Assistant:")
+    if parsed[-1].role != "assistant" or not parsed[-1].text:
+        lines.append("Assistant:")
     return "\n".join(lines)

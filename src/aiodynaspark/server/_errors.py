@@ -187,9 +187,20 @@ def anthropic_error_type(status: int) -> str:
 
 def anthropic_error_body(error: GatewayError) -> bytes:
     """The error in Anthropic's shape: ``{"type": "error", "error": {"type", "message"}}``."""
+    # Anthropic's SDKs read this code to send the turn again without a thread, with the whole
+    # conversation: what makes beta.messages.tool_runner work on this gateway.
+    details = (
+        {"details": {"error_code": "thread_unsupported_request", "unsupported": ["thread"]}}
+        if error.param == "thread"
+        else {}
+    )
     payload = {
         "type": "error",
-        "error": {"type": anthropic_error_type(error.status), "message": error.message},
+        "error": {
+            "type": anthropic_error_type(error.status),
+            "message": error.message,
+            **details,
+        },
     }
     return json.dumps(payload).encode()
 

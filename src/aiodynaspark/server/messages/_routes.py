@@ -16,6 +16,7 @@ from ..._structured._tokens import estimate_prompt_tokens, estimate_tokens
 from ..core._chat_call import complete, open_stream
 from ..core._gateway import Gateway
 from ..core._streaming import EventStream
+from ..core._unhonoured import ignored_params, name_ignored
 from ._events import MessageEvents
 from ._schemas import CountTokensRequest, MessagesRequest
 from ._translate import chat_messages, chat_options, message_from_completion
@@ -70,13 +71,19 @@ def build_messages_router(gateway: Gateway) -> APIRouter:
         messages = chat_messages(body)
         options = chat_options(body)
         stops = tuple(body.stop_sequences or ())
+        ignored = ignored_params(body, "messages")
+        if body.output_config is not None and body.output_config.effort is not None:
+            ignored.append("output_config.effort")
         if body.stream:
             input_tokens = estimate_prompt_tokens(messages)
             first, stream = await open_stream(gateway, body.model, messages, options)
             events = MessageEvents(first.model, input_tokens, stops)
-            return EventStream(events.start(first), stream, events.feed, events.finish, events.fail)
+            answer = EventStream(
+                events.start(first), stream, events.feed, events.finish, events.fail
+            )
+            return name_ignored(answer, ignored)
         completion = await complete(gateway, body.model, messages, options)
-        return _json(message_from_completion(completion, stops))
+        return name_ignored(_json(message_from_completion(completion, stops)), ignored)
 
     @router.post(
         "/v1/messages/count_tokens",

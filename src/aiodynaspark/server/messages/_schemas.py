@@ -2,20 +2,23 @@
 
 Content blocks the gateway can play are modelled (``text``, ``image``, ``tool_use``,
 ``tool_result``); others (documents, thinking, server tools) fail validation by their type.
-Fields with no counterpart here (``top_k``, ``metadata``, ``thinking``) are ignored.
+Fields with no counterpart here are declared in ``_chat_options.py``: ignored (``top_k``,
+``metadata``, ``thinking``) and named in the answer's header, or refused (``thread``).
 """
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..._chat_options import OPTIONS_BY_NAME
-from ..core._schemas import Text
+from ..core._schemas import Text, unhonoured_schema_fields
 
 __all__ = [
     "ImageBlock",
+    "JSONOutputFormat",
     "MessageParam",
     "MessagesRequest",
+    "OutputConfig",
     "TextBlock",
     "Tool",
     "ToolChoice",
@@ -104,6 +107,24 @@ class ToolChoice(_Body):
     disable_parallel_tool_use: bool | None = None
 
 
+class JSONOutputFormat(_Body):
+    """``output_config.format``: the answer is one JSON value of this schema."""
+
+    type: Literal["json_schema"]
+    schema_: dict[str, Any] = Field(alias="schema")
+
+
+class OutputConfig(_Body):
+    """``output_config``: the answer's format, and the effort (ignored)."""
+
+    format: JSONOutputFormat | None = Field(
+        default=None,
+        description="Emulated as chat's json_schema response format: asked by instruction, "
+        "checked against the schema, repaired once.",
+    )
+    effort: str | None = Field(default=None, description="Ignored: the models take no effort.")
+
+
 def _sampling(name: str, high: float | None = None) -> float | None:
     option = OPTIONS_BY_NAME[name]
     top = option.high if high is None else high
@@ -111,8 +132,8 @@ def _sampling(name: str, high: float | None = None) -> float | None:
     return field
 
 
-class MessagesRequest(_Body):
-    """``POST /v1/messages``: one assistant turn, whole or streamed."""
+class MessagesRequestFields(_Body):
+    """The modelled fields of ``MessagesRequest``."""
 
     model: Text | None = Field(
         default=None, description="A model id or alias; default gemini-1.5-flash."
@@ -129,6 +150,7 @@ class MessagesRequest(_Body):
     temperature: float | None = _sampling("temperature", 1.0)
     top_p: float | None = _sampling("top_p")
     stream: bool | None = False
+    output_config: OutputConfig | None = None
 
 
 class CountTokensRequest(_Body):
@@ -138,3 +160,18 @@ class CountTokensRequest(_Body):
     messages: list[MessageParam] = Field(min_length=1)
     system: Text | list[TextBlock] | None = None
     tools: list[Tool] | None = None
+
+
+if TYPE_CHECKING:
+
+    class MessagesRequest(MessagesRequestFields):
+        """``POST /v1/messages``: one assistant turn, whole or streamed."""
+
+else:
+    # The fields the gateway receives and ignores or refuses, declared in _chat_options.py.
+    MessagesRequest = create_model(
+        "MessagesRequest",
+        __base__=MessagesRequestFields,
+        __doc__="``POST /v1/messages``: one assistant turn, whole or streamed.",
+        **unhonoured_schema_fields("messages"),
+    )

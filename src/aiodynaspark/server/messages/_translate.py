@@ -134,7 +134,7 @@ def chat_messages(body: MessagesRequest | CountTokensRequest) -> list[dict[str, 
 
 
 def chat_options(body: MessagesRequest) -> dict[str, Any]:
-    """The chat completion keywords for the request's tools, length and sampling.
+    """The chat completion keywords for the request's tools, length, sampling and format.
 
     Raises:
         InvalidRequestError: ``tool_choice`` of type ``tool`` without a name.
@@ -168,6 +168,13 @@ def chat_options(body: MessagesRequest) -> dict[str, Any]:
         options["temperature"] = body.temperature
     if body.top_p is not None:
         options["top_p"] = body.top_p
+    output_format = body.output_config.format if body.output_config else None
+    if output_format is not None:
+        # Through the client's structured-output engine, exactly as chat's json_schema.
+        options["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "output", "schema": output_format.schema_, "strict": True},
+        }
     return options
 
 
