@@ -11,10 +11,10 @@ import json
 import anthropic
 import openai
 import pytest
-from gateway_support import SDK_TIMEOUT, assert_openai_error, fetch
 
 from aiodynaspark._chat_options import CHAT_OPTIONS, unhonoured_fields
-from aiodynaspark.testing import Emulator
+from aiodynaspark.testing import Emulator, Fault
+from support.gateway import SDK_TIMEOUT, assert_openai_error, fetch, prompt_of
 
 MODEL = "gemini-2.0-flash"
 USER = [{"role": "user", "content": "Hello there"}]
@@ -189,7 +189,7 @@ async def test_anthropic_tool_runner_sends_the_whole_conversation_after_the_thre
         sdk.close()
     assert replies[-1].content[0].text == "It is 5."  # type: ignore[union-attr]
     assert len(emu.requests) == 2
-    second = emu.requests[1].form.get("user_input") or emu.requests[1].query["user_input"]
+    second = prompt_of(emu)
     second_system = emu.requests[1].query.get("system", "")
     assert question in second
     assert "add" in second_system + second
@@ -233,8 +233,6 @@ async def test_the_openai_sdk_does_not_retry_an_invalid_model_output(
 async def test_a_rate_limited_answer_leaves_the_retry_to_the_sdk(
     gateway: str, emu: Emulator
 ) -> None:
-    from aiodynaspark.testing import Fault
-
     emu.push(Fault.rate_limited(retry_after=1))
     answer = await fetch("POST", f"{gateway}/v1/chat/completions", json=body_of())
     assert answer.status == 429
@@ -294,11 +292,6 @@ async def test_an_output_config_answer_off_schema_is_repaired_once(
     assert answer.status == 200, answer.body
     assert json.loads(answer.json()["content"][0]["text"]) == {"name": "Ada", "age": 36}
     assert len(emu.requests) == 2
-
-
-def prompt_of(emu: Emulator) -> str:
-    request = emu.requests[-1]
-    return request.form.get("user_input") or request.query["user_input"]
 
 
 async def test_a_messages_prefill_is_continued_not_answered_anew(
