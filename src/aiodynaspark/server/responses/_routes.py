@@ -94,7 +94,7 @@ def _history_too_long(chars: int, bound: int) -> Response:
         "send a shorter history as input.",
         param="previous_response_id",
         code="limit_exceeded",
-    ).response()
+    ).response("/v1/responses")
 
 
 def build_responses_router(gateway: Gateway) -> APIRouter:
