@@ -1,7 +1,8 @@
 """A total deadline across retries, and timeout messages that say what really happened.
 
 The upstream is the emulator made silent (``latency`` far above every timeout here), so each
-test ends when the library's own limits say, within a few seconds.
+test ends when the library's own limits say. What is checked is which limit ended the call and
+how many attempts it made, never how long the call took (a loaded machine stretches that).
 """
 
 import asyncio
@@ -24,8 +25,6 @@ from aiodynaspark.testing import Emulator, Fault
 USER = [{"role": "user", "content": "ping"}]
 # Longer than any test here may take: the upstream never answers in time.
 SILENCE = 60.0
-# Slack for a loaded machine between "the deadline" and "the call returned".
-SLACK = 1.5
 
 
 @pytest.fixture
@@ -46,10 +45,11 @@ async def test_deadline_ends_the_call_across_retries(silent: Emulator) -> None:
     client = AsyncClient(
         base_url=silent.url, timeout=0.4, max_retries=20, backoff_base=0.01, deadline=1.0
     )
-    error, took = await _timed_failure(client)
-    assert took < 1.0 + SLACK
+    error, _ = await _timed_failure(client)
     assert error.limit == "deadline"
-    assert error.attempts is not None and error.attempts >= 2
+    # Attempts of 0.4 s each: at most three fit in the 1 s deadline, not the 21 allowed.
+    assert error.attempts is not None and 2 <= error.attempts <= 3
+    assert len(silent.requests) == error.attempts
 
 
 async def test_deadline_error_reports_elapsed_time_attempts_and_the_keyword(
@@ -58,8 +58,8 @@ async def test_deadline_error_reports_elapsed_time_attempts_and_the_keyword(
     client = AsyncClient(
         base_url=silent.url, timeout=0.4, max_retries=20, backoff_base=0.01, deadline=1.0
     )
-    error, _ = await _timed_failure(client)
-    assert error.elapsed is not None and 1.0 <= error.elapsed < 1.0 + SLACK
+    error, took = await _timed_failure(client)
+    assert error.elapsed is not None and 1.0 <= error.elapsed <= took
     message = str(error)
     assert "within the deadline of 1 s" in message
     assert f"{error.attempts} attempts, {error.elapsed:.1f} s in all" in message
@@ -81,11 +81,10 @@ async def test_no_backoff_sleep_goes_past_the_deadline(emu: Emulator) -> None:
     # The host asks for 30 s; sleeping through that would pass the 1 s deadline.
     emu.push(Fault.status(503, headers={"Retry-After": "30"}))
     client = AsyncClient(base_url=emu.url, max_retries=3, deadline=1.0)
-    started = time.monotonic()
+    # Shorter than the 30 s asked: a call that slept through it would fail here.
     async with client, asyncio.timeout(20):
         with pytest.raises(ServiceUnavailableError, match="Not retried: the deadline of 1 s"):
             await client.chat.completions.create(messages=USER, provider=Dynaspark)
-    assert time.monotonic() - started < SLACK
     assert len(emu.requests) == 1
 
 
@@ -94,9 +93,10 @@ async def test_deadline_comes_from_the_environment(
 ) -> None:
     monkeypatch.setenv("DYNASPARK_DEADLINE", "0.8")
     client = AsyncClient(base_url=silent.url, timeout=5, max_retries=3)
-    error, took = await _timed_failure(client)
+    error, _ = await _timed_failure(client)
     assert error.limit == "deadline" and error.seconds == 0.8
-    assert took < 0.8 + SLACK
+    # One attempt of its 5 s timeout would outlast the deadline: the deadline cut it.
+    assert error.attempts == 1 and len(silent.requests) == 1
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "soon", "nan"])
@@ -111,7 +111,6 @@ def test_the_deadline_keyword_beats_the_variable() -> None:
 
 
 async def test_a_provider_call_takes_a_deadline(silent: Emulator) -> None:
-    started = time.monotonic()
     with pytest.raises(APITimeoutError, match="deadline of 0.8 s"):
         async with asyncio.timeout(20):
             async for _ in Dynaspark.create_async_generator(
@@ -123,15 +122,14 @@ async def test_a_provider_call_takes_a_deadline(silent: Emulator) -> None:
                 deadline=0.8,
             ):
                 pass
-    assert time.monotonic() - started < 0.8 + SLACK
+    assert len(silent.requests) == 1
 
 
 def test_the_sync_client_takes_a_deadline() -> None:
     with Emulator.run_in_thread(host="127.0.0.1", port=0, latency=SILENCE) as silent:
-        started = time.monotonic()
         with (
             Client(base_url=silent.url, timeout=5, max_retries=3, deadline=0.8) as client,
             pytest.raises(APITimeoutError, match="deadline of 0.8 s"),
         ):
             client.chat.completions.create(messages=USER, provider=Dynaspark)
-    assert time.monotonic() - started < 0.8 + SLACK
+        assert len(silent.requests) == 1

@@ -102,10 +102,8 @@ async def test_zero_retries_means_one_attempt(emu: Emulator) -> None:
 async def test_retry_after_seconds_is_obeyed(emu: Emulator) -> None:
     emu.push(Fault.rate_limited(retry_after=1))
     async with client(emu) as c:
-        started = time.monotonic()
         assert await chat(c) == ANSWER
     assert emu.requests[1].at - emu.requests[0].at >= 0.95
-    assert time.monotonic() - started < 5
 
 
 async def test_ratelimit_reset_header_is_obeyed(emu: Emulator) -> None:
@@ -118,11 +116,10 @@ async def test_ratelimit_reset_header_is_obeyed(emu: Emulator) -> None:
 async def test_a_wait_longer_than_the_maximum_is_raised_at_once(emu: Emulator) -> None:
     emu.push(Fault.rate_limited(retry_after=3600))
     async with client(emu, max_retry_wait=30) as c:
-        started = time.monotonic()
+        # chat() gives up after 15 s: a client that slept through the wait would fail here.
         with pytest.raises(RateLimitError, match="longer than max_retry_wait") as caught:
             await chat(c)
     assert caught.value.retry_after == 3600
-    assert time.monotonic() - started < 2
     assert len(emu.requests) == 1
 
 

@@ -3,7 +3,6 @@
 import asyncio
 import itertools
 import json
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -159,15 +158,13 @@ async def test_keepalive_comments_do_not_count_as_content() -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(st.integers(min_value=1, max_value=4096))
-def test_decoding_is_linear_in_the_input_however_it_is_cut(chunk_size: int) -> None:
-    # One long event cut into many chunks: a decoder that re-joins its buffer on every
-    # read does n**2/2 byte copies (about 10**11 here, minutes); a linear one, 10**6.
+def test_a_long_event_comes_whole_however_it_is_cut(chunk_size: int) -> None:
+    # How long the decoding takes (linear in the input, not quadratic) is measured by
+    # benchmarks.sse_decoding, not here.
     body = b"data: " + b"x" * 800_000 + b"\n\n"
     chunks = [body[i : i + chunk_size] for i in range(0, len(body), chunk_size)]
     decoder = SSEDecoder(max_event_bytes=1_000_000)
-    started = time.perf_counter()
     events = [event for chunk in chunks for event in decoder.feed(chunk)]
-    assert time.perf_counter() - started < 5.0
     assert len(events) == 1
     assert len(events[0].data) == 800_000
 

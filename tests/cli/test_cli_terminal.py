@@ -4,12 +4,9 @@ import os
 import pty
 import select
 import signal
-import statistics
 import subprocess
 import sys
 import time
-
-import pytest
 
 from aiodynaspark.testing import Emulator, answer_for
 from support.cli import CLI, RUN_TIMEOUT, cli_env
@@ -100,19 +97,3 @@ def test_help_imports_no_heavy_module(cli: CLI) -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
-
-
-def test_help_startup_time_is_reported(cli: CLI, capsys: pytest.CaptureFixture[str]) -> None:
-    timings = []
-    for _ in range(10):
-        started = time.perf_counter()
-        result = subprocess.run(
-            cli.argv("--help"), capture_output=True, env=cli_env(), timeout=RUN_TIMEOUT
-        )
-        timings.append(time.perf_counter() - started)
-        assert result.returncode == 0
-        assert b"Usage: aiodynaspark" in result.stdout
-
-    # A figure for the record, not an assertion: machines differ.
-    with capsys.disabled():
-        print(f"\naiodynaspark --help: median {statistics.median(timings) * 1000:.0f} ms of 10")

@@ -2,7 +2,6 @@
 
 import asyncio
 import inspect
-import time
 import types
 import typing
 
@@ -135,12 +134,12 @@ async def test_the_upstream_deadline_setting_reaches_the_gateways_client(
         start_gateway(base_url=silent.url, timeout=5.0, max_retries=3, deadline=0.8) as root,
         asyncio.timeout(20),
     ):
-        started = time.monotonic()
         answer = await fetch(
             "POST",
             f"{root}/v1/chat/completions",
             json={"messages": [{"role": "user", "content": "Hi"}]},
         )
-        took = time.monotonic() - started
     assert answer.status == 504
-    assert took < 0.8 + 1.5  # not the 5 s a single attempt may take
+    # Without the deadline, three retries of 5 s attempts would follow the first and outlast
+    # the 20 s above; with it, the first attempt is the only one.
+    assert len(silent.requests) == 1

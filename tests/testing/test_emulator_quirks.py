@@ -1,21 +1,14 @@
 """The emulator's quirks: answers a real host may give that disagree with the library."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
 from aiodynaspark.testing import Emulator, Quirk
+from support.emulator_http import TIMEOUT
 
-TIMEOUT = 5.0
 CHAT = "/api/generate_response"
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as client:
-        yield client
 
 
 async def _get(session: aiohttp.ClientSession, url: str, **params: str) -> tuple[int, bytes]:

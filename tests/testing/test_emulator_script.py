@@ -2,21 +2,13 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
 import aiohttp
-import pytest
 
 from aiodynaspark.testing import ChatTurn, Emulator, Fault, answer_for
+from support.emulator_http import TIMEOUT
 
-TIMEOUT = 5.0
 MODEL = "gemini-2.0-flash"
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as client:
-        yield client
 
 
 async def _rest(session: aiohttp.ClientSession, url: str, **params: str) -> dict[str, object]:
