@@ -17,6 +17,11 @@ DEFAULT_BASE_URL = "https://dynaspark.onrender.com"
 DEFAULT_TIMEOUT = 90.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 
+# A health check of the host (client.status()): one attempt, no retry. A health page answers
+# at once when the host is up; waiting longer than a load balancer's usual 5 s check timeout
+# would report a sleeping host as up too late to matter.
+DEFAULT_STATUS_TIMEOUT = 5.0
+
 # Retries after the first attempt, as openai-python.
 DEFAULT_MAX_RETRIES = 2
 
@@ -132,7 +137,12 @@ def _env_number(environ: Mapping[str, str], name: str) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-def _check_timeout(value: object, source: str) -> float:
+def check_timeout(value: object, source: str) -> float:
+    """``value`` as a positive, finite number of seconds.
+
+    Raises:
+        InvalidRequestError: Anything else (the message names ``source``).
+    """
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -254,9 +264,9 @@ def _build_settings(
     elif not isinstance(api_key, str):
         raise InvalidRequestError(f"api_key must be a string, got {type(api_key).__name__}.")
     if timeout is not None:
-        seconds = _check_timeout(timeout, "timeout")
+        seconds = check_timeout(timeout, "timeout")
     elif (raw := _env_number(env, ENV_TIMEOUT)) is not None:
-        seconds = _check_timeout(raw, ENV_TIMEOUT)
+        seconds = check_timeout(raw, ENV_TIMEOUT)
     else:
         seconds = DEFAULT_TIMEOUT
     if max_retries is not None:
@@ -266,9 +276,9 @@ def _build_settings(
     else:
         retries = DEFAULT_MAX_RETRIES
     if deadline is not None:
-        total: float | None = _check_timeout(deadline, "deadline")
+        total: float | None = check_timeout(deadline, "deadline")
     elif (raw := _env_number(env, ENV_DEADLINE)) is not None:
-        total = _check_timeout(raw, ENV_DEADLINE)
+        total = check_timeout(raw, ENV_DEADLINE)
     else:
         total = None
     if proxy is not None and not (
@@ -280,7 +290,7 @@ def _build_settings(
     wait = (
         DEFAULT_MAX_RETRY_WAIT
         if max_retry_wait is None
-        else _check_timeout(max_retry_wait, "max_retry_wait")
+        else check_timeout(max_retry_wait, "max_retry_wait")
     )
     limit = (
         DEFAULT_CONNECTION_LIMIT
@@ -289,7 +299,7 @@ def _build_settings(
     )
     if limit < 1:
         raise InvalidRequestError(f"connection_limit must be at least 1, got {limit}.")
-    backoff = BACKOFF_BASE if backoff_base is None else _check_timeout(backoff_base, "backoff_base")
+    backoff = BACKOFF_BASE if backoff_base is None else check_timeout(backoff_base, "backoff_base")
     if limits is not None and not isinstance(limits, Limits):
         raise InvalidRequestError(
             f"limits must be an aiodynaspark.Limits, not {type(limits).__name__}."

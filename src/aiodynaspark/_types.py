@@ -26,6 +26,7 @@ __all__ = [
     "Messages",
     "NamedFunction",
     "NamedToolChoice",
+    "ParseOptions",
     "ResponseFormat",
     "Role",
     "StreamOptions",
@@ -144,3 +145,28 @@ class StreamOptions(TypedDictX):
     """``stream_options``: ``{"include_usage": true}`` ends a stream with a usage chunk."""
 
     include_usage: NotRequired[bool]
+
+
+class ParseOptions(TypedDictX, total=False):
+    """The options ``parse`` takes: those of ``create`` but ``stream`` and
+    ``response_format``, which ``parse`` decides."""
+
+    temperature: float | None
+    top_p: float | None
+    presence_penalty: float | None
+    frequency_penalty: float | None
+    seed: int | None
+    system: str | None
+    private: bool | None
+    referrer: str | None
+    n: int | None
+    tools: list[ChatTool] | None
+    tool_choice: ToolChoice | None
+    parallel_tool_calls: bool | None
+    stop: str | list[str] | None
+    max_tokens: int | None
+    max_completion_tokens: int | None
+    stream_options: StreamOptions | None
+    user: str | None
+    logprobs: bool | None
+    store: bool | None

@@ -324,6 +324,25 @@ class Transport:
                 await self._backoff(request, retry, error, begun, ends)
                 retry += 1
 
+    async def send_once(self, request: Request, decode: Decoder[T], seconds: float) -> T:
+        """Send ``request`` once, within ``seconds``, for a health check.
+
+        No retry, no deadline and no observer: a check must say how the host is now, and is
+        not an upstream attempt of a caller's request.
+
+        Raises:
+            APIConnectionError, APITimeoutError, APIStatusError, ResponseError: As :meth:`send`.
+        """
+        with translate_transport_errors(request.url, seconds):
+            limit = aiohttp.ClientTimeout(total=seconds, sock_connect=seconds)
+            async with self._open(request, limit) as response:
+                if not 200 <= response.status < 300:
+                    await self._raise_for_status(response, request.url)
+                body = await read_body(
+                    response, self.settings.limits.max_response_bytes, request.url
+                )
+                return decode(response, body)
+
     async def stream(self, request: Request, parse: StreamParser) -> AsyncGenerator[str, None]:
         """Send ``request`` and yield the pieces ``parse`` reads from its answer.
 

@@ -17,6 +17,7 @@ from ._models import (
     ImagesResponse,
     Model,
     ModelList,
+    ServiceStatus,
     SpeechResponse,
 )
 from ._parsed import ParsedChatCompletion, ParsedChatCompletionMessage, ParsedChoice
@@ -44,6 +45,7 @@ __all__ = [
     "ParsedChatCompletion",
     "ParsedChatCompletionMessage",
     "ParsedChoice",
+    "ServiceStatus",
     "SpeechResponse",
     "Stream",
 ]

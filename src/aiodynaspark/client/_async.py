@@ -1,22 +1,23 @@
 """``AsyncClient``: the OpenAI-style asynchronous client."""
 
+import time
 from types import TracebackType
 from typing import Self
 
 import aiohttp
 
 from .._catalog import CHAT_MODELS
-from .._config import resolve_settings
+from .._config import DEFAULT_STATUS_TIMEOUT, check_timeout, resolve_settings
 from .._errors import ModelNotSupportedError
 from .._limits import Limits
 from .._wire._attempts import AttemptObserver
-from .._wire._http import Transport
+from .._wire._http import Request, Transport
 from .._wire._lifecycle import ClientState, entered
 from ._audio import AsyncAudio
 from ._chat import AsyncChat, AsyncStream
 from ._engine import ChatEngine
 from ._images import AsyncImages
-from ._models import Model, ModelList
+from ._models import Model, ModelList, ServiceStatus
 from ._routing import ProviderChoice, choose_providers
 
 __all__ = ["AsyncClient", "AsyncStream"]
@@ -38,6 +39,10 @@ class AsyncModels:
         if model not in CHAT_MODELS:
             raise ModelNotSupportedError(f"The model {model!r} does not exist.")
         return Model(id=model)
+
+
+def _status_code(response: aiohttp.ClientResponse, body: bytes) -> int:
+    return response.status
 
 
 class AsyncClient:
@@ -124,6 +129,36 @@ class AsyncClient:
     def is_closed(self) -> bool:
         """Whether the client has been closed; a closed client sends nothing more."""
         return self._transport.state is ClientState.CLOSED
+
+    async def status(self, *, time_limit: float = DEFAULT_STATUS_TIMEOUT) -> ServiceStatus:
+        """Ask the host's health page (``GET /status``) once: is the service up now?
+
+        One attempt, no retry, within its own ``time_limit``, through the client's pool and
+        proxy; the answer's body is read within the client's limits and not interpreted.
+        The ``attempt_observer`` is not told: a check is not a request's attempt.
+
+        Args:
+            time_limit: Seconds for the whole check; default 5.
+
+        Returns:
+            The answer's status and how long it took.
+
+        Raises:
+            InvalidRequestError: ``time_limit`` is not a positive number.
+            APIConnectionError: The host could not be reached (``APITimeoutError``: in time).
+            APIStatusError: The host answered non-2xx (a sleeping host: 502, 503 or 504).
+            RuntimeError: The client is closed.
+
+        Example:
+            >>> async with AsyncClient() as client:
+            ...     up = await client.status()
+            ...     print(up.status_code, f"{up.elapsed:.2f} s")
+        """
+        seconds = check_timeout(time_limit, "time_limit")
+        started = time.perf_counter()
+        request = Request("GET", self.settings.base_url + "/status")
+        status = await self._transport.send_once(request, _status_code, seconds)
+        return ServiceStatus(status_code=status, elapsed=time.perf_counter() - started)
 
     async def close(self) -> None:
         """Close the connection pool (a session passed in stays open).

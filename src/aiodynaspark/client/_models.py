@@ -31,6 +31,7 @@ __all__ = [
     "ImagesResponse",
     "Model",
     "ModelList",
+    "ServiceStatus",
     "SpeechResponse",
     "new_completion_id",
 ]
@@ -194,6 +195,18 @@ class ModelList(_Model):
 
     object: Literal["list"] = "list"
     data: list[Model]
+
+
+class ServiceStatus(_Model):
+    """The host's answer to ``GET /status``, as ``client.status()`` returns it: it is up.
+
+    Attributes:
+        status_code: The HTTP status of the answer (2xx).
+        elapsed: Seconds from sending the request to reading the whole answer.
+    """
+
+    status_code: int
+    elapsed: float
 
 
 class SpeechResponse:

@@ -4,10 +4,9 @@ import re
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from typing_extensions import TypedDict
 
 from .._errors import InvalidModelOutputError, InvalidRequestError
-from .._types import ChatTool, JSONSchema, JSONSchemaFormat, StreamOptions, ToolChoice
+from .._types import JSONSchema, JSONSchemaFormat, ParseOptions
 from ._models import ChatCompletion, ChatCompletionMessage, Choice
 
 __all__ = [
@@ -22,31 +21,6 @@ __all__ = [
 ]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-class ParseOptions(TypedDict, total=False):
-    """The options ``parse`` takes: those of ``create`` but ``stream`` and
-    ``response_format``, which ``parse`` decides."""
-
-    temperature: float | None
-    top_p: float | None
-    presence_penalty: float | None
-    frequency_penalty: float | None
-    seed: int | None
-    system: str | None
-    private: bool | None
-    referrer: str | None
-    n: int | None
-    tools: list[ChatTool] | None
-    tool_choice: ToolChoice | None
-    parallel_tool_calls: bool | None
-    stop: str | list[str] | None
-    max_tokens: int | None
-    max_completion_tokens: int | None
-    stream_options: StreamOptions | None
-    user: str | None
-    logprobs: bool | None
-    store: bool | None
 
 
 PARSE_OPTIONS = frozenset(ParseOptions.__annotations__)

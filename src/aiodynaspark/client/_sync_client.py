@@ -10,11 +10,13 @@ from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from .._config import DEFAULT_STATUS_TIMEOUT
 from .._errors import InvalidRequestError
 from .._limits import Limits
 from .._wire._lifecycle import ClientState
 from ._async import AsyncClient
 from ._loop_thread import LoopThread
+from ._models import ServiceStatus
 from ._routing import ProviderChoice
 from ._sync_resources import Audio, Chat, Images, Models, Stream
 
@@ -92,6 +94,16 @@ class Client:
     def is_closed(self) -> bool:
         """Whether the client has been closed; a closed client sends nothing more."""
         return self._async._transport.state is ClientState.CLOSED
+
+    def status(self, *, time_limit: float = DEFAULT_STATUS_TIMEOUT) -> ServiceStatus:
+        """Ask the host's health page (``GET /status``) once; see :meth:`AsyncClient.status`.
+
+        Raises:
+            InvalidRequestError: ``time_limit`` is not a positive number.
+            APIConnectionError, APIStatusError: The host is not up (see the async form).
+            RuntimeError: The client is closed.
+        """
+        return self._run(self._async.status(time_limit=time_limit))
 
     def close(self) -> None:
         """Close the connection pool and stop the client's thread.

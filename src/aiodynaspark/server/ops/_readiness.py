@@ -13,17 +13,14 @@ host that sleeps when idle is not kept awake by it.
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import aiohttp
-
-from ..._config import Settings
+from ..._config import DEFAULT_STATUS_TIMEOUT, Settings
 from ..._errors import DynasparkError
-from ..._wire._http import Request, Transport
+from ...client import AsyncClient
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -36,19 +33,14 @@ _log = logging.getLogger(__name__)
 # so one slow or lost probe does not flip the gateway to not ready.
 DEFAULT_PROBE_INTERVAL = 15.0
 _PROBES_PER_INTERVAL = 3
-# A probe waits at most this long for the host, however long the interval.
-_MAX_PROBE_TIMEOUT = 5.0
-
-
-def _ignore_body(response: aiohttp.ClientResponse, raw: bytes) -> None:
-    return None
 
 
 class ReadinessProbe:
     """Asks the host's ``/status`` and pings Redis in the background.
 
     Args:
-        settings: The upstream settings (root, proxy); retries are not used.
+        settings: The upstream settings (root, proxy, limits); the probe asks through a
+            client of its own, so a busy pool does not make a busy gateway look down.
         interval: Seconds within which the host must have answered.
         redis: The Redis client to ping, or ``None``.
         on_redis_failure: Called when a ping fails (for the metrics).
@@ -66,11 +58,9 @@ class ReadinessProbe:
     ) -> None:
         self.interval = interval
         self._every = interval / _PROBES_PER_INTERVAL
-        timeout = min(self._every, _MAX_PROBE_TIMEOUT)
-        self._settings = dataclasses.replace(
-            settings, max_retries=0, timeout=timeout, connect_timeout=timeout
-        )
-        self._status = Request("GET", settings.base_url + "/status")
+        # A probe waits at most the client's check timeout, however long the interval.
+        self._timeout = min(self._every, DEFAULT_STATUS_TIMEOUT)
+        self._settings = settings
         self._redis = redis
         self._on_redis_failure = on_redis_failure
         self._clock = clock
@@ -79,10 +69,10 @@ class ReadinessProbe:
         self._task: asyncio.Task[None] | None = None
         self._first = asyncio.Event()
 
-    async def probe_once(self, transport: Transport) -> None:
-        """Ask the host and Redis once, and remember what they said."""
+    async def probe_once(self, client: AsyncClient) -> None:
+        """Ask the host (through ``client``) and Redis once, and remember what they said."""
         try:
-            await transport.send(self._status, _ignore_body)
+            await client.status(time_limit=self._timeout)
         except DynasparkError as exc:
             _log.info("Readiness: the host's /status did not answer: %s", exc)
         else:
@@ -100,9 +90,17 @@ class ReadinessProbe:
                 self._redis_answered = True
 
     async def _run(self) -> None:
-        async with Transport(self._settings) as transport:
+        settings = self._settings
+        client = AsyncClient(
+            settings.base_url,
+            proxy=settings.proxy,
+            trust_env=settings.trust_env,
+            limits=settings.limits,
+            connection_limit=1,
+        )
+        async with client:
             while True:
-                await self.probe_once(transport)
+                await self.probe_once(client)
                 self._first.set()
                 await asyncio.sleep(self._every)
 
