@@ -28,7 +28,8 @@ _UNION_TAGS = frozenset({"str", "int", "float", "bool", "none", "dict", "list"})
 
 
 def _param(location: Sequence[Any]) -> str | None:
-    parts = location[1:] if location and location[0] == "body" else ()
+    # A body field, or a query or path parameter (the list routes' limit, order, after).
+    parts = location[1:] if location and location[0] in ("body", "query", "path") else ()
     text = ""
     for part in parts:
         if isinstance(part, int):
@@ -94,9 +95,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         code = None
     kind = "invalid_request_error" if status < 500 else "server_error"
     headers = tuple((exc.headers or {}).items())
-    return GatewayError(status, message, kind, code, headers=headers).response(
-        request.url.path
-    )
+    return GatewayError(status, message, kind, code, headers=headers).response(request.url.path)
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -30,7 +30,6 @@ __all__ = ["QuotaMiddleware", "QuotaSettings"]
 UPSTREAM = "upstream"
 
 
-
 def _refusal(
     verdict: Verdict, limits: list[Limit], headers: tuple[tuple[str, str], ...] = ()
 ) -> GatewayError:

@@ -10,9 +10,9 @@ An answer that could not be stored says ``"store": false``.
 """
 
 import logging
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic_core import to_json
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,6 +25,7 @@ from ..core._streaming import EventStream
 from ..core._unhonoured import ignored_params, name_ignored
 from ..ops._store import MAX_STORED_ID_CHARS, StoredRecord, request_owner
 from ._events import ResponseEvents
+from ._input_items import DEFAULT_PAGE, MAX_PAGE, input_items, page_of_items
 from ._schemas import ResponsesRequest
 from ._translate import (
     chat_options,
@@ -115,11 +116,18 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
         return await gateway.store.get(request_owner(request.scope), response_id)
 
     async def remember(
-        request: Request, response: dict[str, Any], conversation: list[dict[str, Any]]
+        request: Request,
+        body: ResponsesRequest,
+        response: dict[str, Any],
+        conversation: list[dict[str, Any]],
     ) -> None:
         if not response["store"]:
             return
-        record: StoredRecord = {"response": response, "messages": conversation}
+        record: StoredRecord = {
+            "response": response,
+            "messages": conversation,
+            "input_items": input_items(body),
+        }
         owner = request_owner(request.scope)
         if not await gateway.store.put(owner, response["id"], record, gateway.store_ttl):
             # The caller is told, rather than handed an id that leads nowhere.
@@ -158,7 +166,7 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
 
             async def on_done(response: dict[str, Any]) -> None:
                 conversation = [*history, *turn, *history_messages(response["output"])]
-                await remember(request, response, conversation)
+                await remember(request, body, response, conversation)
 
             events = ResponseEvents(body, response_id, first.model, input_tokens, on_done)
             answer = EventStream(
@@ -181,7 +189,7 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
             if usage is not None
             else usage_object(input_tokens, estimated_output_tokens(output)),
         )
-        await remember(request, response, [*history, *turn, *history_messages(output)])
+        await remember(request, body, response, [*history, *turn, *history_messages(output)])
         return name_ignored(_json(response), ignored_params(body, "responses"))
 
     @router.get(
@@ -194,6 +202,25 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
         if record is None:
             return _not_found(response_id)
         return _json(record["response"])
+
+    @router.get(
+        "/v1/responses/{response_id}/input_items",
+        responses={200: {"content": _RESPONSE_DOC}, **_ERRORS},
+        summary="List the input items of a stored response.",
+    )
+    async def list_input_items(
+        request: Request,
+        response_id: str,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+        order: Literal["asc", "desc"] = "desc",
+        after: Annotated[str | None, Query(max_length=MAX_STORED_ID_CHARS)] = None,
+    ) -> Response:
+        # The same owner-checked lookup as GET: another key's response is not found.
+        record = await find(request, response_id)
+        if record is None:
+            return _not_found(response_id)
+        items: list[dict[str, Any]] = record.get("input_items", [])
+        return _json(page_of_items(items, limit=limit, order=order, after=after))
 
     @router.delete(
         "/v1/responses/{response_id}",
