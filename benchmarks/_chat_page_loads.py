@@ -24,22 +24,6 @@ _FIRST_PAINT_JS = """() => new Promise((resolve) => {
   new PerformanceObserver(() => found() && resolve(found().startTime))
     .observe({ type: "paint", buffered: true });
 })"""
-# Writes two conversations straight into the page's IndexedDB: a short one (open at the
-# reload) and the long one the benchmark then opens from the list.
-_SEED_JS = """async ([long, short]) => {
-  const db = await new Promise((resolve, reject) => {
-    const req = indexedDB.open("aiodynaspark-chat");
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-  const store = db.transaction("conversations", "readwrite").objectStore("conversations");
-  for (const record of [long, short]) store.put(record);
-  await new Promise((resolve) => { store.transaction.oncomplete = resolve; });
-  db.close();
-  const saved = JSON.parse(localStorage.getItem("aiodynaspark.chat.v1") || "{}");
-  saved.settings = { ...(saved.settings || {}), conversation: short.id };
-  localStorage.setItem("aiodynaspark.chat.v1", JSON.stringify(saved));
-}"""
 _OBSERVE_JS = """() => {
   window.__longTasks = [];
   new PerformanceObserver((list) => {
@@ -89,46 +73,9 @@ def _transferred(request: "object") -> int:
     return int(sizes["responseHeadersSize"]) + int(sizes["responseBodySize"])
 
 
-def _conversation(conversation_id: str, answers: list[str]) -> dict[str, object]:
-    messages: list[dict[str, object]] = []
-    for n, answer in enumerate(answers):
-        common = {"kind": "chat", "image": None, "imageName": "", "imageDropped": False}
-        messages.append(
-            {
-                **common,
-                "id": f"{conversation_id}-q{n}",
-                "role": "user",
-                "text": f"Question {n}: write a long guide.",
-                "status": "done",
-                "model": "",
-                "prompt": "",
-                "error": None,
-            }
-        )
-        messages.append(
-            {
-                **common,
-                "id": f"{conversation_id}-a{n}",
-                "role": "assistant",
-                "text": answer,
-                "status": "done",
-                "model": "gemini-1.5-flash",
-                "prompt": "",
-                "error": None,
-            }
-        )
-    title = f"{len(answers)} long answers" if len(answers) > 1 else "A short one"
-    return {
-        "id": conversation_id,
-        "title": title,
-        "renamed": True,
-        "updated": len(answers),
-        "messages": messages,
-    }
-
-
 def measure_reopen(browser: "Browser", url: str, answer: str) -> list[float]:
     """Open a saved conversation of ten long answers from the list; return its long tasks."""
+    from long_answer import seed_conversations  # type: ignore[import-not-found]
     from playwright.sync_api import expect
 
     context = browser.new_context(viewport={"width": 1100, "height": 800})
@@ -137,15 +84,13 @@ def measure_reopen(browser: "Browser", url: str, answer: str) -> list[float]:
         page = context.new_page()
         page.goto(f"{url}/")
         expect(page.locator("body.is-ready")).to_be_attached()
-        long = _conversation("long", [answer] * REOPEN_ANSWERS)
-        short = _conversation("short", ["A short answer."])
-        page.evaluate(_SEED_JS, [long, short])
+        title = seed_conversations(page, answer, REOPEN_ANSWERS)
         page.reload()
         expect(page.locator("body.is-ready")).to_be_attached()
         expect(page.locator("li.msg-assistant")).to_have_count(1)
         page.evaluate(_OBSERVE_JS)
         nav = page.get_by_role("navigation", name="Conversations")
-        nav.get_by_role("button", name=str(long["title"]), exact=True).click()
+        nav.get_by_role("button", name=title, exact=True).click()
         sections = answer.count("## ") * REOPEN_ANSWERS
         expect(page.locator("li.msg-assistant .msg-text h2")).to_have_count(sections)
         page.wait_for_timeout(500)  # tasks that finish the drawing after the last heading

@@ -1,6 +1,7 @@
-"""A long Markdown answer streamed at a reader's pace, and the upstream that streams it.
+"""A long Markdown answer streamed at a reader's pace, the upstream that streams it, and
+saved conversations of long answers.
 
-The browser budget tests need an answer far longer than the emulator's echo: this upstream
+The long-answer test and benchmark need an answer far longer than the emulator's echo: this upstream
 answers the REST chat route (``GET /api/generate_response?stream=true``) with a fixed
 16,000-word Markdown document, sent as OpenAI-shaped server-sent events on a fixed
 schedule, so the gateway in front of it and the page behind that see a real stream.
@@ -11,6 +12,7 @@ import json
 import time
 
 from aiohttp import web
+from playwright.sync_api import Page
 
 # The pace the budgets are set for: a fast model, about 300 words a second.
 WORDS_PER_SECOND = 300
@@ -120,3 +122,72 @@ class PacedUpstream:
     async def close(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+# Writes two conversations straight into the page's IndexedDB: a short one (open at the
+# reload) and the long one the benchmark then opens from the list.
+_SEED_JS = """async ([long, short]) => {
+  const db = await new Promise((resolve, reject) => {
+    const req = indexedDB.open("aiodynaspark-chat");
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const store = db.transaction("conversations", "readwrite").objectStore("conversations");
+  for (const record of [long, short]) store.put(record);
+  await new Promise((resolve) => { store.transaction.oncomplete = resolve; });
+  db.close();
+  const saved = JSON.parse(localStorage.getItem("aiodynaspark.chat.v1") || "{}");
+  saved.settings = { ...(saved.settings || {}), conversation: short.id };
+  localStorage.setItem("aiodynaspark.chat.v1", JSON.stringify(saved));
+}"""
+
+
+def conversation_record(conversation_id: str, answers: list[str]) -> dict[str, object]:
+    """A conversation as the page stores it: a question before each of ``answers``."""
+    messages: list[dict[str, object]] = []
+    for n, answer in enumerate(answers):
+        common = {"kind": "chat", "image": None, "imageName": "", "imageDropped": False}
+        messages.append(
+            {
+                **common,
+                "id": f"{conversation_id}-q{n}",
+                "role": "user",
+                "text": f"Question {n}: write a long guide.",
+                "status": "done",
+                "model": "",
+                "prompt": "",
+                "error": None,
+            }
+        )
+        messages.append(
+            {
+                **common,
+                "id": f"{conversation_id}-a{n}",
+                "role": "assistant",
+                "text": answer,
+                "status": "done",
+                "model": "gemini-1.5-flash",
+                "prompt": "",
+                "error": None,
+            }
+        )
+    title = f"{len(answers)} long answers" if len(answers) > 1 else "A short one"
+    return {
+        "id": conversation_id,
+        "title": title,
+        "renamed": True,
+        "updated": len(answers),
+        "messages": messages,
+    }
+
+
+def seed_conversations(page: Page, answer: str, answers: int) -> str:
+    """Save a conversation of ``answers`` copies of ``answer`` and a short one, open the short.
+
+    Returns:
+        The title of the long conversation (the page shows it after a reload).
+    """
+    long = conversation_record("long", [answer] * answers)
+    short = conversation_record("short", ["A short answer."])
+    page.evaluate(_SEED_JS, [long, short])
+    return str(long["title"])

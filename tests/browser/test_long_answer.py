@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 
 import pytest
 from chatpage import ChatPage
-from long_answer import PacedUpstream, long_markdown
+from long_answer import PacedUpstream, long_markdown, seed_conversations
 from playwright.sync_api import Page, expect
 
 from aiodynaspark.testing._thread import serve_in_thread
@@ -23,6 +23,9 @@ from aiodynaspark.testing._thread import serve_in_thread
 pytestmark = pytest.mark.browser
 
 ANSWER_WORDS = 3_000
+SAVED_ANSWERS = 10
+# Opening a conversation draws at most this many messages in one task (view.js).
+SHOW_SLICE_MESSAGES = 6
 # Ten times the benchmark's pace: a second or two of stream, still hundreds of events.
 WORDS_PER_SECOND = 3_000
 STREAM_WAIT_MS = 60_000
@@ -56,6 +59,14 @@ _OBSERVE_JS = """() => {
       lastAdded = added;
     }
   }).observe(document.querySelector("#messages"), { childList: true, subtree: true });
+}"""
+
+
+# Open a conversation from the list and count the messages drawn in that same task.
+_OPEN_AND_COUNT_JS = """(title) => {
+  const buttons = [...document.querySelectorAll("#conversation-list .conv-open")];
+  buttons.find((button) => button.textContent === title).click();
+  return [...document.querySelectorAll("#messages > li")].map((li) => li.dataset.id);
 }"""
 
 
@@ -94,3 +105,20 @@ def test_each_streamed_update_redraws_only_the_unfinished_end(
     # The unfinished end is a block or two (a heading and the start of the next one).
     assert log["worst"] <= 3, log
     assert log["replaced"] == 0, log
+
+
+def test_reopening_ten_long_answers_draws_the_newest_first_and_the_rest_in_later_tasks(
+    chat: ChatPage, long_text: str
+) -> None:
+    title = seed_conversations(chat.page, long_text, SAVED_ANSWERS)
+    chat.page.reload()
+    chat.wait_ready()
+
+    drawn = chat.page.evaluate(_OPEN_AND_COUNT_JS, title)
+
+    assert 0 < len(drawn) <= SHOW_SLICE_MESSAGES
+    assert drawn[-1] == f"long-a{SAVED_ANSWERS - 1}"  # the newest answer comes first
+    expect(chat.messages).to_have_count(2 * SAVED_ANSWERS)
+    ids = [li.get_attribute("data-id") for li in chat.messages.all()]
+    assert ids == [f"long-{kind}{n}" for n in range(SAVED_ANSWERS) for kind in "qa"]
+    expect(chat.last_answer).to_be_in_viewport()

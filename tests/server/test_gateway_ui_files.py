@@ -89,12 +89,18 @@ def test_accept_encoding_is_read_with_its_qualities(header: str, allowed: bool) 
 
 def test_every_module_of_the_page_is_preloaded_by_the_index() -> None:
     # Preloading every module makes the browser fetch them all at once, not one import
-    # level after another; a module missing here would be fetched late. The vendored
-    # libraries (highlight.js, KaTeX) are the exception: they load only when an answer
-    # needs them, so preloading them would put them back in every first load.
+    # level after another; a module missing here would be fetched late. The exceptions
+    # load only when they are needed (highlighting and math with the vendored highlight.js
+    # and KaTeX, the key dialog, a picture at full size, export and import): preloading
+    # them would put them back in every first load.
     ui = resources.files("aiodynaspark.server").joinpath("ui")
     modules = {entry.name for entry in ui.iterdir() if entry.name.endswith(".js")}
-    lazy = {name for name in modules if name.startswith(("hljs-", "katex"))}
+    lazy = {name for name in modules if name.startswith(("hljs-", "katex"))} | {
+        "enhance.js",
+        "keydialog.js",
+        "picture-dialog.js",
+        "transfer.js",
+    }
     index = ui.joinpath("index.html").read_text()
     preloaded = set(re.findall(r'<link rel="modulepreload" href="/ui/([\w.-]+\.js)">', index))
     assert lazy

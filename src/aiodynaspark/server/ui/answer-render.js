@@ -14,7 +14,6 @@
 // reaches the page only through markdown.js (textContent).
 
 import { el, icon, ICONS } from "./dom.js";
-import { enhance } from "./enhance.js";
 import { renderMarkdown } from "./markdown.js";
 
 const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})/;
@@ -82,6 +81,18 @@ function decorate(fragment) {
     }
   }
   return fragment;
+}
+
+let enhancer = null;
+
+// Highlighting and math (enhance.js, and the libraries it loads) come only with the first
+// block that needs them: most first loads never fetch them.
+function enhance(nodes) {
+  const needs = nodes.some((node) => node.nodeType === Node.ELEMENT_NODE
+    && (node.matches(".math") || node.querySelector("pre > code[class^='language-'], .math")));
+  if (!needs) return;
+  enhancer ??= import("./enhance.js");
+  enhancer.then((module) => module.enhance(nodes), () => {});
 }
 
 /** Render a piece of Markdown into decorated blocks. */

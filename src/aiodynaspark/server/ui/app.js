@@ -15,10 +15,7 @@ import { setAttachment, wireAttachments } from "./attachments.js";
 import { closeDrawer, keepDraft, newChat, startChats } from "./chats.js";
 import { $ } from "./dom.js";
 import { applyMode, closeSettings, loadModels, wireHeader } from "./header.js";
-import { keyPrompt } from "./keydialog.js";
 import { announce, showNotice, state, ui } from "./page.js";
-import { showPicture } from "./picture-dialog.js";
-import { wireTransfer } from "./transfer.js";
 import { ConversationView } from "./view.js";
 
 const view = new ConversationView(
@@ -35,7 +32,8 @@ const view = new ConversationView(
     copyCode,
     fit: sendNewestThatFit,
     newChat: () => newChat(),
-    viewPicture: showPicture,
+    // Loaded when first needed: most visits never open a picture or export.
+    viewPicture: (message) => import("./picture-dialog.js").then(({ showPicture }) => showPicture(message)),
   },
 );
 useView(view);
@@ -136,11 +134,16 @@ function wireComposer() {
 }
 
 async function start() {
-  const ask = keyPrompt({
-    dialog: $("key-dialog"), form: $("key-form"), input: $("key-input"),
-    reason: $("key-reason"), cancel: $("key-cancel"),
-  });
+  let ask = null;
   setKeyPrompt(async (why) => {
+    // The key dialog's code comes the first time a key is asked for.
+    if (!ask) {
+      const { keyPrompt } = await import("./keydialog.js");
+      ask ??= keyPrompt({
+        dialog: $("key-dialog"), form: $("key-form"), input: $("key-input"),
+        reason: $("key-reason"), cancel: $("key-cancel"),
+      });
+    }
     const key = await ask(why);
     // A key given later (the first prompt was cancelled) also unlocks the model list.
     if (key && state.models.chat.length === 0) setTimeout(loadModels, 0);
@@ -148,7 +151,17 @@ async function start() {
   });
   wireComposer();
   wireAttachments();
-  wireTransfer();
+  const transfer = () => import("./transfer.js");
+  ui.exportAll.addEventListener("click", () => transfer().then((module) => module.exportAll()));
+  ui.exportOne.addEventListener("click", () => transfer().then((module) => module.exportOne()));
+  ui.importButton.addEventListener("click", () => ui.importFile.click());
+  ui.importFile.addEventListener("change", () => {
+    const [file] = ui.importFile.files;
+    if (!file) return;
+    transfer().then((module) => module.importFile(file)).finally(() => {
+      ui.importFile.value = "";
+    });
+  });
   wireHeader(newChat);
   applyMode();
   loadModels();

@@ -6,7 +6,7 @@
 import { addConversations } from "./chats.js";
 import { cleanImported, plainConversation } from "./conversations.js";
 import { el } from "./dom.js";
-import { announce, showNotice, state, ui } from "./page.js";
+import { announce, showNotice, state } from "./page.js";
 
 const FORMAT = "aiodynaspark-chat";
 // An export file over this is refused before it is read (500 conversations of text fit).
@@ -88,13 +88,3 @@ export async function importFile(file) {
   showNotice(`Imported ${count} conversation${count === 1 ? "" : "s"}.`);
 }
 
-/** Listen to the export and import buttons (in Settings). */
-export function wireTransfer() {
-  ui.exportAll.addEventListener("click", exportAll);
-  ui.exportOne.addEventListener("click", exportOne);
-  ui.importButton.addEventListener("click", () => ui.importFile.click());
-  ui.importFile.addEventListener("change", () => {
-    const [file] = ui.importFile.files;
-    if (file) importFile(file).finally(() => { ui.importFile.value = ""; });
-  });
-}

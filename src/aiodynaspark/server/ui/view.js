@@ -12,6 +12,10 @@ import { Follower } from "./follow.js";
 const UPDATE_SPACING = 4;
 // ...but show new text at least this often.
 const MAX_UPDATE_WAIT_MS = 1000;
+// Opening a conversation draws its messages a slice at a time: about this long, and at
+// most this many messages (a long answer alone can fill a slice).
+const SHOW_SLICE_MS = 12;
+const SHOW_SLICE_MESSAGES = 6;
 
 export class ConversationView {
   /**
@@ -30,6 +34,8 @@ export class ConversationView {
     this.lastCost = 0; // ms the last text update took, layout included
     this.lastEnd = 0;
     this.keepInPlace = false;
+    this.unbuilt = 0; // messages before this index are not drawn yet (a conversation opening)
+    this.showing = 0; // counts show() calls: a slice of an older one stops
     this.follower = new Follower(scroller, jump);
     list.addEventListener("click", (event) => {
       const button = event.target.closest?.(".code-copy");
@@ -37,22 +43,46 @@ export class ConversationView {
     });
   }
 
-  /** Show a whole conversation (at start, on "New chat", on picking another). */
+  /**
+   * Show a whole conversation (at start, on "New chat", on picking another). The newest
+   * messages are drawn first, so the end is on screen at once; older ones go in above
+   * them a slice at a time, so a long conversation opens without one long task.
+   */
   show(messages) {
     this.messages = messages;
     this.nodes.clear();
     this.bodies.clear();
     this.dirty.clear();
     this.list.replaceChildren();
-    for (const message of messages) this.update(message);
     this.empty.hidden = messages.length > 0;
+    this.unbuilt = messages.length;
+    const showing = ++this.showing;
+    const slice = () => {
+      if (showing !== this.showing || this.messages !== messages) return;
+      const until = performance.now() + SHOW_SLICE_MS;
+      const built = [];
+      do {
+        this.unbuilt -= 1;
+        const message = messages[this.unbuilt];
+        const li = this.build(message);
+        this.nodes.set(message.id, li);
+        built.unshift(li);
+      } while (this.unbuilt > 0 && performance.now() < until && built.length < SHOW_SLICE_MESSAGES);
+      this.list.prepend(...built);
+      this.follower.follow();
+      if (this.unbuilt > 0) setTimeout(slice, 0);
+    };
+    if (messages.length) slice();
     this.scrollToBottom();
   }
 
   /** Rebuild one message's element, or add it at the end. */
   update(message) {
     // An answer that ends after "New chat" has nowhere to go.
-    if (!this.messages.includes(message)) return;
+    const index = this.messages.indexOf(message);
+    if (index < 0) return;
+    // Not drawn yet (an opening conversation): it is drawn as it is when its turn comes.
+    if (index < this.unbuilt) return;
     this.dirty.delete(message);
     const old = this.nodes.get(message.id);
     const kept = this.bodies.get(message.id)?.element;
