@@ -44,6 +44,23 @@ MAX_STOP_SEQUENCES = 4
 # A tool's or answer's JSON schema travels in the prompt; past this size (JSON text) it is
 # refused rather than sent, as no model follows a schema that long reliably.
 MAX_SCHEMA_CHARS = 64 * 1024
+# A caller's schema is data, and its cost is bounded before it is compiled. Nesting: OpenAI's
+# strict mode allows 10 levels of objects (about 20 of JSON); 64 leaves room for any real
+# schema and keeps every walk far from Python's recursion limit of 1,000.
+MAX_SCHEMA_DEPTH = 64
+# Values in a schema with every $ref expanded where it is used: 64 KB of JSON holds at most
+# about 22,000 values ("{}," each), so 50,000 lets a real schema reuse its definitions while
+# a $ref fan-out (two refs to the next of 20 definitions: 2**20 uses) is refused.
+MAX_SCHEMA_NODES = 50_000
+# A model's answer object: as deep as a schema may be.
+MAX_ANSWER_DEPTH = MAX_SCHEMA_DEPTH
+# Checking an answer costs at most (schema values, expanded) x (answer values) steps; at the
+# 15-30 ns per step measured for jsonschema_rs (benchmarks.attacks) this is about 50 ms.
+MAX_VALIDATION_WORK = 2_000_000
+# Words for a broken answer (which part breaks which rule) cost far more per step than the
+# check itself, as each failed branch of an anyOf is described: past this much work the
+# model is told only that its answer does not match.
+MAX_EXPLAINED_WORK = 20_000
 
 ENV_BASE_URL = "DYNASPARK_BASE_URL"
 ENV_API_KEY = "DYNASPARK_API_KEY"

@@ -97,7 +97,7 @@ async def test_broken_arguments_get_one_repair_round_with_the_errors(
             done = await client.chat.completions.create(messages=WEATHER_QUESTION, tools=[WEATHER])
     assert done.choices[0].finish_reason == "tool_calls"
     assert len(emu.requests) == 2
-    assert "'city' is a required property" in _sent(emu.requests[1])
+    assert '"city" is a required property' in _sent(emu.requests[1])
     assert any("repair round" in record.getMessage() for record in caplog.records)
 
 

@@ -40,7 +40,7 @@ def test_arguments_that_break_the_schema_are_rejected_with_the_reason() -> None:
     reply = '{"tool_calls": [{"name": "get_weather", "arguments": {"town": "Oslo"}}]}'
     with pytest.raises(AnswerRejected) as caught:
         read_answer(reply, _plan(tools=[WEATHER]))
-    assert "'city' is a required property" in str(caught.value)
+    assert '"city" is a required property' in str(caught.value)
 
 
 def test_a_call_to_an_unknown_tool_is_rejected() -> None:
@@ -87,7 +87,7 @@ def test_schema_answer_is_the_object_itself() -> None:
         }
     )
     assert read_answer('```json\n{"name": "Ada"}\n```', plan).content == '{"name": "Ada"}'
-    with pytest.raises(AnswerRejected, match="'name' is a required property"):
+    with pytest.raises(AnswerRejected, match='"name" is a required property'):
         read_answer('{"age": 3}', plan)
 
 
@@ -170,5 +170,7 @@ def test_a_schema_with_a_reference_outside_itself_is_refused_not_fetched() -> No
             "parameters": {"$ref": "https://example.invalid/schema.json"},
         },
     }
-    with pytest.raises(InvalidRequestError, match="cannot be applied"):
-        read_answer('{"tool_calls": [{"name": "f", "arguments": {}}]}', _plan(tools=[remote]))
+    with pytest.raises(
+        InvalidRequestError, match="refers to 'https://example.invalid/schema.json'"
+    ):
+        _plan(tools=[remote])

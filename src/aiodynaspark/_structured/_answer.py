@@ -4,8 +4,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .._config import MAX_ANSWER_DEPTH
 from .._ids import new_id
-from ._extract import find_object
+from ._extract import TooDeepError, find_object
 from ._plan import AnswerPlan
 
 __all__ = ["AnswerRejected", "ModelAnswer", "ToolCall", "new_call_id", "read_answer"]
@@ -68,7 +69,7 @@ def _read_call(plan: AnswerPlan, call: object, where: str, errors: list[str]) ->
     if isinstance(arguments, str):
         try:
             arguments = json.loads(arguments) if arguments.strip() else {}
-        except ValueError:
+        except (ValueError, RecursionError):
             errors.append(f"{where}: the arguments of {name!r} are not valid JSON.")
             return None
     problems = tool.validator.errors(arguments)
@@ -127,7 +128,12 @@ def read_answer(text: str, plan: AnswerPlan) -> ModelAnswer:
     Raises:
         AnswerRejected: No JSON object, or one that breaks the contract or a schema.
     """
-    found = find_object(text)
+    try:
+        found = find_object(text)
+    except TooDeepError:
+        raise AnswerRejected(
+            [f"The reply's JSON nests deeper than {MAX_ANSWER_DEPTH} levels; flatten it."]
+        ) from None
     if found is None:
         raise AnswerRejected(["The reply holds no JSON object."])
     value, own_text = found

@@ -3,7 +3,12 @@
 import json
 import re
 
-__all__ = ["ObjectScanner", "find_object"]
+__all__ = ["ObjectScanner", "TooDeepError", "find_object"]
+
+
+class TooDeepError(ValueError):
+    """The answer's JSON object nests too deeply to be parsed."""
+
 
 # Each "{" tried costs a scan of the rest; an answer with more stray braces than this before
 # its object is not following the contract anyway.
@@ -76,6 +81,9 @@ def find_object(text: str) -> tuple[object, str] | None:
     Returns:
         The parsed object and the exact text it was read from, or ``None``.
 
+    Raises:
+        TooDeepError: The first object that closes nests past the parser's recursion limit.
+
     Example:
         >>> find_object('Sure! ```json\\n{"content": "hi"}\\n```')
         ({'content': 'hi'}, '{"content": "hi"}')
@@ -92,5 +100,8 @@ def find_object(text: str) -> tuple[object, str] | None:
                 return json.loads(candidate), candidate
             except ValueError:
                 pass
+            except RecursionError:
+                # Nested past Python's own limit: no smaller candidate inside is the answer.
+                raise TooDeepError from None
         begin = text.find("{", begin + 1)
     return None

@@ -10,7 +10,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._config import MAX_ANSWER_DEPTH
 from .._errors import InvalidRequestError
+from ._schema_shape import json_depth_over
 
 __all__ = ["has_tool_history", "render_history"]
 
@@ -44,9 +46,11 @@ def _text(content: object) -> str:
 def _arguments(raw: object) -> object:
     if isinstance(raw, str):
         try:
-            return json.loads(raw)
-        except ValueError:
+            value = json.loads(raw)
+        except (ValueError, RecursionError):
             return raw
+        # Shown to the model again as JSON: nesting past the answer's own bound stays text.
+        return raw if json_depth_over(value, MAX_ANSWER_DEPTH) else value
     return raw
 
 
