@@ -61,11 +61,11 @@ async def test_a_key_flooding_the_store_does_not_evict_another_keys_answer(
     start_gateway: GatewayFactory, tmp_path: Path
 ) -> None:
     keys = TwoKeys(tmp_path)
-    options = {"keys_file": str(keys.path), "response_store_max_bytes": 200_000}
+    options = {"keys_file": str(keys.path), "response_store_max_bytes": 300_000}
     async with asyncio.timeout(TIMEOUT), start_gateway(**options) as root:
         kept = (await create(root, keys.alice)).json()
         for _ in range(8):
-            flood = await create(root, keys.bob, input="x" * 50_000)
+            flood = await create(root, keys.bob, input="x" * 30_000)
             assert flood.json()["store"] is True
         answer = await fetch("GET", f"{root}/v1/responses/{kept['id']}", **_as(keys.alice))
     assert answer.status == 200

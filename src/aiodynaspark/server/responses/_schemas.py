@@ -24,6 +24,13 @@ __all__ = [
 ]
 
 
+# OpenAI's documented bounds on a response's metadata: 16 pairs, keys of at most 64
+# characters, values of at most 512. Stored and echoed with every answer, so bounded here.
+MAX_METADATA_PAIRS = 16
+MAX_METADATA_KEY_CHARS = 64
+MAX_METADATA_VALUE_CHARS = 512
+
+
 def _sampling(name: str) -> float | None:
     # The chat option's own range: the service's documented one.
     option = OPTIONS_BY_NAME[name]
@@ -166,9 +173,29 @@ class ResponsesRequestFields(_Body):
     previous_response_id: Text | None = Field(
         default=None, description="Continue the conversation of a stored response."
     )
-    metadata: dict[str, str] | None = Field(default=None, description="Echoed back.")
+    metadata: dict[str, str] | None = Field(
+        default=None,
+        description=f"Echoed back and stored: at most {MAX_METADATA_PAIRS} pairs, keys of at "
+        f"most {MAX_METADATA_KEY_CHARS} characters, values of at most "
+        f"{MAX_METADATA_VALUE_CHARS}.",
+    )
     # Echoed back as OpenAI does; also declared, ignored, in _chat_options.py.
     user: str | None = Field(default=None, description="Ignored.")
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _metadata_within_bounds(cls, value: object) -> object:
+        # Checked before the pairs are validated one by one: a million of them cost nothing.
+        if not isinstance(value, dict):
+            return value
+        if len(value) > MAX_METADATA_PAIRS:
+            raise ValueError(f"at most {MAX_METADATA_PAIRS} pairs, got {len(value):,}")
+        for key, item in value.items():
+            if len(key) > MAX_METADATA_KEY_CHARS:
+                raise ValueError(f"keys are at most {MAX_METADATA_KEY_CHARS} characters")
+            if isinstance(item, str) and len(item) > MAX_METADATA_VALUE_CHARS:
+                raise ValueError(f"values are at most {MAX_METADATA_VALUE_CHARS} characters")
+        return value
 
 
 if TYPE_CHECKING:
