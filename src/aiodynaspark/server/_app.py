@@ -24,6 +24,7 @@ from .middleware._disconnect import CancelOnDisconnect
 from .middleware._hosts import HostCheckMiddleware
 from .middleware._metrics import MetricsMiddleware
 from .middleware._quota import QuotaMiddleware
+from .ops._aliases import parse_aliases
 from .ops._operations import Operations
 from .ops._redis_store import RedisResponseStore, StoreUnavailableError, store_unavailable
 from .ops._routes import build_ops_router
@@ -193,6 +194,7 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
         ),
         store_ttl=settings.response_store_ttl,
         max_text_chars=settings.max_text_chars,
+        model_aliases=parse_aliases(settings.model_aliases),
     )
 
     @asynccontextmanager
@@ -236,6 +238,7 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
     app.add_middleware(CancelOnDisconnect)
     app.add_middleware(
         QuotaMiddleware,
+        model_aliases=gateway.model_aliases,
         limiter=operations.limiter,
         settings=operations.quota,
         metrics=operations.metrics,

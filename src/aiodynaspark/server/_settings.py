@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Setting
 from pydantic_settings.sources import PydanticBaseSettingsSource
 
 from .._config import ENV_API_KEY, ENV_BASE_URL, ENV_DEADLINE, ENV_MAX_RETRIES, ENV_TIMEOUT
+from .ops._aliases import parse_aliases
 from .ops._rates import parse_rate
 from .ops._readiness import DEFAULT_PROBE_INTERVAL
 from .ops._store import (
@@ -151,6 +152,14 @@ class GatewaySettings(BaseSettings):
         description="Origins allowed to call the API from a browser ('*' for any; "
         "repeatable; comma-separated in the variable). None: CORS off.",
     )
+    model_aliases: Annotated[
+        tuple[str, ...], NoDecode, Flag(name="--model-alias", metavar="NAME=MODEL")
+    ] = Field(
+        default=(),
+        description="A model name clients send, mapped onto a Dynaspark model "
+        "(gpt-4o=gemini-2.0-flash; repeatable; comma-separated in the variable); listed by "
+        "/v1/models and resolved before a caller key's model list is checked.",
+    )
     max_body_bytes: Annotated[int, Flag(metavar="BYTES")] = Field(
         default=DEFAULT_MAX_BODY_BYTES,
         ge=1,
@@ -266,9 +275,15 @@ class GatewaySettings(BaseSettings):
     def _empty_key_is_no_key(cls, value: str | None) -> str | None:
         return value or None
 
-    @field_validator("cors_origins", "allowed_hosts", mode="before")
+    @field_validator("model_aliases")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _aliases_are_readable(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        parse_aliases(value)
+        return value
+
+    @field_validator("cors_origins", "allowed_hosts", "model_aliases", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
         # A lone string (a variable, or a keyword) would otherwise be a tuple of letters.
         if isinstance(value, str):
             return tuple(origin.strip() for origin in value.split(",") if origin.strip())
@@ -328,6 +343,7 @@ class GatewayOptions(TypedDict, total=False):
     max_retries: int | None
     ui: bool | None
     cors_origins: tuple[str, ...] | list[str] | str | None
+    model_aliases: tuple[str, ...] | list[str] | str | None
     max_body_bytes: int | None
     allow_remote_images: bool | None
     allowed_hosts: tuple[str, ...] | list[str] | str | None

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
+from pydantic_core import to_json
 from starlette.responses import Response
 
 from ..._chat_options import GATEWAY_PASSED
@@ -24,6 +25,7 @@ from ..core._schemas import (
 )
 from ..core._streaming import ChatEventStream
 from ..core._unhonoured import ignored_params, name_ignored
+from ..ops._aliases import alias_entries
 
 __all__ = ["build_router"]
 
@@ -85,12 +87,11 @@ def build_router(gateway: Gateway) -> APIRouter:
             options["media"] = fetched
         completions = gateway.client.chat.completions
         ignored = ignored_params(body, "chat")
+        model = gateway.model(body.model)
         if not body.stream:
-            completion = await completions.create(model=body.model, messages=messages, **options)
+            completion = await completions.create(model=model, messages=messages, **options)
             return name_ignored(_json(completion), ignored)
-        stream = await completions.create(
-            model=body.model, messages=messages, stream=True, **options
-        )
+        stream = await completions.create(model=model, messages=messages, stream=True, **options)
         return name_ignored(ChatEventStream(await first_chunk(stream), stream), ignored)
 
     @router.post(
@@ -148,6 +149,9 @@ def build_router(gateway: Gateway) -> APIRouter:
         summary="Describe one chat model.",
     )
     async def retrieve_model(model: str) -> Response:
+        if model in gateway.model_aliases:
+            [entry] = alias_entries({model: gateway.model_aliases[model]})
+            return Response(to_json(entry), media_type=_JSON)
         return _json(await gateway.client.models.retrieve(model))
 
     return router

@@ -41,7 +41,9 @@ async def complete(
     """
     options = await _prepared(gateway, messages, options)
     completions = gateway.client.chat.completions
-    completion: ChatCompletion = await completions.create(model=model, messages=messages, **options)
+    completion: ChatCompletion = await completions.create(
+        model=gateway.model(model), messages=messages, **options
+    )
     return completion
 
 
@@ -58,7 +60,7 @@ async def open_stream(
     """
     options = await _prepared(gateway, messages, options)
     stream = await gateway.client.chat.completions.create(
-        model=model,
+        model=gateway.model(model),
         messages=messages,
         stream=True,
         **options,

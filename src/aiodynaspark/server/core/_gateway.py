@@ -4,10 +4,13 @@ the store of Responses API answers.
 The gateway speaks to the service only through the client's public surface.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+
+from pydantic_core import to_json
 
 from ...client import AsyncClient
 from .._settings import DEFAULT_MAX_TEXT_CHARS, REMOTE_IMAGE_TIMEOUT
+from ..ops._aliases import alias_entries, resolve_alias
 from ..ops._store import DEFAULT_STORE_TTL, MemoryResponseStore, ResponseStore
 from ._images import ImageFetch
 
@@ -25,6 +28,7 @@ class Gateway:
         store_ttl: Seconds an answer stays in the store.
         max_text_chars: Most characters of text one request may send upstream, counting
             the history a stored answer brings (``previous_response_id``).
+        model_aliases: The operator's model names, each mapped onto a chat model.
     """
 
     def __init__(
@@ -36,6 +40,7 @@ class Gateway:
         store: ResponseStore | None = None,
         store_ttl: float = DEFAULT_STORE_TTL,
         max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
+        model_aliases: Mapping[str, str] | None = None,
     ) -> None:
         self._make_client = make_client
         self._client = client
@@ -45,17 +50,24 @@ class Gateway:
         self.store: ResponseStore = MemoryResponseStore() if store is None else store
         self.store_ttl = store_ttl
         self.max_text_chars = max_text_chars
+        self.model_aliases: Mapping[str, str] = dict(model_aliases or {})
 
     async def _fetch_public(self, url: str) -> bytes:
         return await self.client.images.download(
             url, public_only=True, time_limit=REMOTE_IMAGE_TIMEOUT
         )
 
+    def model(self, name: str | None) -> str | None:
+        """The model a request names, the operator's aliases resolved."""
+        resolved = resolve_alias(self.model_aliases, name)
+        return resolved if isinstance(resolved, str) else name
+
     async def models_json(self) -> bytes:
-        """The client's model list as JSON; it never changes, so it is encoded once."""
+        """The client's model list and the operator's aliases as JSON, encoded once."""
         if self._models_json is None:
-            models = await self.client.models.list()
-            self._models_json = models.__pydantic_serializer__.to_json(models)
+            models = (await self.client.models.list()).model_dump()
+            models["data"].extend(alias_entries(self.model_aliases))
+            self._models_json = to_json(models)
         return self._models_json
 
     @property

@@ -15,10 +15,12 @@ Answers carry OpenAI's ``x-ratelimit-limit-requests``, ``-remaining-requests`` a
 
 import json
 import math
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._errors import GatewayError
+from ..ops._aliases import resolve_alias
 from ..ops._keys import CallerKey
 from ..ops._limiter import HOST, Limit, Limiter, QuotaSettings, Verdict
 from ..ops._metrics import GatewayMetrics
@@ -84,8 +86,10 @@ class QuotaMiddleware:
         limiter: Limiter,
         settings: QuotaSettings,
         metrics: GatewayMetrics | None = None,
+        model_aliases: Mapping[str, str] | None = None,
     ) -> None:
         self.app = app
+        self.model_aliases: Mapping[str, str] = model_aliases or {}
         self.limiter = limiter
         self.metrics = metrics
         self.keys_on_failure = settings.keys_on_failure
@@ -167,7 +171,9 @@ class QuotaMiddleware:
     ) -> Receive | None:
         message = await receive()
         body = message.get("body", b"")
-        model = _named_model(body)
+        # The operator's alias is resolved first: a key allowed gemini-2.0-flash may send the
+        # gpt-4o that means it, and no alias opens a model the key may not use.
+        model = resolve_alias(self.model_aliases, _named_model(body))
         assert caller.models is not None
         if isinstance(model, str) and model not in caller.models:
             await GatewayError(
