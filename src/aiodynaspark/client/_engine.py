@@ -143,7 +143,11 @@ class ChatEngine:
         stream: bool,
         options: dict[str, Any],
     ) -> ShapedRequest | None:
-        """The request as a shaped one when the plan or the history needs it, else ``None``."""
+        """The request as a shaped one when the plan or the history needs it, else ``None``.
+
+        Asked only when there are options or tool history: the plain request, the commonest,
+        skips even the call.
+        """
         plan = read_plan(options, stream=stream) if options else None
         if plan is None and not has_tool_history(messages):
             return None
@@ -173,9 +177,10 @@ class ChatEngine:
             InvalidModelOutputError: A shaped answer still broken after one repair round.
             DynasparkError: The last attempt's failure, naming every attempt.
         """
-        shaped = self._shaped(model, messages, media, provider, False, options)
-        if shaped is not None:
-            return await shaped.complete()
+        if options or has_tool_history(messages):
+            shaped = self._shaped(model, messages, media, provider, False, options)
+            if shaped is not None:
+                return await shaped.complete()
         prepared = self.prepare(model, messages, media, provider, False, options)
         answer = await self.answer(prepared, messages)
         # One validation of plain data with the id and time given: half the cost of building
@@ -204,9 +209,10 @@ class ChatEngine:
         Raises:
             InvalidRequestError: Bad input (here, before any request).
         """
-        shaped = self._shaped(model, messages, media, provider, True, options)
-        if shaped is not None:
-            return shaped.chunks()
+        if options or has_tool_history(messages):
+            shaped = self._shaped(model, messages, media, provider, True, options)
+            if shaped is not None:
+                return shaped.chunks()
         return self._chunks(self.prepare(model, messages, media, provider, True, options))
 
     async def answer(self, prepared: list[Attempt], conversation: object) -> Answer:
@@ -215,9 +221,15 @@ class ChatEngine:
         Usage the service did not report is estimated here, for every whole answer.
         """
         transport = self._transport
-        result, name = await self._fall_back(
-            prepared, lambda provider, chat: provider.complete(transport, chat)
-        )
+        if len(prepared) == 1:
+            # Nothing to fall back to: the one attempt's error is the call's, as the loop
+            # would raise it, without the loop's frame and closure on the commonest path.
+            provider, chat = prepared[0]
+            result, name = await provider.complete(transport, chat), provider.__name__
+        else:
+            result, name = await self._fall_back(
+                prepared, lambda provider, chat: provider.complete(transport, chat)
+            )
         if result.usage is None:
             result.usage = estimated_usage(conversation, result.text)
         return Answer(result, name)
