@@ -26,7 +26,7 @@ export function searchConversation(conversation, query) {
     if (!words.every((word) => text.includes(word) || title.includes(word))) continue;
     const first = words.map((word) => text.indexOf(word)).filter((at) => at >= 0).sort((a, b) => a - b)[0] ?? 0;
     // Folding keeps the length of most text; the snippet is cut from the original.
-    const start = Math.max(0, first - SNIPPET_CHARS / 2);
+    const start = Math.max(0, first - 10);
     const piece = message.text.slice(start, start + SNIPPET_CHARS * 2).replace(/\s+/g, " ").trim();
     return { snippet: `${start > 0 ? "…" : ""}${piece}…` };
   }

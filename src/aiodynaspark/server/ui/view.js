@@ -360,11 +360,7 @@ export class ConversationView {
       this.button(actions, "copy-button", "Copy: copy this answer", ICONS.copy, "Copy",
         () => this.actions.copy(message));
     }
-    if (finished && Number.isSafeInteger(message.tokens)) {
-      const tokens = el("span", "msg-tokens hint", `${message.tokens.toLocaleString("en")} tokens`);
-      tokens.title = "Tokens in this answer, as the gateway counted them";
-      actions.append(tokens);
-    }
+
     if (finished && message.kind === "image" && message.image) {
       const download = el("a", "action-button download-link");
       download.href = message.image;
@@ -383,6 +379,11 @@ export class ConversationView {
     if (last && finished) {
       this.button(actions, "regenerate-button", "Regenerate: write this answer again", ICONS.retry, "Regenerate",
         () => this.actions.regenerate(message));
+    }
+    if (finished && Number.isSafeInteger(message.tokens)) {
+      const tokens = el("span", "msg-tokens hint", `${message.tokens.toLocaleString("en")} tokens`);
+      tokens.title = "Tokens in this answer, as the gateway counted them";
+      actions.append(tokens);
     }
     return actions;
   }
