@@ -206,6 +206,21 @@ def test_verbose_adds_the_traceback_before_the_error_line(cli: CLI) -> None:
     assert result.stderr.splitlines()[-1].startswith("error: ")
 
 
+def test_verbose_after_the_command_means_the_same_as_before_it(cli: CLI) -> None:
+    result = cli.run("chat", "Hi", "-m", "gpt-nope", "--offline", "-v")
+
+    assert result.returncode == 2
+    assert "Traceback (most recent call last)" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: ")
+
+
+def test_verbose_after_a_double_dash_is_the_prompt(cli: CLI) -> None:
+    result = cli.run("chat", "--offline", "--", "-v")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == answer_for("gemini-1.5-flash", "-v")
+
+
 def test_unknown_option_is_a_usage_error(cli: CLI) -> None:
     result = cli.run("chat", "Hi", "--bogus")
 

@@ -96,6 +96,13 @@ def test_unknown_voice_is_refused(cli: CLI, tmp_path: Path) -> None:
     assert "nova" in line
 
 
+def test_models_takes_no_network_option(cli: CLI) -> None:
+    # The list is the library's own: an option that could change nothing is refused.
+    result = cli.run("models", "--base-url", "http://127.0.0.1:1")
+
+    assert "--base-url" in assert_one_error_line(result, code=2)
+
+
 def test_models_lists_the_chat_model_ids(cli: CLI) -> None:
     result = cli.run("models")
 

@@ -119,6 +119,52 @@ def test_serve_answers_health_and_models_then_stops(cli: CLI) -> None:
     assert b"Traceback" not in errors
 
 
+def _read_until(process: "subprocess.Popen[bytes]", pattern: str) -> "re.Match[str]":
+    """Read the process's stderr until ``pattern`` matches in it, within STARTUP_TIMEOUT."""
+    assert process.stderr is not None
+    fd = process.stderr.fileno()
+    seen = ""
+    for _ in range(int(STARTUP_TIMEOUT / 0.2)):
+        found = re.search(pattern, seen)
+        if found:
+            return found
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            seen += chunk.decode()
+    raise AssertionError(f"no {pattern!r} in the output: {seen}")
+
+
+_LISTENING = r"Gateway listening on (http://127\.0\.0\.1:\d+) \(Ctrl-C to stop\)"
+
+
+@pytest.mark.skipif(
+    not _gateway_available(),
+    reason="aiodynaspark.server (the gateway and its 'server' extra) is not importable",
+)
+def test_serve_says_where_it_listens_even_on_a_port_the_system_chose(cli: CLI) -> None:
+    with _running(cli.argv("serve", "--port", "0", "--offline", "--no-ui")) as process:
+        root = _read_until(process, _LISTENING)[1]
+        status, _ = _get(f"{root}/health")
+        process.send_signal(signal.SIGTERM)
+    assert status == 200
+
+
+@pytest.mark.skipif(
+    not _gateway_available(),
+    reason="aiodynaspark.server (the gateway and its 'server' extra) is not importable",
+)
+def test_serve_interrupted_by_ctrl_c_exits_130_without_a_traceback(cli: CLI) -> None:
+    with _running(cli.argv("serve", "--port", "0", "--offline", "--no-ui")) as process:
+        _read_until(process, _LISTENING)
+        process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=RUN_TIMEOUT)
+    assert process.returncode == 130
+    assert b"Traceback" not in errors
+
+
 @pytest.mark.skipif(
     not _gateway_available(),
     reason="aiodynaspark.server (the gateway and its 'server' extra) is not importable",

@@ -68,6 +68,19 @@ def _silence_broken_pipe() -> int:
     return EXIT_FAILURE
 
 
+_VERBOSE = ("-v", "--verbose")
+
+
+def _verbose_first(args: list[str]) -> list[str]:
+    # -v is the group's option, but people type it after the command too (`chat -v "Hi"`):
+    # moved to the front, it means the same wherever it is. After `--`, it is an argument.
+    end = args.index("--") if "--" in args else len(args)
+    flags = [arg for arg in args[:end] if arg in _VERBOSE]
+    if not flags:
+        return args
+    return ["--verbose", *(arg for arg in args[:end] if arg not in _VERBOSE), *args[end:]]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; the console script's entry point.
 
@@ -78,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit code: 0 success, 1 service, network or file failure, 2 bad usage or input
         refused before any request, 130 interrupted.
     """
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = _verbose_first(list(sys.argv[1:] if argv is None else argv))
     if not args:
         # No command: the help, as click shows it, with its usage-error code.
         with click.Context(cli, info_name="aiodynaspark") as ctx:

@@ -87,19 +87,13 @@ def speak(text: str, output: str, voice: str | None, service: ServiceOptions) ->
         note(f"Saved {len(data):,} bytes of MP3 to {output}.")
 
 
-async def _model_ids(target: Target) -> list[str]:
-    async with target.client() as client:
-        listing = await client.models.list()
-    return [model.id for model in listing.data]
-
-
 @click.command(short_help="List the chat model ids.")
-@service_options
-def models(service: ServiceOptions) -> None:
+def models() -> None:
     """List the chat model ids, one per line.
 
+    The list is known to the library, so no request is made and no network option applies.
     Short aliases (such as 'gemini-flash') are accepted by 'chat -m' too.
     """
-    with open_target(service) as target:
-        ids = run_async(_model_ids(target))
-    click.echo("\n".join(ids))
+    from .._catalog import CHAT_MODELS
+
+    click.echo("\n".join(CHAT_MODELS))

@@ -2,6 +2,8 @@
 
 import contextlib
 import signal
+from collections.abc import Iterator
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -57,7 +59,7 @@ def serve(ctx: click.Context, /, offline: bool, **settings: Any) -> None:
     from ..server import serve as run_gateway
 
     verbose = bool(ctx.find_root().params.get("verbose"))
-    with open_target(ServiceOptions(offline=offline)) as target:
+    with open_target(ServiceOptions(offline=offline)) as target, _sigint_seen() as seen:
         if offline:
             given["base_url"] = target.base_url
         try:
@@ -67,6 +69,30 @@ def serve(ctx: click.Context, /, offline: bool, **settings: Any) -> None:
             raise click.UsageError(str(exc), ctx) from exc
         except OSError as exc:
             raise CommandError(_cannot_listen(given, exc, GATEWAY_PORT)) from exc
+    if seen:
+        # uvicorn shuts down gracefully on Ctrl-C and returns: the exit status still says
+        # the command was interrupted (130), as for every other command.
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigint_seen() -> Iterator[list[int]]:
+    # uvicorn takes SIGINT over while it runs and, once shut down, raises it again against
+    # the handler it found: this one, which notes it before acting as Python's default.
+    seen: list[int] = []
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield seen
+    except KeyboardInterrupt:
+        if not seen:
+            raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _cannot_listen(given: dict[str, Any], exc: OSError, default_port: int) -> str:

@@ -154,7 +154,7 @@ def serve(
     # its own code: the caller (the CLI) gets the OSError and says it in one line.
     sock = listen_socket(settings.host, settings.port)
     if settings.workers == 1:
-        server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options))
+        server = _AnnouncingServer(uvicorn.Config(app, **uvicorn_options))
         with sock, contextlib.suppress(KeyboardInterrupt):
             server.run(sockets=[sock])
         if not server.started:
@@ -173,6 +173,21 @@ def serve(
     os.environ[ENV_SETTINGS] = settings.model_dump_json(include=set(GatewaySettings.model_fields))
     with _metrics_directory(settings):
         uvicorn.run(_FACTORY, factory=True, workers=settings.workers, **uvicorn_options)
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, saying where it listens once it accepts connections.
+
+    uvicorn says so only for a socket it binds itself; the gateway hands it one, bound
+    beforehand, so the line would otherwise never come and the user would have to guess.
+    """
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and sockets:
+            host, port = sockets[0].getsockname()[:2]
+            shown = f"[{host}]" if ":" in host else host
+            _log.info("Gateway listening on http://%s:%d (Ctrl-C to stop)", shown, port)
 
 
 def per_worker_warnings(settings: ServeSettings) -> list[str]:
