@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ..._config import DEFAULT_STATUS_TIMEOUT, Settings
@@ -25,7 +25,7 @@ from ...client import AsyncClient
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["DEFAULT_PROBE_INTERVAL", "ReadinessProbe"]
+__all__ = ["DEFAULT_PROBE_INTERVAL", "REDIS_MEMORY_PRESSURE", "ReadinessProbe", "memory_pressure"]
 
 _log = logging.getLogger(__name__)
 
@@ -33,6 +33,27 @@ _log = logging.getLogger(__name__)
 # so one slow or lost probe does not flip the gateway to not ready.
 DEFAULT_PROBE_INTERVAL = 15.0
 _PROBES_PER_INTERVAL = 3
+# The share of Redis's maxmemory past which readiness says "degraded": under noeviction,
+# writes fail at 100 %, and the last tenth goes in seconds under a flood of large answers.
+REDIS_MEMORY_PRESSURE = 0.9
+
+
+def memory_pressure(memory: Mapping[str, object]) -> str | None:
+    """What readiness says of Redis's ``INFO memory``: ``None`` below the threshold.
+
+    Args:
+        memory: The fields of ``INFO memory`` (``used_memory``, ``maxmemory``).
+    """
+    used, limit = memory.get("used_memory"), memory.get("maxmemory")
+    if not isinstance(used, int) or not isinstance(limit, int) or limit <= 0:
+        return None  # no maxmemory: bounded by the host, which Redis does not report
+    share = used / limit
+    if share < REDIS_MEMORY_PRESSURE:
+        return None
+    return (
+        f"memory pressure: {share:.0%} of maxmemory used (threshold "
+        f"{REDIS_MEMORY_PRESSURE:.0%}); new answers may not be stored"
+    )
 
 
 class ReadinessProbe:
@@ -66,6 +87,7 @@ class ReadinessProbe:
         self._clock = clock
         self._host_answered: float | None = None
         self._redis_answered = redis is None
+        self._redis_memory: str | None = None  # what to say of Redis's memory, if full
         self._task: asyncio.Task[None] | None = None
         self._first = asyncio.Event()
 
@@ -79,7 +101,8 @@ class ReadinessProbe:
             self._host_answered = self._clock()
         if self._redis is not None:
             try:
-                await self._redis.ping()
+                # INFO answers like a ping, and says how full Redis is.
+                memory = await self._redis.info("memory")
             except Exception as exc:  # any failure to answer means not ready
                 if self._redis_answered:
                     _log.warning("Readiness: Redis did not answer a ping (%s)", type(exc).__name__)
@@ -88,6 +111,7 @@ class ReadinessProbe:
                     self._on_redis_failure(exc)
             else:
                 self._redis_answered = True
+                self._redis_memory = memory_pressure(memory)
 
     async def _run(self) -> None:
         settings = self._settings
@@ -133,6 +157,11 @@ class ReadinessProbe:
             host = "ok" if host_ok else f"last answered {age:.0f} s ago"
         detail = {"upstream": host}
         if self._redis is not None:
-            detail["redis"] = "ok" if self._redis_answered else "not answering"
+            detail["redis"] = (
+                "not answering" if not self._redis_answered else self._redis_memory or "ok"
+            )
         ready = host_ok and self._redis_answered
-        return ready, {"status": "ready" if ready else "not ready", **detail}
+        # Still ready when Redis is nearly full: answers keep flowing, only storing them may
+        # fail (and says so); taking every gateway sharing the Redis out would stop them all.
+        status = "not ready" if not ready else "degraded" if self._redis_memory else "ready"
+        return ready, {"status": status, **detail}
