@@ -1,11 +1,12 @@
 """The page's edges: the phone drawer and Settings take focus and close on Esc, a skip link,
 Copy without a secure context, errors a person can act on, and the shortcuts."""
 
+import base64
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 
 import pytest
-from chatpage import ChatPage, requests_to
+from chatpage import ChatPage, make_png, requests_to
 from playwright.sync_api import Page, expect
 
 from aiodynaspark.testing import Emulator, Fault, answer_for
@@ -166,3 +167,25 @@ def test_a_long_wait_reads_in_hours_and_a_slow_start_says_the_host_is_waking(
     chat.page.clock.resume()
     chat.stop_button.click()
     expect(chat.last_answer).to_have_attribute("data-status", "stopped")
+
+
+# Drop a file the way a browser does: dragover, then drop, with a DataTransfer holding it.
+_DROP_JS = """([selector, data, name]) => {
+  const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([bytes], name, { type: "image/png" }));
+  const target = document.querySelector(selector);
+  const options = { dataTransfer: transfer, bubbles: true, cancelable: true };
+  for (const type of ["dragenter", "dragover", "drop"]) {
+    target.dispatchEvent(new DragEvent(type, options));
+  }
+}"""
+
+
+def test_an_image_dropped_anywhere_on_the_conversation_is_attached(chat: ChatPage) -> None:
+    png = base64.b64encode(make_png()).decode()
+
+    chat.page.evaluate(_DROP_JS, ["#messages", png, "dropped.png"])
+
+    expect(chat.page.locator("#attachment")).to_be_visible()
+    expect(chat.page.locator("#attachment-name")).to_have_text("dropped.png")

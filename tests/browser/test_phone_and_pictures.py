@@ -47,6 +47,16 @@ def test_a_wide_table_scrolls_sideways_on_a_phone(phone_page: Page, gateway: str
     assert header.evaluate("node => node.getClientRects().length === 1 && node.offsetHeight < 40")
     # And the table can be scrolled from the keyboard.
     assert table.get_attribute("tabindex") == "0"
+    # Its columns keep a readable width (not one word a line) ...
+    narrowest = table.evaluate(
+        """node => Math.min(...[...node.querySelectorAll("td")].map(
+            (td) => td.offsetWidth / parseFloat(getComputedStyle(td).fontSize)))"""
+    )
+    assert narrowest >= 8
+    # ... and a shadow at the edge with more says that it scrolls: covers that move with the
+    # content over shadows that stay at the edges.
+    attachment = table.evaluate("node => getComputedStyle(node).backgroundAttachment")
+    assert attachment == "local, local, scroll, scroll"
 
 
 # The room the selected model's name has in the picker, against what the name needs in the
