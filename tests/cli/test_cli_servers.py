@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -224,3 +225,72 @@ def test_emulator_accepts_only_the_api_keys_it_is_given(cli: CLI) -> None:
         refused.value.close()
         assert refused.value.code == 401
         process.send_signal(signal.SIGTERM)
+
+
+def test_emulator_answers_from_its_replies_file_then_from_the_control_route(
+    cli: CLI, tmp_path: Path
+) -> None:
+    replies = tmp_path / "replies.jsonl"
+    replies.write_text('{"text": "from the file"}\n')
+    with _running(cli.argv("emulator", "--port", "0", "--replies", str(replies))) as process:
+        line = _read_line(process, time.monotonic() + STARTUP_TIMEOUT)
+        match = re.fullmatch(r"Dynaspark emulator listening on (http://127\.0\.0\.1:\d+)\n", line)
+        assert match, line
+        url = match.group(1)
+        ask = f"{url}/api/generate_response?user_input=Hi&model=gemini-2.0-flash"
+        first = json.loads(_get(ask)[1])["response"]
+        queue = urllib.request.Request(
+            f"{url}/_emulator/replies", data=b'["from the route"]', method="POST"
+        )
+        with _DIRECT.open(queue, timeout=10) as answer:
+            assert answer.status == 200
+        second = json.loads(_get(ask)[1])["response"]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=RUN_TIMEOUT) == 0
+    assert (first, second) == ("from the file", "from the route")
+
+
+def test_emulator_with_a_bad_replies_file_gives_one_line(cli: CLI, tmp_path: Path) -> None:
+    replies = tmp_path / "replies.json"
+    replies.write_text('[{"txt": "typo"}]')
+    result = cli.run("emulator", "--port", "0", "--replies", str(replies))
+    assert "replies.json[0]" in assert_one_error_line(result, code=1)
+
+
+def test_serve_replies_without_offline_is_a_usage_error(cli: CLI, tmp_path: Path) -> None:
+    replies = tmp_path / "replies.json"
+    replies.write_text("[]")
+    result = cli.run("serve", "--replies", str(replies))
+    assert result.returncode == 2
+    assert "--offline" in result.stderr
+
+
+@pytest.mark.skipif(
+    not _gateway_available(),
+    reason="aiodynaspark.server (the gateway and its 'server' extra) is not importable",
+)
+def test_serve_offline_answers_from_its_replies_file(cli: CLI, tmp_path: Path) -> None:
+    replies = tmp_path / "replies.json"
+    replies.write_text(json.dumps([{"text": "scripted"}]))
+    port = free_port()
+    root = f"http://127.0.0.1:{port}"
+    argv = cli.argv("serve", "--port", str(port), "--offline", "--no-ui", "--replies", str(replies))
+    with _running(argv) as process:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                _get(f"{root}/health")
+                break
+            except OSError:
+                time.sleep(0.1)
+        body = json.dumps({"messages": [{"role": "user", "content": "Hi"}]}).encode()
+        request = urllib.request.Request(
+            f"{root}/v1/chat/completions",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        with _DIRECT.open(request, timeout=10) as answer:
+            completion = json.loads(answer.read())
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=RUN_TIMEOUT)
+    assert completion["choices"][0]["message"]["content"] == "scripted"

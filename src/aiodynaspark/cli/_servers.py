@@ -3,13 +3,14 @@
 import contextlib
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ._failures import CommandError, MissingExtraError
-from ._service import ServiceOptions, open_target, run_async
+from ._service import ServiceOptions, open_target, queue_replies, run_async
 from ._settings_options import SettingsCommand, given_on_command_line
 
 if TYPE_CHECKING:
@@ -42,8 +43,15 @@ def _gateway_settings() -> tuple[Any, Any, Any]:
 @click.option(
     "--offline", is_flag=True, help="Forward to the built-in emulator instead of Dynaspark."
 )
+@click.option(
+    "--replies",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="With --offline: the emulator's model answers from this replies file (JSON or "
+    "JSON Lines: text, tool calls, JSON answers; see docs/emulator.md).",
+)
 @click.pass_context
-def serve(ctx: click.Context, /, offline: bool, **settings: Any) -> None:
+def serve(ctx: click.Context, /, offline: bool, replies: Path | None, **settings: Any) -> None:
     """Run the OpenAI-compatible gateway until Ctrl-C (needs the 'server' extra).
 
     Every option can also be set by its environment variable, shown in brackets.
@@ -56,10 +64,15 @@ def serve(ctx: click.Context, /, offline: bool, **settings: Any) -> None:
     given = given_on_command_line(ctx, settings)
     if offline and "base_url" in given:
         raise click.UsageError("--offline and --base-url exclude each other.")
+    if replies is not None and not offline:
+        raise click.UsageError("--replies scripts the emulator: it needs --offline.")
     from ..server import serve as run_gateway
 
     verbose = bool(ctx.find_root().params.get("verbose"))
-    with open_target(ServiceOptions(offline=offline)) as target, _sigint_seen() as seen:
+    with (
+        open_target(ServiceOptions(offline=offline, replies=replies)) as target,
+        _sigint_seen() as seen,
+    ):
         if offline:
             given["base_url"] = target.base_url
         try:
@@ -172,6 +185,13 @@ _SECONDS = click.FloatRange(min=0)
     help="The web form refuses (403) requests without a browser's headers, as a bot filter.",
 )
 @click.option(
+    "--replies",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="The model answers from this replies file first (JSON or JSON Lines: text, tool "
+    "calls, JSON answers); more can be queued with POST /_emulator/replies from this machine.",
+)
+@click.option(
     "--cold-start",
     type=_SECONDS,
     default=0.0,
@@ -188,6 +208,7 @@ def emulator(
     latency: float,
     url_limit: int,
     require_browser_headers: bool,
+    replies: Path | None,
     cold_start: float,
 ) -> None:
     """Run the Dynaspark emulator (web form and REST API) until Ctrl-C or SIGTERM.
@@ -217,6 +238,8 @@ def emulator(
         # grow its memory with every request.
         record=False,
     )
+    if replies is not None:
+        queue_replies(server, replies)
     try:
         run_async(_run_until_signal(server))
     except OSError as exc:

@@ -8,14 +8,25 @@ import contextlib
 import functools
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ._failures import CommandError
+
 if TYPE_CHECKING:
     from ..client import AsyncClient
+    from ..testing import Emulator
 
-__all__ = ["ServiceOptions", "Target", "open_target", "run_async", "service_options"]
+__all__ = [
+    "ServiceOptions",
+    "Target",
+    "open_target",
+    "queue_replies",
+    "run_async",
+    "service_options",
+]
 
 R = TypeVar("R")
 
@@ -30,6 +41,7 @@ class ServiceOptions:
         max_retries: ``--max-retries``, or ``None`` for the configured default.
         offline: ``--offline``: use an in-process emulator instead of the service.
         deadline: ``--deadline`` seconds for the whole call, or ``None``.
+        replies: ``serve --replies``: a replies file the offline emulator answers from.
     """
 
     base_url: str | None = None
@@ -37,6 +49,7 @@ class ServiceOptions:
     max_retries: int | None = None
     offline: bool = False
     deadline: float | None = None
+    replies: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +122,8 @@ def open_target(options: ServiceOptions) -> Iterator[Target]:
 
     # record=False: `serve --offline` may run for days, and nothing reads the records.
     with Emulator.run_in_thread(host="127.0.0.1", port=0, record=False) as emulator:
+        if options.replies is not None:
+            queue_replies(emulator, options.replies)
         yield Target(
             emulator.url,
             options.timeout,
@@ -116,6 +131,19 @@ def open_target(options: ServiceOptions) -> Iterator[Target]:
             trust_env=False,
             deadline=options.deadline,
         )
+
+
+def queue_replies(emulator: "Emulator", path: Path) -> None:
+    """Queue a replies file's replies on ``emulator``, or stop the command saying why.
+
+    Raises:
+        CommandError: The file cannot be read or is not a replies file.
+    """
+    try:
+        count = emulator.load_replies(path)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise CommandError(f"Cannot use the replies file: {exc}") from exc
+    click.echo(f"Queued {count} scripted replies from {path}", err=True)
 
 
 _OPTIONS = (

@@ -3,18 +3,22 @@
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable, Collection, Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
 
+from ._control import add_control_routes
 from ._faults import Fault
 from ._quirks import Quirk
 from ._records import RecordedRequest
 from ._replies import json_error
+from ._replies_file import read_replies_file
 from ._rest import RestEndpoints
-from ._script import ReplyFunction
+from ._script import ReplyFunction, ScriptedReply
 from ._state import Handler, ServerState
 from ._thread import serve_in_thread
 from ._webform import MAX_BODY_SIZE, WebFormEndpoint
@@ -45,7 +49,8 @@ def build_app(state: ServerState) -> web.Application:
     Returns:
         The application: ``POST /generate_response``,
         ``GET /api/generate_response``, ``GET /api/generate_image``,
-        ``GET /images/{token}.png`` and ``GET /status``.
+        ``GET /images/{token}.png``, ``GET /status``, and the loopback-only control
+        route ``POST``/``DELETE /_emulator/replies``.
     """
     app = web.Application(client_max_size=MAX_BODY_SIZE, middlewares=[_url_limit(state)])
     rest = RestEndpoints(state)
@@ -55,6 +60,7 @@ def build_app(state: ServerState) -> web.Application:
     app.router.add_get("/api/generate_image", state.tracked(rest.image))
     app.router.add_get("/images/{token}.png", state.tracked(rest.image_file))
     app.router.add_get("/status", state.tracked(rest.status))
+    add_control_routes(app, state)
     return app
 
 
@@ -206,7 +212,7 @@ class Emulator:
         """
         self._state.faults.extend(faults)
 
-    def push_reply(self, *replies: str) -> None:
+    def push_reply(self, *replies: str, match: str | None = None) -> None:
         """Queue the model's next replies: each chat request answers with the next one.
 
         The emulator plays a model, so a test can drive an agent loop: push a tool call
@@ -220,8 +226,30 @@ class Emulator:
 
         Args:
             *replies: The replies, in the order requests will take them.
+            match: Text the prompt must hold for a request to take these replies; others
+                pass them by (programs sharing one emulator keep their own replies).
+
+        Raises:
+            ValueError: More than 10,000 replies would wait.
         """
-        self._state.script.replies.extend(replies)
+        self._state.script.push([ScriptedReply(text, match) for text in replies])
+
+    def load_replies(self, path: str | os.PathLike[str]) -> int:
+        """Queue the replies of a replies file (JSON or JSON Lines; docs/emulator.md).
+
+        Args:
+            path: The file.
+
+        Returns:
+            How many replies were queued.
+
+        Raises:
+            OSError: The file cannot be read.
+            ValueError: It is not a replies file, or too many replies would wait.
+        """
+        replies = read_replies_file(Path(path))
+        self._state.script.push(replies)
+        return len(replies)
 
     def reply_with(self, function: ReplyFunction | None) -> None:
         """Compute each chat reply with ``function`` once pushed replies run out.
