@@ -1,6 +1,8 @@
 """A client's life: open once, close once, and once closed refuse every request."""
 
 import asyncio
+import subprocess
+import sys
 
 import aiohttp
 import pytest
@@ -77,3 +79,25 @@ def test_with_twice_on_one_sync_client_is_refused() -> None:
         assert client.chat.completions.create(messages=USER).choices[0].message.content
     with pytest.raises(RuntimeError, match="Cannot reopen"), client:
         pass
+
+
+def test_a_sync_client_never_closed_leaves_no_warning_at_exit() -> None:
+    # The README's one-liner: the client is never closed, and the interpreter exits.
+    program = (
+        "import sys\n"
+        "from aiodynaspark import Client\n"
+        "client = Client(base_url=sys.argv[1], max_retries=0)\n"
+        "print(client.chat.completions.create(messages=[{'role': 'user', 'content': 'hi'}])"
+        ".choices[0].message.content)\n"
+    )
+    with Emulator.run_in_thread("127.0.0.1", 0) as emu:
+        done = subprocess.run(
+            [sys.executable, "-W", "always", "-X", "dev", "-c", program, emu.url],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+    assert done.stderr == ""

@@ -35,6 +35,23 @@ class LoopThread:
             raise
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
+    def is_alive_elsewhere(self) -> bool:
+        """Whether the loop's thread runs and the caller is another thread."""
+        return self._thread.is_alive() and threading.current_thread() is not self._thread
+
+    def run_briefly(self, coroutine: Coroutine[Any, Any, T], seconds: float) -> T:
+        """Run ``coroutine`` on the loop and wait at most ``seconds`` for it.
+
+        Raises:
+            TimeoutError: It did not finish in time (it is cancelled).
+        """
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        try:
+            return future.result(timeout=seconds)
+        except TimeoutError:
+            future.cancel()
+            raise
+
     def stop(self) -> None:
         if self.loop.is_closed():
             return

@@ -6,6 +6,7 @@ elsewhere, and keeps one connection pool for its whole life.
 """
 
 import contextlib
+import weakref
 from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -23,6 +24,9 @@ from ._sync_resources import Audio, Chat, Images, Models, Stream
 __all__ = ["Client", "Stream"]
 
 T = TypeVar("T")
+
+# How long a forgotten client may take to close its pool when it is garbage collected.
+CLOSE_WHEN_FORGOTTEN_SECONDS = 2.0
 
 
 class Client:
@@ -81,6 +85,11 @@ class Client:
             limits=limits,
         )
         self._runner = LoopThread()
+        # A forgotten close() (`Client().chat.completions.create(...)` in a one-liner) must
+        # neither leave a thread spinning nor make aiohttp warn "Unclosed connector". The
+        # client sits in a reference cycle with its resources, so __del__ would come late
+        # or never; a finalizer runs when it is collected, or at the latest at exit.
+        self._finalizer = weakref.finalize(self, _close_forgotten, self._runner, self._async)
         self.settings = self._async.settings
         self.chat = Chat(self)
         self.images = Images(self)
@@ -111,6 +120,7 @@ class Client:
         Every later request raises ``RuntimeError("Cannot send a request, as the client has
         been closed.")``, as httpx does; closing twice is harmless.
         """
+        self._finalizer.detach()
         if not self._runner.loop.is_closed():
             self._runner.run(self._async.close(), closing=True)
             self._runner.stop()
@@ -133,9 +143,14 @@ class Client:
     ) -> None:
         self.close()
 
-    def __del__(self) -> None:
-        # A forgotten close() must not leave a thread spinning; the pool goes with the loop.
-        runner = getattr(self, "_runner", None)
-        if runner is not None and not runner.loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                runner.loop.call_soon_threadsafe(runner.loop.stop)
+
+def _close_forgotten(runner: LoopThread, client: AsyncClient) -> None:
+    # Briefly, on the client's own loop, unless that loop is gone or this is its own thread
+    # (which would wait on itself); then the loop stops and the thread ends.
+    if runner.loop.is_closed():
+        return
+    if runner.is_alive_elsewhere():
+        with contextlib.suppress(Exception):
+            runner.run_briefly(client.close(), CLOSE_WHEN_FORGOTTEN_SECONDS)
+    with contextlib.suppress(RuntimeError):
+        runner.loop.call_soon_threadsafe(runner.loop.stop)
