@@ -23,6 +23,8 @@ import aiohttp
 
 from aiodynaspark.testing import Emulator, Fault, Quirk
 
+from ._schema_attacks import SCHEMA_ATTACKS
+
 ROOT = Path(__file__).resolve().parent.parent
 ATTACK_TIMEOUT = 40.0
 _GATEWAY = """
@@ -165,6 +167,7 @@ ATTACKS: dict[str, tuple[Callable[[str, Emulator], Awaitable[str]], float]] = {
     "b64_json URL redirects to a loopback page": (redirect_to_secret, 90.0),
     "HEAD /health": (head_health, 90.0),
     "Host: rebind.example": (rebinding_host, 90.0),
+    **SCHEMA_ATTACKS,
 }
 
 

@@ -9,6 +9,7 @@ deep nesting, a huge answer) is measured first: :mod:`._schema_shape` for the sc
 the answer's values and depth here.
 """
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,7 +17,7 @@ from .._config import MAX_ANSWER_DEPTH, MAX_EXPLAINED_WORK, MAX_VALIDATION_WORK
 from .._errors import InvalidRequestError
 from ._schema_shape import json_depth_over, measure_schema
 
-__all__ = ["SchemaValidator", "compile_schema", "count_values"]
+__all__ = ["SchemaValidator", "compile_schema", "count_values", "load_schema_engine"]
 
 _TOP = "at (the top level):"
 
@@ -33,6 +34,16 @@ def count_values(value: object, bound: int) -> int:
         elif isinstance(node, list):
             stack.extend(node)
     return count
+
+
+def load_schema_engine() -> None:
+    """Import ``jsonschema_rs`` now, when it is installed.
+
+    Its import takes 50-300 ms (more on a busy machine); a server calls this at startup so
+    that the first request with a schema does not pay it on the event loop.
+    """
+    with contextlib.suppress(ImportError):
+        import jsonschema_rs  # noqa: F401
 
 
 class SchemaValidator:
