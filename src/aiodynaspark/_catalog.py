@@ -6,6 +6,7 @@ keeps its own copy on purpose: it plays the real host, which may disagree with t
 """
 
 from collections.abc import Mapping
+from typing import Literal
 
 __all__ = [
     "CHAT_ALIASES",
@@ -17,6 +18,8 @@ __all__ = [
     "SPEECH_MODEL",
     "SPEECH_MODEL_NAMES",
     "VOICES",
+    "ModelKind",
+    "model_meant",
 ]
 
 # The Gemini models the service's page offers; every one of them accepts an image on the
@@ -52,3 +55,35 @@ SPEECH_MODEL_NAMES: frozenset[str] = frozenset(
 )
 VOICES: tuple[str, ...] = ("alloy", "echo", "fable", "onyx", "nova", "shimmer")
 DEFAULT_VOICE = "alloy"
+
+ModelKind = Literal["chat", "image", "speech"]
+"""What a request asks a model for: a chat answer, an image, or speech."""
+
+
+def model_meant(kind: ModelKind, name: str | None) -> str | None:
+    """The model id that serves a request naming ``name``, by the rule the clients apply.
+
+    No name (``None``, or an empty one for a chat or an image) means the kind's default; a
+    model id means itself; a chat alias means the model it names; OpenAI's speech model
+    names all mean the one speech model.
+
+    Args:
+        kind: What the request asks for.
+        name: The request's ``model``.
+
+    Returns:
+        The model id, or ``None`` when no model of this kind goes by ``name``.
+
+    Example:
+        >>> model_meant("chat", "gemini-flash")
+        'gemini-2.0-flash'
+    """
+    if kind == "speech":
+        return SPEECH_MODEL if name is None or name in SPEECH_MODEL_NAMES else None
+    if kind == "image":
+        if not name:
+            return DEFAULT_IMAGE_MODEL
+        return name if name in IMAGE_MODELS else None
+    if not name:
+        return DEFAULT_CHAT_MODEL
+    return name if name in CHAT_MODELS else CHAT_ALIASES.get(name)

@@ -16,7 +16,10 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_STREAM_BYTES",
     "DEFAULT_MAX_URL_BYTES",
+    "ECHO_CHARS",
     "Limits",
+    "clipped",
+    "echoed",
 ]
 
 # Proxies in front of hosts like the service commonly refuse request lines past 8 KB
@@ -30,6 +33,29 @@ DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 # A whole streamed answer, events and framing included.
 DEFAULT_MAX_STREAM_BYTES = 64 * 1024 * 1024
+# A caller's value quoted back in an error message or a log line (a model name, an id, a
+# voice) is cut to this many characters: enough to recognise it, never a page of it.
+ECHO_CHARS = 200
+
+
+def clipped(text: str) -> str:
+    """``text`` cut to :data:`ECHO_CHARS`, saying how many characters more it had."""
+    if len(text) <= ECHO_CHARS:
+        return text
+    return f"{text[:ECHO_CHARS]}... ({len(text) - ECHO_CHARS:,} more characters)"
+
+
+def echoed(value: object) -> str:
+    """``repr(value)`` for an error message or a log line, cut to :data:`ECHO_CHARS`.
+
+    A longer string keeps its first characters and says how many more it had.
+    """
+    if isinstance(value, str):
+        if len(value) <= ECHO_CHARS:
+            return repr(value)
+        return f"{value[:ECHO_CHARS]!r}... ({len(value) - ECHO_CHARS:,} more characters)"
+    text = repr(value)
+    return text if len(text) <= ECHO_CHARS else text[:ECHO_CHARS] + "..."
 
 
 def _positive_int(name: str, value: object) -> int:

@@ -235,13 +235,13 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
     # metrics and access log (see every answer), Anthropic's error shape on /v1/messages (over
     # every layer's errors), Host check, HEAD as GET, CORS (its headers
     # on errors too), caller key (before any body is read), body limit, input bounds (on the
-    # whole body, before validation), the limits (after the body and its bounds: a refused
-    # body spends no quota, and a key restricted to some models is checked against the
-    # body's model first), cancel-on-disconnect (once the body is read).
+    # whole body, before validation), the limits (a key's own limit for a request that does
+    # not call the host; for one that does, every limit is taken by the route, once its body
+    # is valid and its model allowed: see ops/_admission.py), cancel-on-disconnect (once the
+    # body is read).
     app.add_middleware(CancelOnDisconnect)
     app.add_middleware(
         QuotaMiddleware,
-        model_aliases=gateway.model_aliases,
         limiter=operations.limiter,
         settings=operations.quota,
         metrics=operations.metrics,

@@ -85,9 +85,9 @@ def build_router(gateway: Gateway) -> APIRouter:
         }
         if fetched:
             options["media"] = fetched
+        model = await gateway.admit("chat", body.model)
         completions = gateway.client.chat.completions
         ignored = ignored_params(body, "chat")
-        model = gateway.model(body.model)
         if not body.stream:
             completion = await completions.create(model=model, messages=messages, **options)
             return name_ignored(_json(completion), ignored)
@@ -102,9 +102,10 @@ def build_router(gateway: Gateway) -> APIRouter:
         summary="Generate one image from a prompt.",
     )
     async def create_image(body: ImageGenerationRequest) -> Response:
+        model = await gateway.admit("image", body.model)
         images = await gateway.client.images.generate(
             prompt=body.prompt,
-            model=body.model,
+            model=model,
             size=body.size,
             n=body.n,
             response_format=body.response_format or "url",
@@ -123,10 +124,11 @@ def build_router(gateway: Gateway) -> APIRouter:
         summary="Speak a text; the answer is MP3 bytes.",
     )
     async def create_speech(body: SpeechRequest) -> Response:
+        model = await gateway.admit("speech", body.model)
         speech = await gateway.client.audio.speech.create(
             input=body.input,
             voice=body.voice,
-            model=body.model,
+            model=model,
             response_format=body.response_format,
         )
         return Response(speech.content, media_type=speech.content_type)

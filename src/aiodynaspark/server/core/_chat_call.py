@@ -40,9 +40,10 @@ async def complete(
         DynasparkError: As ``chat.completions.create`` raises it (the handlers map it).
     """
     options = await _prepared(gateway, messages, options)
+    chosen = await gateway.admit("chat", model)
     completions = gateway.client.chat.completions
     completion: ChatCompletion = await completions.create(
-        model=gateway.model(model), messages=messages, **options
+        model=chosen, messages=messages, **options
     )
     return completion
 
@@ -59,8 +60,9 @@ async def open_stream(
         DynasparkError: The upstream failed before its first chunk.
     """
     options = await _prepared(gateway, messages, options)
+    chosen = await gateway.admit("chat", model)
     stream = await gateway.client.chat.completions.create(
-        model=gateway.model(model),
+        model=chosen,
         messages=messages,
         stream=True,
         **options,

@@ -8,8 +8,13 @@ from collections.abc import Callable, Mapping
 
 from pydantic_core import to_json
 
+from ..._catalog import CHAT_ALIASES, CHAT_MODELS, IMAGE_MODELS, SPEECH_MODEL_NAMES, ModelKind
+from ..._catalog import model_meant as catalog_model
+from ..._errors import InvalidRequestError, ModelNotSupportedError
+from ..._limits import echoed
 from ...client import AsyncClient
 from .._settings import DEFAULT_MAX_TEXT_CHARS, REMOTE_IMAGE_TIMEOUT
+from ..ops._admission import current_admission
 from ..ops._aliases import alias_entries, resolve_alias
 from ..ops._store import DEFAULT_STORE_TTL, MemoryResponseStore, ResponseStore
 from ._images import ImageFetch
@@ -70,6 +75,39 @@ class Gateway:
             self._models_json = to_json(models)
         return self._models_json
 
+    async def admit(self, kind: ModelKind, model: str | None) -> str:
+        """Resolve the model a request names, and admit the request to the host.
+
+        Every route that calls the host calls this first, with its validated body's
+        ``model``, and sends the model returned: the model checked against the caller's key
+        is the model used. The request's limits are taken here, so a request refused before
+        (or for an unknown model) spends no quota.
+
+        Returns:
+            The model id to send.
+
+        Raises:
+            ModelNotSupportedError: No chat model goes by that name.
+            InvalidRequestError: No image or speech model goes by that name.
+            Refused: The key may not use the model, or a limit is spent.
+        """
+        meant = self.model_meant(kind, model)
+        if meant is None:
+            raise _unknown(kind, model)
+        pending = current_admission()
+        if pending is not None:
+            await pending.admit(meant, lambda allowed: self.model_meant(kind, allowed))
+        return meant
+
+    def model_meant(self, kind: ModelKind, name: str | None) -> str | None:
+        """The model id that serves ``name``: the operator's alias, then the catalog's rule.
+
+        The one resolution of a request's model; a key's model list is read by it too.
+        """
+        if kind == "chat":
+            name = self.model(name)
+        return catalog_model(kind, name)
+
     @property
     def client(self) -> AsyncClient:
         """The upstream client; built on first use if no lifespan ran (one per app)."""
@@ -83,3 +121,16 @@ class Gateway:
         if self._owns_client and self._client is not None:
             client, self._client = self._client, None
             await client.close()
+
+
+def _unknown(kind: ModelKind, model: str | None) -> Exception:
+    if kind == "chat":
+        aliases = ", ".join(f"{alias} -> {model}" for alias, model in CHAT_ALIASES.items())
+        return ModelNotSupportedError(
+            f"No chat model is called {echoed(model)}. Models: {', '.join(CHAT_MODELS)}. "
+            f"Aliases: {aliases}."
+        )
+    names = IMAGE_MODELS if kind == "image" else sorted(SPEECH_MODEL_NAMES)
+    return InvalidRequestError(
+        f"Unknown {kind} model {echoed(model)}; choose one of {', '.join(names)}."
+    )

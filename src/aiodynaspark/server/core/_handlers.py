@@ -14,7 +14,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from ..._errors import DynasparkError
+from ..._limits import clipped
 from .._errors import GatewayError, from_library_error
+from ..ops._admission import Refused
 
 __all__ = ["install_handlers", "validation_message"]
 
@@ -75,6 +77,11 @@ async def _library_error(request: Request, exc: Exception) -> Response:
     return from_library_error(exc).response(request.url.path)
 
 
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refused)
+    return exc.error.response(request.url.path)
+
+
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     message, param = validation_message(list(exc.errors()))
@@ -85,10 +92,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
     if status == 404:
-        message = f"Invalid URL ({request.method} {request.url.path})."
+        message = f"Invalid URL ({clipped(request.method)} {clipped(request.url.path)})."
         code: str | None = "not_found"
     elif status == 405:
-        message = f"Method {request.method} is not allowed on {request.url.path}."
+        message = f"Method {clipped(request.method)} is not allowed on {clipped(request.url.path)}."
         code = "method_not_allowed"
     else:
         message = str(exc.detail)
@@ -101,5 +108,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def install_handlers(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(DynasparkError, _library_error)
+    app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -1,35 +1,56 @@
-"""Pure ASGI middleware that holds each request to its limits before it reaches a route.
+"""Pure ASGI middleware that holds each request to its limits.
 
-A ``/v1`` request meets its caller key's rate limit, if the key has one; a ``POST`` to ``/v1``
-(every route that calls the host) also meets the upstream quota shared by all gateways, and
-whatever the host said is left. One limiter decision covers them all. Over a limit, the answer
-is 429 with ``Retry-After`` at once and the host is not called; while Redis is down, a limit
-whose policy is ``refuse`` gives 503.
+A ``/v1`` request meets its caller key's rate limit, if the key has one; a request that calls
+the host also meets the upstream quota shared by all gateways, and whatever the host said is
+left. One limiter decision covers them all. Over a limit, the answer is 429 with
+``Retry-After`` at once and the host is not called; while Redis is down, a limit whose
+policy is ``refuse`` gives 503.
 
-A key with a model list may only name those models: its requests' bodies are read for their
-``model`` (the body is whole already; the body limit runs first) and another model gets 403.
+Only a request that reaches the host spends upstream quota: this layer leaves an admission
+for the route (``ops/_admission.py``), which takes it once the body is valid, the model
+resolved and allowed to the key (another model gets 403), just before the call. A request
+refused before that (401, 400, 404, 413, a route that does not exist) spends none.
 
 Answers carry OpenAI's ``x-ratelimit-limit-requests``, ``-remaining-requests`` and
 ``-reset-requests`` for the key's own limit, or for the upstream quota when the key has none.
 """
 
-import json
 import math
-from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._errors import GatewayError
-from ..ops._aliases import resolve_alias
+from ..ops._admission import Admission, Refused, admission
 from ..ops._keys import CallerKey
 from ..ops._limiter import HOST, Limit, Limiter, QuotaSettings, Verdict
 from ..ops._metrics import GatewayMetrics
 from ..ops._rates import Rate
 from ._caller_keys import CALLER_SCOPE
 
-__all__ = ["QuotaMiddleware", "QuotaSettings"]
+__all__ = ["HOST_ROUTES", "QuotaMiddleware", "QuotaSettings"]
 
 UPSTREAM = "upstream"
+# The routes whose POST calls the host. Their caller key's limit is taken with the upstream
+# quota, when the route is about to call (see ``ops/_admission.py``); any other request meets
+# its key's limit at once.
+HOST_ROUTES = frozenset(
+    {
+        "/v1/chat/completions",
+        "/v1/responses",
+        "/v1/messages",
+        "/v1/images/generations",
+        "/v1/audio/speech",
+    }
+)
+
+
+def _shown(verdict: Verdict, headers: list[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    # A refusal repeats the limit's headers, but its own Retry-After.
+    if verdict.unavailable:
+        return ()
+    return tuple(
+        (name.decode(), value.decode()) for name, value in headers if name != b"retry-after"
+    )
 
 
 def _refusal(
@@ -62,14 +83,6 @@ def _refusal(
     )
 
 
-def _named_model(body: bytes) -> object:
-    try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None  # The route refuses the body with its own message.
-    return document.get("model") if isinstance(document, dict) else None
-
-
 class QuotaMiddleware:
     """Applies the caller key's and the upstream limits (see the module's description).
 
@@ -86,10 +99,8 @@ class QuotaMiddleware:
         limiter: Limiter,
         settings: QuotaSettings,
         metrics: GatewayMetrics | None = None,
-        model_aliases: Mapping[str, str] | None = None,
     ) -> None:
         self.app = app
-        self.model_aliases: Mapping[str, str] = model_aliases or {}
         self.limiter = limiter
         self.metrics = metrics
         self.keys_on_failure = settings.keys_on_failure
@@ -116,45 +127,51 @@ class QuotaMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith("/v1"):
             await self.app(scope, receive, send)
             return
-        upstream = scope["method"] == "POST"
         caller: CallerKey | None = scope.get(CALLER_SCOPE)
-        limits: list[Limit] = []
-        if caller is not None:
-            if caller.models is not None and upstream:
-                checked = await self._check_model(caller, scope, receive, send)
-                if checked is None:
-                    return
-                receive = checked
-            if caller.rate_limit is not None:
-                limits.append(self._key_limit(caller, caller.rate_limit))
-        if upstream and self.upstream is not None:
-            limits.append(self.upstream)
-        if not limits:
-            wait = self.limiter.host_wait() if upstream else None
-            if wait is not None:
-                await _refusal(Verdict(False, (), wait, HOST), limits).send(send, scope["path"])
+        own: list[Limit] = []
+        if caller is not None and caller.rate_limit is not None:
+            own.append(self._key_limit(caller, caller.rate_limit))
+        headers: list[tuple[bytes, bytes]] = []
+        if own and not (scope["method"] == "POST" and scope["path"] in HOST_ROUTES):
+            # A request that never calls the host meets its key's limit now, and only that.
+            verdict = await self.limiter.take(own, upstream=False)
+            self._show(verdict, own)
+            headers.extend(verdict.decisions[0].headers())
+            if not verdict.allowed:
+                await _refusal(verdict, own, _shown(verdict, headers)).send(send, scope["path"])
                 return
-            await self.app(scope, receive, send)
-            return
-        verdict = await self.limiter.take(limits, upstream=upstream)
-        self._show(verdict, limits)
-        # The first limit is the key's own when it has one: the one the caller can act on.
-        headers = verdict.decisions[0].headers()
-        if not verdict.allowed:
-            shown = tuple(
-                (name.decode(), value.decode())
-                for name, value in headers
-                if name != b"retry-after" and not verdict.unavailable
-            )
-            await _refusal(verdict, limits, shown).send(send, scope["path"])
-            return
+            own = []
+        limits = [*own, self.upstream] if self.upstream is not None else own
+
+        async def take() -> None:
+            await self._take(limits, headers)
 
         async def send_with_limits(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if headers and message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", ()), *headers]
             await send(message)
 
-        await self.app(scope, receive, send_with_limits)
+        with admission(Admission(caller, take)):
+            await self.app(scope, receive, send_with_limits)
+
+    async def _take(self, limits: list[Limit], headers: list[tuple[bytes, bytes]]) -> None:
+        """Count a request about to call the host; its headers go to ``headers``.
+
+        Raises:
+            Refused: A limit is spent, or the host said its quota is.
+        """
+        if not limits:
+            wait = self.limiter.host_wait()
+            if wait is not None:
+                raise Refused(_refusal(Verdict(False, (), wait, HOST), limits))
+            return
+        verdict = await self.limiter.take(limits, upstream=True)
+        self._show(verdict, limits)
+        # The first limit is the key's own when it has one: the one the caller can act on.
+        if not headers:
+            headers.extend(verdict.decisions[0].headers())
+        if not verdict.allowed:
+            raise Refused(_refusal(verdict, limits, _shown(verdict, headers)))
 
     def _show(self, verdict: Verdict, limits: list[Limit]) -> None:
         if self.metrics is None:
@@ -165,32 +182,3 @@ class QuotaMiddleware:
         if verdict.fallback:
             action = "refused" if verdict.unavailable else "local"
             self.metrics.limit_fallbacks.labels(action).inc()
-
-    async def _check_model(
-        self, caller: CallerKey, scope: Scope, receive: Receive, send: Send
-    ) -> Receive | None:
-        message = await receive()
-        body = message.get("body", b"")
-        # The operator's alias is resolved first: a key allowed gemini-2.0-flash may send the
-        # gpt-4o that means it, and no alias opens a model the key may not use.
-        model = resolve_alias(self.model_aliases, _named_model(body))
-        assert caller.models is not None
-        if isinstance(model, str) and model not in caller.models:
-            await GatewayError(
-                403,
-                f"This key may not use the model {model!r}; it may use: "
-                f"{', '.join(sorted(caller.models))}.",
-                code="model_not_allowed",
-                param="model",
-            ).send(send, scope["path"])
-            return None
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return message
-
-        return replay

@@ -1,0 +1,90 @@
+"""Admission to the host: the one moment a request is checked against its key and limits.
+
+A request that calls the host spends the upstream quota, and only such a request: one refused
+for its key, its body, its size, its model or its route never reaches this point. The limits
+middleware therefore does not spend anything for a route that calls the host; it leaves an
+:class:`Admission` for the request, and the route asks for it (through
+``Gateway.admit``) once the body is valid and the model resolved, just before the call.
+"""
+
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from ..._limits import echoed
+from .._errors import GatewayError
+from ._keys import CallerKey
+
+__all__ = ["Admission", "Refused", "admission", "current_admission"]
+
+
+class Refused(Exception):
+    """Raised by :meth:`Admission.admit` when the request may not call the host."""
+
+    def __init__(self, error: GatewayError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+@dataclass(slots=True)
+class Admission:
+    """What one request must pass before it calls the host.
+
+    Attributes:
+        caller: The caller's key, or ``None`` on a gateway without keys.
+        take: Counts the request against its limits, or raises :class:`Refused`.
+    """
+
+    caller: CallerKey | None
+    take: Callable[[], Awaitable[None]]
+    _taken: bool = field(default=False, init=False)
+
+    async def admit(self, model: str, meaning: Callable[[str], str | None]) -> None:
+        """Check that the key may use ``model``, then take the limits (once per request).
+
+        Args:
+            model: The model id that will serve the request.
+            meaning: What model a name serves, by the rule that resolved ``model``; a key's
+                list may name an alias, and a request the id it stands for, or the other
+                way round, so both sides are compared as the model that serves them.
+
+        Raises:
+            Refused: The key may not use the model (403), or a limit is spent (429, 503).
+        """
+        caller = self.caller
+        if (
+            caller is not None
+            and caller.models is not None
+            and not any(meaning(allowed) == model for allowed in caller.models)
+        ):
+            raise Refused(
+                GatewayError(
+                    403,
+                    f"This key may not use the model {echoed(model)}; it may use: "
+                    f"{', '.join(sorted(caller.models))}.",
+                    code="model_not_allowed",
+                    param="model",
+                )
+            )
+        if not self._taken:
+            self._taken = True
+            await self.take()
+
+
+_CURRENT: ContextVar[Admission | None] = ContextVar("aiodynaspark_admission", default=None)
+
+
+@contextlib.contextmanager
+def admission(pending: Admission) -> Iterator[None]:
+    """Leave ``pending`` for the request handled inside the block."""
+    token = _CURRENT.set(pending)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+def current_admission() -> Admission | None:
+    """The admission left for the request being handled, or ``None`` (no limits apply)."""
+    return _CURRENT.get()
