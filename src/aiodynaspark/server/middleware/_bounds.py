@@ -5,6 +5,9 @@ messages, which pydantic would turn into two million models (seconds of CPU and 
 before any count could be checked. The body is therefore read here with the standard JSON
 parser under a counting hook that stops at the first message over the bound, and the
 counts, the text and the model name are checked on the plain data, before validation.
+
+The text budget is one count over the whole parsed body (see :func:`_text_over_budget`),
+whatever the API: what a field holds goes upstream or into the store, whichever field it is.
 """
 
 import json
@@ -95,26 +98,58 @@ def _counting_hook(bounds: InputBounds) -> Callable[[list[tuple[str, Any]]], dic
     return hook
 
 
-def _text_length(content: object) -> tuple[int, int, int]:
-    """Characters of text, number of parts, and image parts of one message's content."""
-    if isinstance(content, str):
-        return len(content), 0, 0
+def _parts(content: object) -> tuple[int, int]:
+    """Number of parts, and of image parts, of one message's content."""
     if not isinstance(content, list):
-        return 0, 0, 0
-    chars = images = 0
+        return 0, 0
+    images = 0
     for part in content:
         if isinstance(part, dict):
-            text = part.get("text")
-            if isinstance(text, str):
-                chars += len(text)
             kind = part.get("type")
             if isinstance(kind, str) and kind in _IMAGE_PARTS:
                 images += 1
-    return chars, len(content), images
+    return len(content), images
 
 
-def check_request(path: str, data: object, bounds: InputBounds) -> None:
+def _text_over_budget(data: dict[str, Any], budget: int) -> tuple[int, str] | None:
+    """The characters of text a body holds and the field that took it past ``budget``.
+
+    Every string counts, object keys included, wherever it is: messages in every shape,
+    ``system`` and ``instructions``, tool descriptions and schemas, tool outputs, tool call
+    arguments. Only image parts are left out (their bytes are bounded by the body limit and
+    the image count). Walked with a stack, not recursion: a deeply nested body cannot make
+    the walk fail and the body pass unchecked.
+    """
+    chars = 0
+    for name, value in data.items():
+        chars += len(name)
+        stack = [value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, str):
+                chars += len(node)
+            elif isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                kind = node.get("type")
+                if isinstance(kind, str) and kind in _IMAGE_PARTS:
+                    continue
+                for key, item in node.items():
+                    chars += len(key)
+                    stack.append(item)
+        if chars > budget:
+            return chars, name
+    return None
+
+
+def check_request(path: str, data: object, size: int, bounds: InputBounds) -> None:
     """Check one parsed request body against the bounds.
+
+    Args:
+        path: The request's path (which field holds its conversation).
+        data: The parsed body.
+        size: The body's length in bytes.
+        bounds: The bounds.
 
     Raises:
         _OverBound: A bound is exceeded (its error names the bound and the setting).
@@ -130,11 +165,6 @@ def check_request(path: str, data: object, bounds: InputBounds) -> None:
             "max_model_chars",
             "model",
         )
-    chars = 0
-    for name in ("prompt", "input", "system", "instructions"):
-        value = data.get(name)
-        if isinstance(value, str):
-            chars += len(value)
     field = _CONVERSATIONS.get(path)
     messages = data.get(field) if field is not None else None
     images = 0
@@ -146,7 +176,7 @@ def check_request(path: str, data: object, bounds: InputBounds) -> None:
         for index, message in enumerate(messages):
             if not isinstance(message, dict):
                 continue
-            text, parts, pictures = _text_length(message.get("content"))
+            parts, pictures = _parts(message.get("content"))
             if parts > bounds.max_content_parts:
                 raise _over(
                     "content parts in one message",
@@ -155,16 +185,23 @@ def check_request(path: str, data: object, bounds: InputBounds) -> None:
                     "max_content_parts",
                     f"messages[{index}].content",
                 )
-            chars += text
             images += pictures
     if images > bounds.max_image_parts:
         raise _over(
             "image parts", f"{images:,}", bounds.max_image_parts, "max_image_parts", "messages"
         )
-    if chars > bounds.max_text_chars:
-        raise _over(
-            "characters of text", f"{chars:,}", bounds.max_text_chars, "max_text_chars", None
-        )
+    # A JSON string takes at least a byte per character: a body no longer than the budget
+    # cannot hold more text than it, and the plain path walks nothing.
+    if size > bounds.max_text_chars:
+        over = _text_over_budget(data, bounds.max_text_chars)
+        if over is not None:
+            raise _over(
+                "characters of text",
+                f"at least {over[0]:,}",
+                bounds.max_text_chars,
+                "max_text_chars",
+                over[1],
+            )
 
 
 class InputBoundsMiddleware:
@@ -197,7 +234,7 @@ class InputBoundsMiddleware:
                 data = json.loads(body)
             else:
                 data = json.loads(body, object_pairs_hook=_counting_hook(self.bounds))
-            check_request(scope["path"], data, self.bounds)
+            check_request(scope["path"], data, len(body), self.bounds)
         except _OverBound as over:
             await over.error.send(send, scope["path"])
             return
