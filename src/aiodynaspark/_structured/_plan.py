@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from .._config import MAX_SCHEMA_CHARS, MAX_STOP_SEQUENCES, MAX_TOOLS
 from .._errors import InvalidRequestError
+from .._limits import echoed
 from ._schema import SchemaValidator, compile_schema
 
 __all__ = ["SHAPING_FIELDS", "AnswerPlan", "ToolDef", "read_plan"]
@@ -123,7 +124,7 @@ def _schema(value: object, where: str) -> tuple[dict[str, Any], SchemaValidator]
 def _name(value: object, where: str) -> str:
     if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise InvalidRequestError(
-            f"{where} must be 1-64 letters, digits, '_' or '-', got {value!r}."
+            f"{where} must be 1-64 letters, digits, '_' or '-', got {echoed(value)}."
         )
     return value
 
@@ -146,7 +147,7 @@ def _read_tools(value: object) -> list[ToolDef]:
             raise InvalidRequestError(f"{where}.function must be an object with a name.")
         name = _name(function.get("name"), f"{where}.function.name")
         if any(known.name == name for known in tools):
-            raise InvalidRequestError(f"{where}: two tools are called {name!r}.")
+            raise InvalidRequestError(f"{where}: two tools are called {echoed(name)}.")
         description = function.get("description") or ""
         if not isinstance(description, str):
             raise InvalidRequestError(f"{where}.function.description must be a string.")
@@ -174,7 +175,9 @@ def _read_tool_choice(value: object, tools: list[ToolDef]) -> str:
             '{"type": "function", "function": {"name": ...}}.'
         )
     if not any(tool.name == name for tool in tools):
-        raise InvalidRequestError(f"tool_choice names {name!r}, which is not among the tools.")
+        raise InvalidRequestError(
+            f"tool_choice names {echoed(name)}, which is not among the tools."
+        )
     return name
 
 

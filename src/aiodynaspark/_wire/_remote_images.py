@@ -16,6 +16,7 @@ from yarl import URL
 
 from .._config import MAX_IMAGE_BYTES
 from .._errors import MediaError
+from .._limits import echoed
 
 __all__ = ["fetch_public_image", "is_public_address"]
 
@@ -72,14 +73,14 @@ async def _public_addresses(host: str, port: int) -> list[str]:
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError:
-        raise MediaError(f"Could not resolve the image host {host!r}.") from None
+        raise MediaError(f"Could not resolve the image host {echoed(host)}.") from None
     addresses = [str(info[4][0]) for info in infos]
     if not addresses:
-        raise MediaError(f"Could not resolve the image host {host!r}.")
+        raise MediaError(f"Could not resolve the image host {echoed(host)}.")
     refused = [a for a in addresses if not is_public_address(a)]
     if refused:
         raise MediaError(
-            f"The image host {host!r} resolves to a private, loopback or link-local "
+            f"The image host {echoed(host)} resolves to a private, loopback or link-local "
             "address; only images on public addresses are fetched."
         )
     return addresses

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Never
 from .._catalog import SPEECH_MODEL_NAMES
 from .._errors import InvalidRequestError
 from .._keywords import keywords_of, unexpected_keyword
+from .._limits import echoed
 from ..providers import DynasparkAPI
 from ._models import SpeechResponse
 
@@ -51,7 +52,7 @@ class AsyncSpeech:
             raise unexpected_keyword("create", unexpected, keywords_of(AsyncSpeech.create))
         if model is not None and model not in SPEECH_MODEL_NAMES:
             raise InvalidRequestError(
-                f"Unknown speech model {model!r}; use one of "
+                f"Unknown speech model {echoed(model)}; use one of "
                 f"{', '.join(sorted(SPEECH_MODEL_NAMES))}."
             )
         if response_format not in (None, "mp3"):

@@ -10,6 +10,7 @@ from .._errors import (
     InvalidRequestError,
     RateLimitError,
 )
+from .._limits import echoed
 from ..providers import BaseProvider, Dynaspark, DynasparkAPI
 
 __all__ = [
@@ -37,7 +38,7 @@ def _one(ref: object) -> type[BaseProvider[Any]]:
     if isinstance(ref, str) and ref.lower() in _BY_NAME:
         return _BY_NAME[ref.lower()]
     raise InvalidRequestError(
-        f"Unknown provider {ref!r}: use Dynaspark, DynasparkAPI (or the names 'web', 'api'), "
+        f"Unknown provider {echoed(ref)}: use Dynaspark, DynasparkAPI (or the names 'web', 'api'), "
         "'auto', or a list of them for fallback."
     )
 

@@ -11,6 +11,7 @@ import aiohttp
 from .._config import DEFAULT_BASE_URL, Settings, resolve_settings
 from .._errors import InvalidRequestError, ModelNotSupportedError
 from .._event_loops import ensure_no_running_loop, iterate_in_new_loop
+from .._limits import echoed
 from .._types import MediaList, Messages
 from .._wire._http import Transport
 
@@ -205,7 +206,7 @@ class BaseProvider(Generic[ChatT]):
             return alias
         aliases = ", ".join(f"{a} -> {m}" for a, m in cls.model_aliases.items())
         raise ModelNotSupportedError(
-            f"{cls.label} does not support model {model!r}. Models: {', '.join(cls.models)}. "
+            f"{cls.label} does not support model {echoed(model)}. Models: {', '.join(cls.models)}. "
             f"Aliases: {aliases}."
         )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from .._chat_options import ChatOption
 from .._errors import InvalidRequestError
+from .._limits import echoed
 from .._prompt import is_valid_unicode
 
 __all__ = [
@@ -54,10 +55,10 @@ def encode_float(name: str, value: object, low: float, high: float) -> str:
     """
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidRequestError(
-            f"{name} must be a number from {low:g} to {high:g}, got {value!r}."
+            f"{name} must be a number from {low:g} to {high:g}, got {echoed(value)}."
         )
     if not low <= value <= high:
-        raise InvalidRequestError(f"{name} must be from {low:g} to {high:g}, got {value!r}.")
+        raise InvalidRequestError(f"{name} must be from {low:g} to {high:g}, got {echoed(value)}.")
     return repr(float(value))
 
 
@@ -68,7 +69,7 @@ def encode_bool(name: str, value: object) -> str:
         InvalidRequestError: Not a bool.
     """
     if not isinstance(value, bool):
-        raise InvalidRequestError(f"{name} must be True or False, got {value!r}.")
+        raise InvalidRequestError(f"{name} must be True or False, got {echoed(value)}.")
     return "true" if value else "false"
 
 
@@ -81,7 +82,7 @@ def encode_int(
         InvalidRequestError: Not a whole number, or out of range.
     """
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidRequestError(f"{name} must be a whole number, got {value!r}.")
+        raise InvalidRequestError(f"{name} must be a whole number, got {echoed(value)}.")
     if (low is not None and value < low) or (high is not None and value > high):
         raise InvalidRequestError(f"{name} must be from {low:g} to {high:g}, got {value}.")
     return str(value)
@@ -108,10 +109,10 @@ def parse_size(size: Any) -> tuple[int, int]:
     """
     low, high = IMAGE_SIZE_RANGE
     if not isinstance(size, str):
-        raise InvalidRequestError(f"size must be a string like '1024x768', got {size!r}.")
+        raise InvalidRequestError(f"size must be a string like '1024x768', got {echoed(size)}.")
     width_text, x, height_text = size.lower().partition("x")
     if not x or not width_text.isdigit() or not height_text.isdigit():
-        raise InvalidRequestError(f"size must look like '1024x768', got {size!r}.")
+        raise InvalidRequestError(f"size must look like '1024x768', got {echoed(size)}.")
     width, height = int(width_text), int(height_text)
     for side, value in (("width", width), ("height", height)):
         if not low <= value <= high:

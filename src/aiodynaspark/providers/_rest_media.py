@@ -13,6 +13,7 @@ import aiohttp
 
 from .._catalog import DEFAULT_IMAGE_MODEL, DEFAULT_VOICE, IMAGE_MODELS, SPEECH_MODEL, VOICES
 from .._errors import APIStatusError, InvalidRequestError, ResponseError
+from .._limits import echoed
 from .._media import detect_image_type
 from .._wire._http import Decoder, Request, Transport
 from .._wire._response_body import json_object
@@ -144,7 +145,8 @@ class RestMedia:
         chosen = model or cls.default_image_model
         if chosen not in cls.image_models:
             raise InvalidRequestError(
-                f"Unknown image model {chosen!r}; choose one of {', '.join(cls.image_models)}."
+                f"Unknown image model {echoed(chosen)}; choose one of "
+                f"{', '.join(cls.image_models)}."
             )
         width, height = parse_size(size) if size is not None else (768, 768)
         params = {"user_input": prompt, "model": chosen, "width": str(width), "height": str(height)}
@@ -206,7 +208,7 @@ class RestMedia:
         chosen = voice or cls.default_voice
         if chosen not in cls.voices:
             raise InvalidRequestError(
-                f"Unknown voice {chosen!r}; choose one of {', '.join(cls.voices)}."
+                f"Unknown voice {echoed(chosen)}; choose one of {', '.join(cls.voices)}."
             )
         return {"user_input": text, "model": cls.audio_model, "voice": chosen}
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..._limits import echoed
 from .._errors import GatewayError
 
 __all__ = ["HostCheckMiddleware", "host_name"]
@@ -66,10 +67,9 @@ class HostCheckMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (host := self._refused(scope)) is not None:
-            shown = host if len(host) <= 80 else host[:80] + "..."
             error = GatewayError(
                 400,
-                f"The Host header {shown!r} does not name this gateway, which listens on a "
+                f"The Host header {echoed(host)} does not name this gateway, which listens on a "
                 "loopback address (a web page using DNS rebinding would send such a header). "
                 "If the name is yours, add it to allowed_hosts (AIODYNASPARK_ALLOWED_HOSTS).",
                 code="invalid_host",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model, field_validator
 
 from ..._chat_options import OPTIONS_BY_NAME
+from ..._limits import echoed
 from ..core._schemas import Text, unhonoured_schema_fields
 
 __all__ = [
@@ -106,7 +107,7 @@ class _UnknownItem(_Body):
     @classmethod
     def _refuse(cls, value: str) -> str:
         raise ValueError(
-            f"input items of type {value!r} are not supported; send message, function_call "
+            f"input items of type {echoed(value)} are not supported; send message, function_call "
             "and function_call_output items"
         )
 
