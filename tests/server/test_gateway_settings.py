@@ -43,6 +43,8 @@ def _other_value(name: str) -> tuple[str, object]:
         return "2.5", 2.5
     if name == "model_aliases":
         return "gpt-4o=gemini-2.0-flash", ("gpt-4o=gemini-2.0-flash",)
+    if name == "trusted_proxies":
+        return "10.0.0.1", ("10.0.0.1",)
     if any(typing.get_origin(member) is tuple for member in members):
         return "http://a.example", ("http://a.example",)
     for member in members:

@@ -120,6 +120,8 @@ def _start_gateway(deployment: Deployment, name: str, env: dict[str, str]) -> No
         "--upstream-rate-limit", "10/minute",
         "--keys-file", str(deployment.keys_file),
         "--probe-interval", "1",
+        # nginx, on this machine, is the one proxy whose X-Forwarded-For is believed.
+        "--trusted-proxy", "127.0.0.1",
         "--max-retries", "0",
         "--no-ui",
     ]  # fmt: skip

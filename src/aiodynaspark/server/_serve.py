@@ -238,6 +238,11 @@ def uvicorn_options_for(settings: ServeSettings, log_level: str) -> dict[str, An
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         # Past this many open connections or requests, uvicorn answers 503 at once.
         "limit_concurrency": settings.max_connections,
+        # uvicorn believes X-Forwarded-For and -Proto from 127.0.0.1 unless told otherwise:
+        # any local program could then write the client address of the access log. Only the
+        # proxies named are believed; with none, the headers are not read at all.
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": list(settings.trusted_proxies),
         # The httptools parser with a header-read timeout (uvicorn's own protocols have
         # none). Worker processes get the class by name, so they keep its default timeout.
         "http": protocol_with_header_timeout(settings.header_timeout)

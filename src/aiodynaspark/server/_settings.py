@@ -13,6 +13,7 @@ by the client, so one variable means one thing whichever entry point reads it.
 """
 
 import difflib
+import ipaddress
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypedDict, TypeVar
 
@@ -284,10 +285,7 @@ class GatewaySettings(BaseSettings):
     @field_validator("cors_origins", "allowed_hosts", "model_aliases", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
-        # A lone string (a variable, or a keyword) would otherwise be a tuple of letters.
-        if isinstance(value, str):
-            return tuple(origin.strip() for origin in value.split(",") if origin.strip())
-        return value
+        return _comma_list(value)
 
     @classmethod
     def settings_customise_sources(
@@ -300,6 +298,13 @@ class GatewaySettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Keywords, then the gateway's own variables; no dotenv or secrets directory."""
         return init_settings, _OwnVariables(settings_cls)
+
+
+def _comma_list(value: object) -> object:
+    # A lone string (a variable, or a keyword) would otherwise be a tuple of letters.
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
 
 
 class ServeSettings(GatewaySettings):
@@ -327,6 +332,25 @@ class ServeSettings(GatewaySettings):
         description="Open connections (and requests) per process; past it new requests "
         "get 503. Keep it below the file limit (ulimit -n) minus the upstream pool.",
     )
+    trusted_proxies: Annotated[
+        tuple[str, ...], NoDecode, Flag(name="--trusted-proxy", metavar="ADDRESS")
+    ] = Field(
+        default=(),
+        description="Addresses or networks of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (repeatable; comma-separated in the variable). "
+        "None: those headers are ignored, from loopback too.",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        proxies = _comma_list(value)
+        for proxy in proxies if isinstance(proxies, tuple | list) else ():
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network") from None
+        return proxies
 
 
 class GatewayOptions(TypedDict, total=False):
@@ -371,6 +395,7 @@ class ServeOptions(GatewayOptions, total=False):
     workers: int | None
     header_timeout: float | None
     max_connections: int | None
+    trusted_proxies: tuple[str, ...] | list[str] | str | None
 
 
 S = TypeVar("S", bound=GatewaySettings)

@@ -10,6 +10,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..._limits import clipped
 from .._errors import GatewayError, from_exception
 from ._disconnect import CLIENT_GONE
 
@@ -36,11 +37,12 @@ class AccessLogMiddleware:
     """Logs one line per request and turns an escaped exception into a generic 500.
 
     The line is ``client "METHOD /path" status ms`` at INFO on ``aiodynaspark.server.access``;
-    the query string and headers are left out, so no key can end up in the log, and the path
-    is escaped (see :func:`printable`). A caller who left before the answer was complete is
-    logged 499, as nginx does. An exception
-    that escaped the app is logged with its traceback (by :func:`from_exception`) and answered
-    with a 500 whose body says nothing about it.
+    the query string and headers are left out, so no key can end up in the log; every field
+    is escaped (see :func:`printable`) and cut to ``ECHO_CHARS``. The client is the peer's
+    address, or what a trusted proxy says it is (``trusted_proxies``). A caller who left
+    before the answer was complete is logged 499, as nginx does. An exception that escaped
+    the app is logged with its traceback (by :func:`from_exception`) and answered with a 500
+    whose body says nothing about it.
 
     Args:
         app: The application to wrap.
@@ -74,11 +76,13 @@ class AccessLogMiddleware:
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 client = scope.get("client")
+                # The client's address may come from a trusted proxy's X-Forwarded-For, so it
+                # is escaped like the rest; the path is cut to a recognisable length.
                 access_log.info(
                     '%s "%s %s" %d %.1fms',
-                    client[0] if client else "-",
-                    printable(scope["method"]),
-                    printable(scope["path"]),
+                    printable(clipped(str(client[0]))) if client else "-",
+                    printable(clipped(scope["method"])),
+                    printable(clipped(scope["path"])),
                     _CLIENT_GONE if scope.get(CLIENT_GONE) else status,
                     (time.perf_counter() - started) * 1000,
                 )
