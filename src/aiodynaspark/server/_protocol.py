@@ -1,22 +1,41 @@
-"""uvicorn's httptools HTTP/1.1 protocol with a header-read timeout.
+"""uvicorn's httptools HTTP/1.1 protocol with a header-read timeout and a JSON 503.
 
 uvicorn closes idle keep-alive connections, but it sets no limit on how long a client may
 take to send a request's headers: a client that trickles a byte every few seconds holds its
 socket forever, and a few hundred of them use up the process's file descriptors. This
 protocol closes a connection whose request headers are not complete within the timeout,
 counted from the connection's start, and again from the end of each answer.
+
+Past the connection cap (``max_connections``) uvicorn answers a plain-text 503; this protocol
+answers it in the API's JSON error shape instead, as every other error is.
 """
 
 import asyncio
 import contextlib
 import socket
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn._types import ASGI3Application
+from uvicorn.protocols.http.flow_control import service_unavailable
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
+from ._errors import GatewayError
 from ._settings import DEFAULT_HEADER_TIMEOUT
 
 __all__ = ["HeaderTimeoutProtocol", "protocol_with_header_timeout"]
+
+_OVER_CAPACITY = GatewayError(
+    503,
+    "The gateway has as many connections open as it takes (max_connections); "
+    "try again in a moment.",
+    "api_error",
+    "too_many_connections",
+    headers=(("connection", "close"), ("retry-after", "1")),
+)
+
+
+async def _over_capacity(scope: Any, receive: Any, send: Any) -> None:
+    await _OVER_CAPACITY.send(send)
 
 
 class HeaderTimeoutProtocol(HttpToolsProtocol):
@@ -42,6 +61,10 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         _nagle_off(transport)
         self._arm()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        # uvicorn picks its plain-text answer when over the cap; answer in JSON instead.
+        super()._start_asgi_task(cycle, _over_capacity if app is service_unavailable else app)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
