@@ -67,6 +67,7 @@ def serve(ctx: click.Context, /, offline: bool, replies: Path | None, **settings
     if replies is not None and not offline:
         raise click.UsageError("--replies scripts the emulator: it needs --offline.")
     from ..server import serve as run_gateway
+    from ..server.ops._keys import KeysFileError
 
     verbose = bool(ctx.find_root().params.get("verbose"))
     with (
@@ -77,6 +78,8 @@ def serve(ctx: click.Context, /, offline: bool, replies: Path | None, **settings
             given["base_url"] = target.base_url
         try:
             run_gateway(log_level="debug" if verbose else "info", **given)
+        except KeysFileError as exc:
+            raise CommandError(str(exc)) from exc
         except ValueError as exc:
             # The gateway checks its settings before it listens: a bad value given here.
             raise click.UsageError(str(exc), ctx) from exc

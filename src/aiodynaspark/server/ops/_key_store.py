@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ._keys import CallerKey, hash_key, read_keys_file
+from ._keys import CallerKey, KeysFileError, check_private, hash_key, read_keys_file
 
 __all__ = ["DEFAULT_KEY_NAME", "KEYS_CHECK_INTERVAL", "KeyStore"]
 
@@ -37,6 +37,8 @@ class KeyStore:
         clock: Monotonic seconds; replaceable in tests.
 
     Raises:
+        KeysFileError: The keys file does not exist, or its group or others may read or
+            write it.
         OSError, ValueError: The keys file cannot be read, or is malformed.
     """
 
@@ -56,7 +58,14 @@ class KeyStore:
         self._identity: tuple[int, int, int] | None = None
         self._next_check = 0.0
         if keys_file is not None:
-            self._load(keys_file, os.stat(keys_file))
+            try:
+                found = os.stat(keys_file)
+            except FileNotFoundError:
+                raise KeysFileError(
+                    f"The keys file {keys_file} does not exist; add a key to create it "
+                    f"(aiodynaspark keys add NAME --file {keys_file}), or leave keys_file unset."
+                ) from None
+            self._load(keys_file, found)
 
     @property
     def required(self) -> bool:
@@ -64,6 +73,7 @@ class KeyStore:
         return self._path is not None or self._api_key is not None
 
     def _load(self, path: Path, stat: os.stat_result) -> None:
+        check_private(path, stat.st_mode)
         keys = read_keys_file(path)
         self._by_digest = {bytes.fromhex(key.digest): key for key in keys.values()}
         self._identity = _identity(stat)

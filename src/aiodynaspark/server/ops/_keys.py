@@ -25,6 +25,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import tempfile
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -38,6 +39,8 @@ __all__ = [
     "MAX_KEYS",
     "MAX_KEYS_FILE_BYTES",
     "CallerKey",
+    "KeysFileError",
+    "check_private",
     "hash_key",
     "new_key",
     "read_keys_file",
@@ -58,6 +61,31 @@ _HEADER = (
     "# Caller keys of the aiodynaspark gateway, written by `aiodynaspark keys`.\n"
     "# Only each key's SHA-256 digest is kept; the key itself was shown once, when added.\n"
 )
+
+
+class KeysFileError(ValueError):
+    """Raised when the keys file is missing or others may change or read it."""
+
+
+def check_private(path: Path, mode: int) -> None:
+    """Refuse a keys file that its group or others may read or write, as ssh refuses keys.
+
+    Whoever may write the file may add a key of their own; whoever may read it learns each
+    key's digest, and its name and limits.
+
+    Args:
+        path: The file, for the message.
+        mode: Its ``st_mode``.
+
+    Raises:
+        KeysFileError: Group or others have read or write permission.
+    """
+    if mode & 0o066:
+        raise KeysFileError(
+            f"The keys file {path} may be read or written by other users (mode "
+            f"{stat.S_IMODE(mode):o}); it holds key digests, so the gateway refuses it. "
+            f"Run: chmod 600 {path}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,9 +223,9 @@ def write_keys_file(path: Path, keys: Iterable[CallerKey]) -> None:
     """Replace the keys file at once (write aside, then rename).
 
     A gateway reading the file while it is written sees the old file or the new, never half.
-    A new file is readable by its owner only; a rewritten one keeps its group and its owner
-    and group permissions (say ``0640``, group ``aiodynaspark``, so a gateway running as
-    another user can read it), never any for others.
+    The file is readable and writable by its owner only (``0600``): the gateway refuses one
+    that its group or others may read or write (:func:`check_private`). A rewritten file
+    keeps its owner's permissions and its group.
 
     Raises:
         OSError: The directory is not writable.
@@ -224,7 +252,7 @@ def _keep_access(path: Path, temporary: str) -> None:
     except FileNotFoundError:
         os.chmod(temporary, 0o600)
         return
-    os.chmod(temporary, before.st_mode & 0o770)
+    os.chmod(temporary, before.st_mode & 0o700)
     with contextlib.suppress(PermissionError):
         os.chown(temporary, -1, before.st_gid)
 
