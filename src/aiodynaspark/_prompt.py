@@ -32,6 +32,12 @@ class ParsedMessage:
         return self.role in _SYSTEM_ROLES
 
 
+def _speaker(role: str) -> str:
+    # OpenAI's newer models take "developer" for what older ones call "system"; the REST API
+    # sends both as its system prompt, so the web form's prompt names both System too.
+    return "System" if role in _SYSTEM_ROLES else role.capitalize()
+
+
 def _part_image_url(part: Mapping[Any, Any], where: str) -> str:
     image = part.get("image_url")
     url = image.get("url") if isinstance(image, Mapping) else image
@@ -159,7 +165,7 @@ def plain_prompt(messages: object) -> str | None:
         text = _plain_text(message)
         if text is None:
             return None
-        lines.append(f"{message['role'].capitalize()}: {text}")
+        lines.append(f"{_speaker(message['role'])}: {text}")
     if messages[-1]["role"] != "assistant" or not messages[-1]["content"]:
         lines.append("Assistant:")
     return "\n".join(lines)
@@ -169,10 +175,11 @@ def flatten_messages(messages: object) -> str:
     """Flatten a conversation into the single prompt text the web form takes.
 
     The rule the original module used: exactly one message gives its text unchanged;
-    otherwise each message becomes a line ``Role: text`` with the role capitalised, and a
-    last line ``Assistant:`` asks the model to continue as the assistant. A conversation
-    that ends with an assistant message (a prefill) ends with that line instead, so the
-    model continues its text rather than starting a new turn, as Anthropic's API does.
+    otherwise each message becomes a line ``Role: text`` with the role capitalised (a
+    ``developer`` message is ``System``, as on the REST API), and a last line ``Assistant:``
+    asks the model to continue as the assistant. A conversation that ends with an assistant
+    message (a prefill) ends with that line instead, so the model continues its text rather
+    than starting a new turn, as Anthropic's API does.
 
     Args:
         messages: The conversation, as :func:`parse_messages` accepts it, or already parsed.
@@ -202,7 +209,7 @@ def flatten_messages(messages: object) -> str:
         parsed = parse_messages(messages)
     if len(parsed) == 1:
         return parsed[0].text
-    lines = [f"{m.role.capitalize()}: {m.text}" for m in parsed]
+    lines = [f"{_speaker(m.role)}: {m.text}" for m in parsed]
     if parsed[-1].role != "assistant" or not parsed[-1].text:
         lines.append("Assistant:")
     return "\n".join(lines)
