@@ -35,7 +35,7 @@ _OVER_CAPACITY = GatewayError(
 
 
 async def _over_capacity(scope: Any, receive: Any, send: Any) -> None:
-    await _OVER_CAPACITY.send(send)
+    await _OVER_CAPACITY.send(send, scope["path"])
 
 
 class HeaderTimeoutProtocol(HttpToolsProtocol):
