@@ -294,3 +294,25 @@ def test_serve_offline_answers_from_its_replies_file(cli: CLI, tmp_path: Path) -
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=RUN_TIMEOUT)
     assert completion["choices"][0]["message"]["content"] == "scripted"
+
+
+@pytest.mark.skipif(not _gateway_available(), reason="the gateway is not importable")
+def test_serve_with_a_missing_keys_file_says_so_in_one_line(cli: CLI, tmp_path: Path) -> None:
+    missing = tmp_path / "keys.toml"
+    result = cli.run("serve", "--port", str(free_port()), "--offline", "--keys-file", str(missing))
+    line = assert_one_error_line(result, code=1)
+    assert f"The keys file {missing} does not exist" in line
+    assert "Cannot listen" not in line
+
+
+@pytest.mark.skipif(not _gateway_available(), reason="the gateway is not importable")
+@pytest.mark.parametrize("mode", [0o666, 0o620, 0o604])
+def test_serve_refuses_a_keys_file_others_may_read_or_write(
+    cli: CLI, tmp_path: Path, mode: int
+) -> None:
+    path = tmp_path / "keys.toml"
+    path.write_text(f'[keys.alice]\nsha256 = "{"0" * 64}"\n')
+    path.chmod(mode)
+    result = cli.run("serve", "--port", str(free_port()), "--offline", "--keys-file", str(path))
+    line = assert_one_error_line(result, code=1)
+    assert f"chmod 600 {path}" in line

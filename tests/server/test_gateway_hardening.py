@@ -8,10 +8,12 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from aiodynaspark.server import create_app
 from aiodynaspark.server._protocol import protocol_with_header_timeout
 from aiodynaspark.server._serve import uvicorn_options_for
 from aiodynaspark.server._settings import ServeSettings
-from support.gateway import GatewayFactory, assert_openai_error, fetch
+from aiodynaspark.testing import Emulator
+from support.gateway import GatewayFactory, assert_openai_error, fetch, run_gateway
 
 TIMEOUT = 5.0
 
@@ -104,3 +106,58 @@ def test_serve_caps_connections_and_times_out_headers() -> None:
     options = uvicorn_options_for(settings, "info")
     assert options["limit_concurrency"] == 7
     assert options["http"].header_timeout == 2.5
+
+
+async def _client_logged(
+    emu: Emulator, caplog: pytest.LogCaptureFixture, settings: ServeSettings, forwarded: str
+) -> str:
+    app = create_app(base_url=emu.url, max_retries=0, ui=False)
+    request = (
+        f"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: {forwarded}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    with caplog.at_level(logging.INFO, logger="aiodynaspark.server.access"):
+        async with run_gateway(app, **uvicorn_options_for(settings, "info")) as root:
+            host, port = root.removeprefix("http://").split(":")
+            # A raw request: HTTP clients refuse to send such bytes in a header.
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, int(port)), TIMEOUT
+            )
+            writer.write(request.encode("latin-1"))
+            status = await asyncio.wait_for(reader.readline(), TIMEOUT)
+            writer.close()
+    assert status.startswith(b"HTTP/1.1 200")
+    [line] = [r.getMessage() for r in caplog.records if "/health" in r.getMessage()]
+    return line
+
+
+async def test_a_forged_x_forwarded_for_from_loopback_is_not_the_logged_client(
+    emu: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    line = await _client_logged(emu, caplog, ServeSettings(), "203.0.113.9")
+    assert line.startswith("127.0.0.1 ")
+    assert "203.0.113.9" not in line
+
+
+async def test_a_trusted_proxys_client_is_logged_escaped(
+    emu: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = ServeSettings(trusted_proxies=("127.0.0.1",))
+    # HTTP parsers refuse control characters in headers; a quote and a non-ASCII byte pass.
+    line = await _client_logged(emu, caplog, settings, '203.0.113.9" 200 \xe9')
+    assert line.startswith('203.0.113.9\\" 200 \\xe9 "GET /health"')
+
+
+async def test_past_the_connection_cap_the_503_is_a_json_error(emu: Emulator) -> None:
+    app = create_app(base_url=emu.url, max_retries=0, ui=False)
+    options = uvicorn_options_for(ServeSettings(max_connections=2), "info")
+    async with run_gateway(app, **options) as root:
+        host, port = root.removeprefix("http://").split(":")
+        # One idle connection holds a place; the next request finds the cap reached.
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), TIMEOUT)
+        try:
+            answer = await fetch("GET", root + "/health")
+        finally:
+            writer.close()
+    error = assert_openai_error(answer, 503)
+    assert error["code"] == "too_many_connections"

@@ -21,15 +21,18 @@ STOP_TIMEOUT = 10.0
 SDK_TIMEOUT = 15.0
 
 
-def _server(app: FastAPI) -> uvicorn.Server:
+def _server(app: FastAPI, **options: Any) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
-        host="127.0.0.1",
-        port=0,
-        access_log=False,
-        log_config=None,
-        lifespan="on",
-        server_header=False,
+        **{
+            "access_log": False,
+            "lifespan": "on",
+            "server_header": False,
+            **options,
+            "host": "127.0.0.1",
+            "port": 0,
+            "log_config": None,
+        },
     )
     return uvicorn.Server(config)
 
@@ -40,9 +43,13 @@ def _root(server: uvicorn.Server) -> str:
 
 
 @asynccontextmanager
-async def run_gateway(app: FastAPI) -> AsyncIterator[str]:
-    """Serve ``app`` under uvicorn on 127.0.0.1, port 0; yield its root URL."""
-    server = _server(app)
+async def run_gateway(app: FastAPI, **options: Any) -> AsyncIterator[str]:
+    """Serve ``app`` under uvicorn on 127.0.0.1, port 0; yield its root URL.
+
+    ``options`` are more keywords of ``uvicorn.Config``: say, what ``serve`` would pass
+    (``uvicorn_options_for``); the address and the logging stay the tests' own.
+    """
+    server = _server(app, **options)
     task = asyncio.create_task(server.serve())
     try:
         async with asyncio.timeout(START_TIMEOUT):
