@@ -33,10 +33,12 @@ async def create(root: str, key: str, **fields: Any) -> Answer:
 
 
 async def reach(roots: tuple[str, str, str], key: str, response_id: str) -> list[Answer]:
-    """GET on the first gateway, DELETE on the second, continue on the third, with ``key``."""
+    """GET (the response, its input items) on the first gateway, DELETE on the second,
+    continue on the third, with ``key``."""
     url = f"/v1/responses/{response_id}"
     return [
         await fetch("GET", roots[0] + url, headers=bearer(key)),
+        await fetch("GET", roots[0] + url + "/input_items", headers=bearer(key)),
         await fetch("DELETE", roots[1] + url, headers=bearer(key)),
         await create(roots[2], key, previous_response_id=response_id),
     ]
