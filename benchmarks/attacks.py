@@ -16,7 +16,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -24,6 +25,7 @@ import aiohttp
 from aiodynaspark.testing import Emulator, Fault, Quirk
 
 from ._schema_attacks import SCHEMA_ATTACKS
+from ._tenancy_attacks import TENANCY_ATTACKS, GatewayStarter
 
 ROOT = Path(__file__).resolve().parent.parent
 ATTACK_TIMEOUT = 40.0
@@ -49,10 +51,10 @@ def _peak_rss_mib(pid: int) -> float:
 
 
 async def _start_gateway(
-    src: str, upstream: str, upstream_timeout: float
+    src: str, upstream: str, upstream_timeout: float, settings: Mapping[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": src}
+    env = {**os.environ, **(settings or {}), "PYTHONPATH": src}
     child = subprocess.Popen(  # noqa: ASYNC220 - started once, before the attack is timed
         [sys.executable, "-c", _GATEWAY, upstream, str(port), str(upstream_timeout)], env=env
     )
@@ -194,6 +196,45 @@ async def main(src: str, only: str = "") -> None:
                 child.kill()
                 child.wait(10)
         print(f"{name:45} {elapsed:8.2f} {peak:9.0f}  {outcome}", flush=True)
+    for name, tenancy_attack in TENANCY_ATTACKS.items():
+        if only not in name:
+            continue
+        await _run_tenancy_attack(src, name, tenancy_attack)
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    child.terminate()
+    try:
+        child.wait(10)
+    except subprocess.TimeoutExpired:  # a gateway still busy with the attack
+        child.kill()
+        child.wait(10)
+
+
+async def _run_tenancy_attack(
+    src: str, name: str, attack: Callable[[GatewayStarter, Emulator], Awaitable[str]]
+) -> None:
+    peaks: list[float] = []
+    async with Emulator(url_limit=None) as emu:
+
+        @asynccontextmanager
+        async def start(settings: Mapping[str, str]) -> AsyncIterator[str]:
+            child, url = await _start_gateway(src, emu.url, 90.0, settings)
+            try:
+                yield url
+            finally:
+                peaks.append(_peak_rss_mib(child.pid))
+                _stop(child)
+
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(ATTACK_TIMEOUT + 30):
+                outcome = await attack(start, emu)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            outcome = f"{type(exc).__name__}"
+        elapsed = time.perf_counter() - started
+    peak = max(peaks, default=float("nan"))
+    print(f"{name:45} {elapsed:8.2f} {peak:9.0f}  {outcome}", flush=True)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ The same interface as the in-memory store (:class:`~._store.ResponseStore`): eac
 one Redis string, JSON-encoded, under a key that names its owner, with the record's time to
 live set by Redis itself. Each owner also has an index (a sorted set of its ids by expiry, and
 a hash of their sizes), so one script stores a record and drops that owner's oldest ones
-past its share: what one key stores never evicts another's. The whole is bounded by the Redis
-server's ``maxmemory``.
+past its share: what one key stores never evicts another's. An owner's keys share one hash
+tag (``{owner}``), so the script also runs on a Redis Cluster. The whole is bounded by the
+Redis server's ``maxmemory``.
 
 While Redis does not answer, reading or deleting a record is a 503 (the gateway cannot tell
 whether the record exists), while storing one is skipped with a warning, as it is when Redis
@@ -127,7 +128,7 @@ class RedisResponseStore:
             StoreUnavailableError: Redis did not answer.
         """
         try:
-            data = await self._redis.get(f"{_PREFIX}{owner}:{response_id}")
+            data = await self._redis.get(f"{_PREFIX}{{{owner}}}:{response_id}")
         except self._errors as exc:
             self._failed("read", exc)
             raise StoreUnavailableError(str(exc)) from None
@@ -142,10 +143,10 @@ class RedisResponseStore:
         data = encode_record(record)
         if len(data) > self.max_bytes_per_owner:
             return False
-        index = f"{_INDEX}{owner}"
-        keys = [index + ":ids", index + ":sizes", f"{_PREFIX}{owner}:{response_id}"]
+        index = f"{_INDEX}{{{owner}}}"
+        keys = [index + ":ids", index + ":sizes", f"{_PREFIX}{{{owner}}}:{response_id}"]
         args: list[str | bytes | int] = [
-            f"{_PREFIX}{owner}:",
+            f"{_PREFIX}{{{owner}}}:",
             response_id,
             data,
             max(1, int(ttl * 1000)),
@@ -166,10 +167,10 @@ class RedisResponseStore:
         Raises:
             StoreUnavailableError: Redis did not answer.
         """
-        index = f"{_INDEX}{owner}"
+        index = f"{_INDEX}{{{owner}}}"
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.delete(f"{_PREFIX}{owner}:{response_id}")
+                pipe.delete(f"{_PREFIX}{{{owner}}}:{response_id}")
                 pipe.zrem(index + ":ids", response_id)
                 pipe.hdel(index + ":sizes", response_id)
                 removed, _, _ = await pipe.execute()
