@@ -259,12 +259,12 @@ CHAT_OPTIONS: tuple[ChatOption, ...] = (
     _unseen("prediction", dict[str, Any], "the service takes no predicted output.", "chat"),
     _unseen("verbosity", str, "the service takes no verbosity hint.", "chat"),
     _unseen("top_k", int, "the service samples with its own top_k.", "messages"),
-    _unseen("metadata", dict[str, Any], "kept by nobody.", "chat", "messages"),
+    _unseen("metadata", dict[str, Any], "the service keeps no metadata.", "chat", "messages"),
     _unseen("service_tier", str, "the service has one tier.", "chat", "responses", "messages"),
     _unseen("truncation", str, "a conversation over the bounds is refused.", "responses"),
     _unseen("include", list[str], "answers carry what they always carry.", "responses"),
     _unseen("prompt_cache_key", str, "the service keeps no prompt cache.", "chat", "responses"),
-    _unseen("safety_identifier", str, "passed to nobody.", "chat", "responses"),
+    _unseen("safety_identifier", str, "the service takes no end-user id.", "chat", "responses"),
 )
 
 OPTIONS_BY_NAME: Mapping[str, ChatOption] = {option.name: option for option in CHAT_OPTIONS}

@@ -350,3 +350,25 @@ async def test_cors_preflight_allows_the_official_sdks_headers(start_gateway: ob
         )
     assert answer.status == 200, answer.body
     assert answer.headers["access-control-allow-origin"] == "https://chat.example"
+
+
+def test_the_gateway_page_lists_every_unhonoured_field_as_declared() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).parents[2] / "docs" / "gateway.md").read_text(encoding="utf-8")
+    section = page.split("### Fields it cannot honour", 1)[1].split("\n#", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 4:
+            rows[cells[0].strip("`")] = (cells[1], cells[2].split(",")[0], cells[3])
+    declared = {
+        option.name: (
+            ", ".join(option.apis),
+            "refused" if option.gateway == "refuse" else "ignored",
+            option.doc.removeprefix("Ignored: ").removeprefix("Refused: "),
+        )
+        for option in CHAT_OPTIONS
+        if option.gateway != "pass"
+    }
+    assert rows == declared
