@@ -1,0 +1,66 @@
+"""The chat engine: plain, streamed and shaped calls share one provider choice and fallback."""
+
+import asyncio
+
+import pytest
+
+from aiodynaspark import AsyncClient, ServiceUnavailableError
+from aiodynaspark.testing import Emulator, Fault
+from support.tools import WEATHER, WEATHER_CALL, WEATHER_QUESTION
+
+TIMEOUT = 10.0
+USER = [{"role": "user", "content": "hi"}]
+
+
+@pytest.fixture
+async def client(emu: Emulator) -> AsyncClient:
+    async with AsyncClient(base_url=emu.url, max_retries=0) as c:
+        yield c  # type: ignore[misc]
+
+
+async def test_a_tools_call_falls_back_as_a_plain_one_does(
+    client: AsyncClient, emu: Emulator
+) -> None:
+    emu.push(Fault.status(503))
+    emu.push_reply(WEATHER_CALL)
+    async with asyncio.timeout(TIMEOUT):
+        done = await client.chat.completions.create(
+            messages=WEATHER_QUESTION, tools=[WEATHER], provider=["web", "api"]
+        )
+    assert done.provider == "DynasparkAPI"
+    assert done.choices[0].finish_reason == "tool_calls"
+    assert [r.path for r in emu.requests] == ["/generate_response", "/api/generate_response"]
+
+
+async def test_a_streamed_tools_call_falls_back_before_its_first_piece(
+    client: AsyncClient, emu: Emulator
+) -> None:
+    emu.push(Fault.status(503))
+    emu.push_reply(WEATHER_CALL)
+    async with asyncio.timeout(TIMEOUT):
+        stream = await client.chat.completions.create(
+            messages=WEATHER_QUESTION, tools=[WEATHER], provider=["api", "web"], stream=True
+        )
+        chunks = [chunk async for chunk in stream]
+    assert {chunk.provider for chunk in chunks} == {"Dynaspark"}
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+
+
+async def test_a_shaped_call_names_every_failed_attempt_as_a_plain_one_does(
+    client: AsyncClient, emu: Emulator
+) -> None:
+    emu.push(Fault.status(503), Fault.status(502, "down"))
+    with pytest.raises(ServiceUnavailableError, match=r"Every provider failed \(2 attempts\)"):
+        await asyncio.wait_for(
+            client.chat.completions.create(messages=USER, stop=["x"], provider=["web", "api"]),
+            TIMEOUT,
+        )
+
+
+async def test_a_plain_answer_without_counts_carries_the_estimated_usage(
+    client: AsyncClient,
+) -> None:
+    done = await asyncio.wait_for(client.chat.completions.create(messages=USER), TIMEOUT)
+    assert done.usage is not None
+    assert done.usage.prompt_tokens == 1  # "hi": one token by the estimate
+    assert done.usage.total_tokens == done.usage.prompt_tokens + done.usage.completion_tokens
