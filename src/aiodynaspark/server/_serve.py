@@ -1,6 +1,7 @@
 """``serve``: run the gateway under uvicorn, in one process or several workers."""
 
 import contextlib
+import inspect
 import logging
 import logging.config
 import os
@@ -34,6 +35,11 @@ GRACEFUL_SHUTDOWN_SECONDS = 30
 
 # The import string uvicorn's worker processes use to build their own app.
 _FACTORY = "aiodynaspark.server._serve:app_from_environment"
+# Seconds a worker may take to answer its supervisor's health ping, or to start, before
+# uvicorn kills it. With uvicorn's 5 s, two workers on a busy 2-core machine (load 13) were
+# killed and replaced again and again and the gateway never served; a hung worker is still
+# replaced, only later.
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def app_from_environment() -> FastAPI:
@@ -171,6 +177,8 @@ def serve(
         for warning in warnings:
             _log.warning("%s", warning)
     os.environ[ENV_SETTINGS] = settings.model_dump_json(include=set(GatewaySettings.model_fields))
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        uvicorn_options["timeout_worker_healthcheck"] = WORKER_HEALTHCHECK_SECONDS
     with _metrics_directory(settings):
         uvicorn.run(_FACTORY, factory=True, workers=settings.workers, **uvicorn_options)
 
