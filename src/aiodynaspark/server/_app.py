@@ -61,6 +61,7 @@ CORS_HEADERS = (
     "idempotency-key",
     "x-stainless-arch",
     "x-stainless-async",
+    "x-stainless-custom-poll-interval",
     "x-stainless-helper",
     "x-stainless-helper-method",
     "x-stainless-lang",
