@@ -13,7 +13,7 @@ import contextlib
 import json
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +60,10 @@ class _SlowServer:
         self._server.close()
 
 
-async def _poll_health(session: aiohttp.ClientSession, url: str, done: asyncio.Event) -> float:
-    worst = 0.0
+async def _poll_health(
+    session: aiohttp.ClientSession, url: str, done: asyncio.Event
+) -> list[float]:
+    took = []
     while not done.is_set():
         started = time.perf_counter()
         try:
@@ -69,17 +71,33 @@ async def _poll_health(session: aiohttp.ClientSession, url: str, done: asyncio.E
                 await answer.read()
         except (TimeoutError, aiohttp.ClientError):
             pass
-        worst = max(worst, time.perf_counter() - started)
+        took.append(time.perf_counter() - started)
         await asyncio.sleep(_POLL_GAP)
-    return worst
+    return took
 
 
-async def _attack(url: str, path: str, body: dict[str, Any]) -> tuple[str, str]:
-    """Send ``body`` while ``/health`` is polled; the outcome line and the answer's text."""
+async def _warm_up(session: aiohttp.ClientSession, url: str) -> None:
+    """One plain request with a tool, so the attack does not pay the gateway's first-use costs."""
+    path, body = _tool_request({"type": "object"})
+    async with asyncio.timeout(ATTACKER_WAIT), session.post(url + path, json=body) as answer:
+        await answer.read()
+
+
+async def _attack(
+    url: str, emu: Emulator, replies: Sequence[str], request: tuple[str, dict[str, Any]]
+) -> tuple[str, str]:
+    """Send ``request`` while ``/health`` is polled, the model scripted to answer ``replies``.
+
+    Returns:
+        The outcome line and the answer's text.
+    """
+    path, body = request
     async with aiohttp.ClientSession() as session:
+        await _warm_up(session, url)
+        emu.push_reply(*replies)
         done = asyncio.Event()
         poller = asyncio.create_task(_poll_health(session, url, done))
-        await asyncio.sleep(0.05)  # the poller's first round trip, before the attack
+        await asyncio.sleep(0.05)  # the poller's first round trips, before the attack
         started = time.perf_counter()
         text = ""
         try:
@@ -95,8 +113,13 @@ async def _attack(url: str, path: str, body: dict[str, Any]) -> tuple[str, str]:
             status = type(error).__name__
         took = time.perf_counter() - started
         done.set()
-        worst = await poller
-    return f"{status} in {took:.2f} s, worst /health {worst * 1000:.0f} ms", text
+        polls = sorted(await poller)
+    median = polls[len(polls) // 2] * 1000
+    return (
+        f"{status} in {took:.2f} s, /health worst {polls[-1] * 1000:.0f} ms "
+        f"(median {median:.0f} ms, {len(polls)} polls)",
+        text,
+    )
 
 
 def _tool_request(schema: object) -> tuple[str, dict[str, Any]]:
@@ -117,17 +140,15 @@ def _call_reply(arguments: object) -> str:
 
 
 async def plain_tool(url: str, emu: Emulator) -> str:
-    emu.push_reply(_call_reply({"a": "x"}))
     schema = {"type": "object", "properties": {"a": {"type": "string"}}}
-    outcome, _ = await _attack(url, *_tool_request(schema))
+    outcome, _ = await _attack(url, emu, [_call_reply({"a": "x"})], _tool_request(schema))
     return outcome
 
 
 async def remote_ref(url: str, emu: Emulator) -> str:
     async with _SlowServer() as slow:
-        emu.push_reply(_call_reply({"a": "x"}), _call_reply({"a": "x"}))
         schema = {"type": "object", "properties": {"a": {"$ref": slow.url}}}
-        outcome, _ = await _attack(url, *_tool_request(schema))
+        outcome, _ = await _attack(url, emu, [_call_reply({"a": "x"})] * 2, _tool_request(schema))
         return f"{outcome}, slow URL contacted: {slow.connections > 0}"
 
 
@@ -136,26 +157,23 @@ async def file_ref(url: str, emu: Emulator) -> str:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "secret.json"
         path.write_text(json.dumps({"type": "string", "description": secret}))
-        emu.push_reply(_call_reply({"a": 1}), _call_reply({"a": 1}))
         schema = {"type": "object", "properties": {"a": {"$ref": path.as_uri()}}}
-        outcome, text = await _attack(url, *_tool_request(schema))
+        outcome, text = await _attack(url, emu, [_call_reply({"a": 1})] * 2, _tool_request(schema))
     return f"{outcome}, file text in the answer: {secret in text}"
 
 
 async def catastrophic_pattern(url: str, emu: Emulator) -> str:
     reply = json.dumps({"a": "a" * 24 + "!"})
-    emu.push_reply(reply, reply)
     schema = {"type": "object", "properties": {"a": {"type": "string", "pattern": "^(a+)+$"}}}
-    outcome, _ = await _attack(url, *_format_request(schema))
+    outcome, _ = await _attack(url, emu, [reply] * 2, _format_request(schema))
     return outcome
 
 
 async def mixed_enum(url: str, emu: Emulator) -> str:
     items: list[object] = [str(i) if i % 2 else i for i in range(7999)]
     items.append({"n": 1})
-    emu.push_reply('{"n": 1}')
     schema = {"$schema": "http://json-schema.org/draft-04/schema#", "enum": items}
-    outcome, _ = await _attack(url, *_format_request(schema))
+    outcome, _ = await _attack(url, emu, ['{"n": 1}'], _format_request(schema))
     return outcome
 
 
@@ -165,8 +183,8 @@ async def ref_fan_out(url: str, emu: Emulator) -> str:
         for i in range(20)
     }
     defs["d20"] = {"type": "integer"}
-    emu.push_reply(_call_reply("x"), _call_reply("x"))
-    outcome, _ = await _attack(url, *_tool_request({"$defs": defs, "$ref": "#/$defs/d0"}))
+    request = _tool_request({"$defs": defs, "$ref": "#/$defs/d0"})
+    outcome, _ = await _attack(url, emu, [_call_reply("x")] * 2, request)
     return outcome
 
 
@@ -174,15 +192,13 @@ async def deep_schema(url: str, emu: Emulator) -> str:
     schema: dict[str, Any] = {"type": "string"}
     for _ in range(200):
         schema = {"type": "array", "items": schema}
-    emu.push_reply(_call_reply([]), _call_reply([]))
-    outcome, _ = await _attack(url, *_tool_request(schema))
+    outcome, _ = await _attack(url, emu, [_call_reply([])] * 2, _tool_request(schema))
     return outcome
 
 
 async def deep_answer(url: str, emu: Emulator) -> str:
     reply = '{"a": ' + "[" * 1000 + "]" * 1000 + "}"
-    emu.push_reply(reply, reply)
-    outcome, _ = await _attack(url, *_format_request({"type": "object"}))
+    outcome, _ = await _attack(url, emu, [reply] * 2, _format_request({"type": "object"}))
     return outcome
 
 
