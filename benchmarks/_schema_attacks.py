@@ -76,11 +76,13 @@ async def _poll_health(
     return took
 
 
-async def _warm_up(session: aiohttp.ClientSession, url: str) -> None:
-    """One plain request with a tool, so the attack does not pay the gateway's first-use costs."""
+async def _warm_up(session: aiohttp.ClientSession, url: str, emu: Emulator) -> None:
+    """One good call of a tool, so the attack does not pay the gateway's first-use costs."""
+    emu.push_reply(_call_reply({}))
     path, body = _tool_request({"type": "object"})
     async with asyncio.timeout(ATTACKER_WAIT), session.post(url + path, json=body) as answer:
         await answer.read()
+    emu.reset()
 
 
 async def _attack(
@@ -93,7 +95,7 @@ async def _attack(
     """
     path, body = request
     async with aiohttp.ClientSession() as session:
-        await _warm_up(session, url)
+        await _warm_up(session, url, emu)
         emu.push_reply(*replies)
         done = asyncio.Event()
         poller = asyncio.create_task(_poll_health(session, url, done))
@@ -202,6 +204,13 @@ async def deep_answer(url: str, emu: Emulator) -> str:
     return outcome
 
 
+async def long_answer(url: str, emu: Emulator) -> str:
+    reply = json.dumps({"a": [{"b": "x" * 10, "c": [1, 2.5, None]} for _ in range(200_000)]})
+    schema = {"type": "object", "properties": {"a": {"items": {"required": ["b"]}}}}
+    outcome, _ = await _attack(url, emu, [reply] * 2, _format_request(schema))
+    return f"{outcome}, answer {len(reply) / 2**20:.1f} MiB"
+
+
 SCHEMA_ATTACKS: dict[str, tuple[Callable[[str, Emulator], Awaitable[str]], float]] = {
     "schema: a plain tool (the control)": (plain_tool, 90.0),
     "schema: $ref to a slow loopback URL": (remote_ref, 90.0),
@@ -211,4 +220,5 @@ SCHEMA_ATTACKS: dict[str, tuple[Callable[[str, Emulator], Awaitable[str]], float
     "schema: $ref fan-out of 2**20": (ref_fan_out, 90.0),
     "schema: nested 200 levels": (deep_schema, 90.0),
     "answer: nested 1,000 levels": (deep_answer, 90.0),
+    "answer: 8 MiB object against a schema": (long_answer, 90.0),
 }

@@ -54,6 +54,10 @@ MAX_SCHEMA_DEPTH = 64
 MAX_SCHEMA_NODES = 50_000
 # A model's answer object: as deep as a schema may be.
 MAX_ANSWER_DEPTH = MAX_SCHEMA_DEPTH
+# A contract answer is parsed whole on the event loop (about 10 ms a megabyte). Models write
+# at most some tens of thousands of tokens (a few hundred kilobytes); a longer answer is refused
+# as broken rather than parsed.
+MAX_ANSWER_CHARS = 1024 * 1024
 # Checking an answer costs at most (schema values, expanded) x (answer values) steps; at the
 # 15-30 ns per step measured for jsonschema_rs (benchmarks.attacks) this is about 50 ms.
 MAX_VALIDATION_WORK = 2_000_000

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from aiodynaspark import InvalidRequestError
 from aiodynaspark._config import (
+    MAX_ANSWER_CHARS,
     MAX_ANSWER_DEPTH,
     MAX_EXPLAINED_WORK,
     MAX_SCHEMA_DEPTH,
@@ -182,6 +183,16 @@ def test_a_reply_nested_past_pythons_parser_is_rejected_as_too_deep() -> None:
     reply = '{"tool_calls": [{"name": "f", "arguments": {"a": ' + "[" * 5000 + "]" * 5000
     with pytest.raises(AnswerRejected, match="nests deeper than"):
         read_answer(reply + "}}]}", plan)
+
+
+def test_a_reply_longer_than_the_bound_is_rejected_unread() -> None:
+    plan = read_plan(
+        {"response_format": {"type": "json_schema", "json_schema": {"name": "a"}}}, stream=False
+    )
+    assert plan is not None
+    reply = '{"a": "' + "x" * MAX_ANSWER_CHARS + '"}'
+    with pytest.raises(AnswerRejected, match=f"answer in at most {MAX_ANSWER_CHARS:,}"):
+        read_answer(reply, plan)
 
 
 def test_deep_arguments_in_the_history_stay_text() -> None:

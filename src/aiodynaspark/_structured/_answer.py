@@ -4,7 +4,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .._config import MAX_ANSWER_DEPTH
+from .._config import MAX_ANSWER_CHARS, MAX_ANSWER_DEPTH
 from .._ids import new_id
 from ._extract import TooDeepError, find_object
 from ._plan import AnswerPlan
@@ -128,6 +128,10 @@ def read_answer(text: str, plan: AnswerPlan) -> ModelAnswer:
     Raises:
         AnswerRejected: No JSON object, or one that breaks the contract or a schema.
     """
+    if len(text) > MAX_ANSWER_CHARS:
+        raise AnswerRejected(
+            [f"The reply is {len(text):,} characters; answer in at most {MAX_ANSWER_CHARS:,}."]
+        )
     try:
         found = find_object(text)
     except TooDeepError:
