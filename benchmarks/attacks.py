@@ -24,6 +24,7 @@ import aiohttp
 
 from aiodynaspark.testing import Emulator, Fault, Quirk
 
+from ._limit_attacks import run_limit_attacks
 from ._schema_attacks import SCHEMA_ATTACKS
 from ._tenancy_attacks import TENANCY_ATTACKS, GatewayStarter
 
@@ -200,6 +201,7 @@ async def main(src: str, only: str = "") -> None:
         if only not in name:
             continue
         await _run_tenancy_attack(src, name, tenancy_attack)
+    await run_limit_attacks(src, only)
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:

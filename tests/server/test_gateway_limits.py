@@ -5,20 +5,14 @@ every echo cut short."""
 from typing import Any
 
 import pytest
+from benchmarks._limit_attacks import ROUTES_WITHOUT_MODEL, uncounted_fields
 
 from aiodynaspark.server.ops._keys import CallerKey, hash_key, new_key, write_keys_file
 from aiodynaspark.testing import Emulator
 from support.gateway import GatewayFactory, fetch, prompt_of
 
 HI = [{"role": "user", "content": "Hi"}]
-# Each route that calls the host, with a body that names no model.
-ROUTES: dict[str, tuple[str, dict[str, Any]]] = {
-    "chat": ("/v1/chat/completions", {"messages": HI}),
-    "responses": ("/v1/responses", {"input": "Hi"}),
-    "messages": ("/v1/messages", {"max_tokens": 16, "messages": HI}),
-    "images": ("/v1/images/generations", {"prompt": "a cat"}),
-    "speech": ("/v1/audio/speech", {"input": "Hi"}),
-}
+ROUTES = ROUTES_WITHOUT_MODEL
 CHAT = ROUTES["chat"][1]
 
 
@@ -70,98 +64,8 @@ async def test_a_key_allowed_the_default_model_may_leave_the_model_out(
     assert answer.status == 200, answer.body
 
 
-PAST = "x" * 1001  # one character past a budget of 1,000, in one field alone
-TOOL_CALL = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
-# Every field that went upstream (or into the store) uncounted, each carrying the excess.
-UNCOUNTED: dict[str, tuple[str, dict[str, Any]]] = {
-    "chat tool description": (
-        "/v1/chat/completions",
-        {
-            "messages": HI,
-            "tools": [{"type": "function", "function": {"name": "f", "description": PAST}}],
-        },
-    ),
-    "chat tool parameters": (
-        "/v1/chat/completions",
-        {
-            "messages": HI,
-            "tools": [
-                {
-                    "type": "function",
-                    "function": {"name": "f", "parameters": {"type": "object", PAST: {}}},
-                }
-            ],
-        },
-    ),
-    "chat assistant tool call arguments": (
-        "/v1/chat/completions",
-        {
-            "messages": [
-                *HI,
-                {
-                    "role": "assistant",
-                    "tool_calls": [
-                        {**TOOL_CALL, "function": {"name": "f", "arguments": f'"{PAST}"'}}
-                    ],
-                },
-                {"role": "tool", "tool_call_id": "c1", "content": "ok"},
-            ]
-        },
-    ),
-    "responses function_call_output": (
-        "/v1/responses",
-        {
-            "input": [
-                {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
-                {"type": "function_call_output", "call_id": "c1", "output": PAST},
-            ]
-        },
-    ),
-    "responses tool description": (
-        "/v1/responses",
-        {"input": "Hi", "tools": [{"type": "function", "name": "f", "description": PAST}]},
-    ),
-    "messages system blocks": (
-        "/v1/messages",
-        {"max_tokens": 16, "messages": HI, "system": [{"type": "text", "text": PAST}]},
-    ),
-    "messages tool_result": (
-        "/v1/messages",
-        {
-            "max_tokens": 16,
-            "messages": [
-                *HI,
-                {
-                    "role": "assistant",
-                    "content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {}}],
-                },
-                {
-                    "role": "user",
-                    "content": [{"type": "tool_result", "tool_use_id": "t1", "content": PAST}],
-                },
-            ],
-        },
-    ),
-    "messages tool_use input": (
-        "/v1/messages",
-        {
-            "max_tokens": 16,
-            "messages": [
-                *HI,
-                {
-                    "role": "assistant",
-                    "content": [
-                        {"type": "tool_use", "id": "t1", "name": "f", "input": {"a": PAST}}
-                    ],
-                },
-                {
-                    "role": "user",
-                    "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}],
-                },
-            ],
-        },
-    ),
-}
+# One character past a budget of 1,000, in one field alone.
+UNCOUNTED = uncounted_fields("x" * 1001)
 
 
 @pytest.mark.parametrize("field", list(UNCOUNTED))
@@ -214,8 +118,7 @@ async def test_refused_requests_spend_no_upstream_quota(
 ) -> None:
     async with start_gateway(upstream_rate_limit="2/hour") as root:
         refused = {
-            (await fetch("POST", root + "/v1/chat/completions", json=body)).status
-            for _ in range(5)
+            (await fetch("POST", root + "/v1/chat/completions", json=body)).status for _ in range(5)
         }
         assert await _two_chats(root) == [200, 200]
     assert refused == {status}
