@@ -5,7 +5,7 @@ import asyncio
 from pathlib import Path
 
 from aiodynaspark.server.ops._keys import CallerKey, hash_key, new_key, write_keys_file
-from support.gateway import GatewayFactory, fetch
+from support.gateway import GatewayFactory, fetch, sse_events
 from support.tenancy import TwoKeys, as_sent, bearer, create, reach
 
 TIMEOUT = 30.0
@@ -80,3 +80,16 @@ async def test_an_answer_the_store_cannot_keep_says_store_false(
         found = await fetch("GET", f"{root}/v1/responses/{made.json()['id']}")
     assert made.status == 200 and made.json()["store"] is False
     assert found.status == 404
+
+
+async def test_a_streamed_answer_the_store_cannot_keep_ends_saying_store_false(
+    start_gateway: GatewayFactory,
+) -> None:
+    small = start_gateway(response_store_max_bytes_per_key=500)
+    body = {"model": "gemini-2.0-flash", "input": "x" * 1000, "stream": True}
+    async with asyncio.timeout(TIMEOUT), small as root:
+        answer = await fetch("POST", f"{root}/v1/responses", json=body)
+    events = sse_events(answer.text)
+    kind, last = events[-1]
+    assert kind == "response.completed"
+    assert last["response"]["store"] is False
