@@ -12,7 +12,7 @@ from aiodynaspark.testing import Emulator, RecordedRequest
 
 API_KEY = "browser-test-key"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# Kept by CI as a build artifact; the pictures in docs/images come from test_screenshots.py.
+# Kept by CI as a build artifact; the pictures in docs/images come from benchmarks/screenshots.py.
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
 
 # Paste an image the way a browser does: a ClipboardEvent whose DataTransfer holds a File.
