@@ -1,12 +1,13 @@
 """axe-core over every state of the chat page, both themes, a desktop and a phone."""
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from chatpage import ChatPage, make_png
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from aiodynaspark.testing import Emulator, Fault
 
@@ -49,6 +50,19 @@ def blocking(axe: Axe, page: Page, state: str) -> list[str]:
     ]
 
 
+_WHOLE = {
+    "choices": [{"index": 0, "delta": {"content": "Run:\n\n```python\nprint(1)\n```\n\nSo $x^2$."}}]
+}
+_USAGE = {"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 12, "total_tokens": 21}}
+
+
+def whole_answer(route: Route) -> None:
+    """The gateway's answer to a conversation too long to stream (whole, after a keep-alive)."""
+    body = f": keep-alive\n\ndata: {json.dumps(_WHOLE)}\n\ndata: {json.dumps(_USAGE)}\n\n"
+    headers = {"content-type": "text/event-stream", "x-aiodynaspark-stream": "whole"}
+    route.fulfill(status=200, headers=headers, body=f"{body}data: [DONE]\n\n")
+
+
 def test_every_state_has_no_serious_violation(
     themed_page: Page, gateway: str, emulator: Emulator, axe: Axe
 ) -> None:
@@ -62,6 +76,15 @@ def test_every_state_has_no_serious_violation(
         "| Library | Purpose |\n|---|---|\n| aiohttp | HTTP |"
     )
     chat.wait_done()
+    # Regenerated once, as a long conversation answered whole: the versions, the tokens,
+    # highlighted code, typeset math and the long-conversation notice are all on screen.
+    themed_page.route("**/v1/chat/completions", whole_answer)
+    chat.last_answer.get_by_role("button", name="Regenerate: write this answer again").click()
+    chat.wait_done()
+    themed_page.unroute("**/v1/chat/completions")
+    expect(themed_page.locator("#long-notice")).to_be_visible()
+    expect(chat.last_answer.locator("code.hljs")).to_have_count(1)
+    expect(chat.last_answer.locator(".math.typeset")).to_have_count(1)
     found += blocking(axe, themed_page, "answer")
 
     emulator.push(Fault.status(503))
