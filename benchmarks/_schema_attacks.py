@@ -158,7 +158,7 @@ async def file_ref(url: str, emu: Emulator) -> str:
     secret = "file-secret-5d1e"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "secret.json"
-        path.write_text(json.dumps({"type": "string", "description": secret}))
+        path.write_text(json.dumps({"const": secret}))  # a check would quote it
         schema = {"type": "object", "properties": {"a": {"$ref": path.as_uri()}}}
         outcome, text = await _attack(url, emu, [_call_reply({"a": 1})] * 2, _tool_request(schema))
     return f"{outcome}, file text in the answer: {secret in text}"

@@ -97,7 +97,7 @@ async def test_a_file_ref_is_refused_and_the_file_never_read(
     emu: Emulator, gateway: str, tmp_path: Path, place: SchemaPlace
 ) -> None:
     secret = tmp_path / "secret.json"
-    secret.write_text(json.dumps({"type": "string", "description": SECRET}))
+    secret.write_text(json.dumps({"const": SECRET}))  # a check would quote it
     _push_answer_for(emu, place, {"a": 1})
     schema = {"type": "object", "properties": {"a": {"$ref": secret.as_uri()}}}
     answer = await _send(gateway, place, schema)

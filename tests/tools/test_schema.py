@@ -18,9 +18,12 @@ from aiodynaspark._config import (
 from aiodynaspark._structured._answer import AnswerRejected, read_answer
 from aiodynaspark._structured._history import render_history
 from aiodynaspark._structured._plan import read_plan
+from aiodynaspark._structured._run import Conversation, build_conversation, complete_shaped
 from aiodynaspark._structured._schema import compile_schema
 from aiodynaspark._structured._schema_shape import measure_schema
+from aiodynaspark.providers import ChatResult
 
+HI = {"role": "user", "content": "hi"}
 UNIQUE = compile_schema({"uniqueItems": True}, "schema")
 
 
@@ -193,6 +196,24 @@ def test_a_reply_longer_than_the_bound_is_rejected_unread() -> None:
     reply = '{"a": "' + "x" * MAX_ANSWER_CHARS + '"}'
     with pytest.raises(AnswerRejected, match=f"answer in at most {MAX_ANSWER_CHARS:,}"):
         read_answer(reply, plan)
+
+
+async def test_an_overlong_reply_is_not_sent_back_whole_for_its_repair() -> None:
+    plan = read_plan(
+        {"response_format": {"type": "json_schema", "json_schema": {"name": "a"}}}, stream=False
+    )
+    overlong = '{"a": "' + "x" * MAX_ANSWER_CHARS + '"}'
+    sent: list[Conversation] = []
+
+    async def ask(conversation: Conversation) -> ChatResult:
+        sent.append(conversation)
+        return ChatResult(text=overlong if len(sent) == 1 else '{"a": 1}', model="m")
+
+    answer = await complete_shaped(plan, build_conversation(plan, [HI]), ask)
+    assert answer.content == '{"a": 1}'
+    echoed = sent[1][-2]["content"]
+    assert echoed.startswith('{"a": "xxx') and len(echoed) < 5000
+    assert f"cut: {len(overlong):,} characters" in echoed
 
 
 def test_deep_arguments_in_the_history_stay_text() -> None:

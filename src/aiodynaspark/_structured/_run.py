@@ -10,6 +10,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._config import MAX_ANSWER_CHARS
 from .._errors import InvalidModelOutputError
 from ..providers import ChatResult
 from ._answer import AnswerRejected, ModelAnswer, ToolCall, read_answer
@@ -39,6 +40,9 @@ AskStream = Callable[[Conversation], AsyncGenerator[str, None]]
 """Send a conversation and yield the answer's pieces."""
 # Shown to the log (DEBUG) when an answer is refused: enough to see what the model did.
 _LOGGED_ANSWER = 500
+# An answer over the contract's length bound is not sent back whole for its repair: its start
+# shows the model what it did, without sending megabytes upstream again.
+_ECHOED_OVERLONG = 4096
 
 
 @dataclass(slots=True)
@@ -91,6 +95,8 @@ def _add(total: dict[str, int], more: dict[str, int]) -> dict[str, int]:
 def _repair_conversation(
     conversation: Conversation, answer: str, errors: list[str]
 ) -> Conversation:
+    if len(answer) > MAX_ANSWER_CHARS:
+        answer = f"{answer[:_ECHOED_OVERLONG]} ... (cut: {len(answer):,} characters in all)"
     return [
         *conversation,
         {"role": "assistant", "content": answer},
