@@ -160,7 +160,17 @@ CHAT_OPTIONS: tuple[ChatOption, ...] = (
         "describes, by instruction, checked, repaired once.",
         "client",
     ),
-    ChatOption("n", int, "Only 1: the service gives one answer.", "client", low=1, high=1),
+    # The gateway refuses n > 1 with this reason; the client checks it itself.
+    ChatOption(
+        "n",
+        int,
+        "Only 1: the service gives one answer.",
+        "client",
+        gateway="refuse",
+        low=1,
+        high=1,
+        accepts=(1,),
+    ),
     # Emulated by the client (docs/tools.md): the service has no tools, schemas, stop
     # sequences or token limits, so the client asks for them in the prompt and enforces them.
     ChatOption(

@@ -27,7 +27,13 @@ def body_of(**fields: object) -> dict[str, object]:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("logprobs", True), ("top_logprobs", 3), ("modalities", ["text", "audio"]), ("audio", {})],
+    [
+        ("logprobs", True),
+        ("top_logprobs", 3),
+        ("modalities", ["text", "audio"]),
+        ("audio", {}),
+        ("n", 2),
+    ],
 )
 async def test_a_field_that_changes_the_answer_is_refused_by_name(
     gateway: str, emu: Emulator, field: str, value: object
@@ -40,7 +46,8 @@ async def test_a_field_that_changes_the_answer_is_refused_by_name(
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("logprobs", False), ("top_logprobs", 0), ("modalities", ["text"])]
+    ("field", "value"),
+    [("logprobs", False), ("top_logprobs", 0), ("modalities", ["text"]), ("n", 1)],
 )
 async def test_a_refusable_field_asking_for_nothing_missing_is_accepted(
     gateway: str, field: str, value: object
