@@ -1,7 +1,7 @@
 """Every code block of README.md and docs/*.md runs as written, against the emulator.
 
 The convention a docs writer follows is in ``support.docs_blocks`` (and docs/testing.md, "Writing
-docs"): ``python`` blocks run (top-level ``await`` allowed); ``bash``/``console`` blocks run
+docs"): ``python`` blocks run as saved files (``python block.py``); ``bash``/``console`` blocks run
 their ``aiodynaspark``, ``curl`` and ``python`` commands; ``text``, ``json``, ``ini``,
 ``nginx``... are shown only; any other block says why on the line before its fence,
 ``<!-- not run: REASON -->``. An unlabelled block fails ``test_every_block_is_run_or_shown``.
@@ -31,7 +31,7 @@ from support.docs_blocks import (
     DOC_EMULATOR_PORT,
     DOC_GATEWAY_PORT,
     PYTHON_LANGUAGES,
-    PYTHON_RUNNER,
+    WARNING_LINE,
     Block,
     doc_files,
     find_blocks,
@@ -46,6 +46,8 @@ BLOCK_SECONDS = 45.0
 # Blocks run at once: subprocess start-up dominates, so a few overlap well even on 2 cores.
 PARALLEL_BLOCKS = 3
 GATEWAY_START_SECONDS = 10.0
+# The key of the docs' gateway, as the README starts it: `aiodynaspark serve --api-key secret`.
+DOC_API_KEY = "secret"
 # The docs' sample files, made in each block's scratch directory.
 FIXTURES = {"photo.jpg": make_png(8, 8)}
 # Settings of the machine that must not reach a block: it sees only what the test sets.
@@ -67,7 +69,7 @@ _HIDDEN_ENV = (
 
 ALL_BLOCKS = [block for path in doc_files() for block in find_blocks(path)]
 RUN_BLOCKS = [block for block in ALL_BLOCKS if block.runs]
-RUN_TEST = "test_block_runs_as_written"
+RUN_TEST = "test_block_runs_as_written_without_a_warning"
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class Outcome:
 
     returncode: int | None
     output: str
-    seconds: float
+    stderr: str
 
 
 @pytest.fixture(scope="module")
@@ -87,12 +89,16 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture(scope="module")
 def gateway(emulator: Emulator) -> Iterator[str]:
-    """An open gateway under uvicorn in front of the emulator: the docs' 127.0.0.1:8080."""
+    """The docs' 127.0.0.1:8080: a gateway under uvicorn in front of the emulator.
+
+    It asks for the key the README's gateway is started with (``--api-key secret``), so a
+    block that leaves the key out of one of its calls fails here as it would for a reader.
+    """
     import uvicorn
 
     from aiodynaspark.server import create_app
 
-    app = create_app(base_url=emulator.url, api_key="", max_retries=0, timeout=10.0)
+    app = create_app(base_url=emulator.url, api_key=DOC_API_KEY, max_retries=0, timeout=10.0)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, name="docs-gateway", daemon=True)
     thread.start()
@@ -114,6 +120,8 @@ def block_env(emulator_url: str) -> dict[str, str]:
         DYNASPARK_TIMEOUT="15",
         NO_COLOR="1",
         TERM="dumb",
+        # Shown once each, as a developer running with -W default would see them.
+        PYTHONWARNINGS="default",
         # `python` and `aiodynaspark` in a block are this interpreter's.
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
@@ -128,11 +136,10 @@ def run_block(block: Block, ports: dict[int, int], env: dict[str, str], root: Pa
         (workdir / name).write_bytes(data)
     if block.language in PYTHON_LANGUAGES:
         (workdir / "block.py").write_text(python_program(block, ports), encoding="utf-8")
-        argv = [sys.executable, "-c", PYTHON_RUNNER, "block.py", block.path]
+        argv = [sys.executable, "block.py"]
     else:
         (workdir / "block.sh").write_text(shell_script(block, ports, free_port), "utf-8")
         argv = ["bash", "block.sh"]
-    started = time.monotonic()
     # A session of its own: on timeout, the block's servers die with it.
     process = subprocess.Popen(
         argv,
@@ -140,17 +147,18 @@ def run_block(block: Block, ports: dict[int, int], env: dict[str, str], root: Pa
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.PIPE,
         start_new_session=True,
     )
     try:
-        output, _ = process.communicate(timeout=BLOCK_SECONDS)
+        output, errors = process.communicate(timeout=BLOCK_SECONDS)
         returncode: int | None = process.returncode
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, 9)
-        output, _ = process.communicate(timeout=10)
+        output, errors = process.communicate(timeout=10)
         returncode = None
-    return Outcome(returncode, output.decode(errors="replace"), time.monotonic() - started)
+    stderr = errors.decode(errors="replace")
+    return Outcome(returncode, output.decode(errors="replace") + stderr, stderr)
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +201,9 @@ def test_the_docs_have_blocks_to_run() -> None:
 
 @pytest.mark.timeout(BLOCK_SECONDS + 30)
 @pytest.mark.parametrize("block", RUN_BLOCKS, ids=[block.ident for block in RUN_BLOCKS])
-def test_block_runs_as_written(block: Block, outcomes: dict[str, "Future[Outcome]"]) -> None:
+def test_block_runs_as_written_without_a_warning(
+    block: Block, outcomes: dict[str, "Future[Outcome]"]
+) -> None:
     # The blocks before this one are done: this one has started, or starts now.
     outcome = outcomes[block.ident].result(timeout=BLOCK_SECONDS + 15)
     assert outcome.returncode is not None, (
@@ -202,3 +212,5 @@ def test_block_runs_as_written(block: Block, outcomes: dict[str, "Future[Outcome
     assert outcome.returncode == 0, (
         f"{block.ident} failed (exit {outcome.returncode}):\n{outcome.output[-3000:]}"
     )
+    warnings = [line for line in outcome.stderr.splitlines() if WARNING_LINE.search(line)]
+    assert not warnings, f"{block.ident} warned:\n" + "\n".join(warnings[:20])

@@ -92,7 +92,7 @@ def test_a_sync_client_never_closed_leaves_no_warning_at_exit() -> None:
     )
     with Emulator.run_in_thread("127.0.0.1", 0) as emu:
         done = subprocess.run(
-            [sys.executable, "-W", "always", "-X", "dev", "-c", program, emu.url],
+            [sys.executable, "-W", "always", "-c", program, emu.url],
             capture_output=True,
             text=True,
             timeout=30,

@@ -2,8 +2,9 @@
 
 How a block is treated (this is the convention docs/testing.md gives writers):
 
-- ``python``: run as a program, top-level ``await``/``async with``/``async for`` allowed
-  (as in ``python -m asyncio``); its line numbers in a traceback are the Markdown file's.
+- ``python``: saved as a file and run as ``python FILE``, as a reader would, so top-level
+  ``await`` is a syntax error there too (``asyncio.run(main())``); its line numbers in a
+  traceback are the Markdown file's.
 - ``bash``, ``sh``, ``console``: the commands run in one bash script (``set -e``). In a
   ``console`` block only ``$ `` lines are commands; the lines after one are its output, and
   an output line starting ``error:`` means the command must fail with such a line.
@@ -19,7 +20,9 @@ How a block is treated (this is the convention docs/testing.md gives writers):
   ``<!-- not run: REASON -->``.
 
 A block with no language, another language, an indented code block, or a shell command
-outside the list above is a failure, so that no block escapes the check unnoticed.
+outside the list above is a failure, so that no block escapes the check unnoticed. Every
+block's stderr is read for warnings (``ResourceWarning: Unclosed ...`` and the like, shown
+because ``PYTHONWARNINGS=default``): a warning fails the block as an error would.
 """
 
 import re
@@ -57,6 +60,7 @@ _LOOPBACK = re.compile(r"\b(?:127\.0\.0\.1|localhost):(?P<port>\d+)\b")
 _PORT_OPTION = re.compile(r"--port[ =](?P<port>\d+)")
 _HOST_OPTION = re.compile(r"--host[ =]\S+")
 _CURL = re.compile(r"(^|[|&;(]\s*)curl\s")
+_CURL_FAIL = re.compile(r"(?:^|\s)curl\s(?:.*\s)?(?:--fail|-f)\b", re.S)
 
 
 @dataclass
@@ -236,16 +240,10 @@ def python_program(block: Block, ports: dict[int, int]) -> str:
     return "\n" * (block.line) + _loopback(block.text, ports)
 
 
-# Run by `python -c`: the block with top-level await allowed, as `python -m asyncio` does.
-PYTHON_RUNNER = """\
-import ast, asyncio, inspect, sys
-path, name = sys.argv[1], sys.argv[2]
-with open(path, encoding="utf-8") as file:
-    code = compile(file.read(), name, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-result = eval(code, {"__name__": "__main__"})
-if inspect.iscoroutine(result):
-    asyncio.run(result)
-"""
+# What a reader would notice on stderr besides the answer: a warning, or an object that
+# Python's shutdown found unclosed ("Exception ignored in ...").
+WARNING_LINE = re.compile(r"\b\w*Warning\b|Unclosed |Exception ignored")
+
 
 # Helpers of every shell script: start a server in the background and wait for it, stop it.
 _PRELUDE = """\
@@ -305,7 +303,9 @@ def _shell_line(command: Command, ports: dict[int, int], where: str) -> str:
             text = f"{text} --port {port}"
         probe = "/health" if kind == "serve" else "/status"
         return f"__serve {port} {probe} {_loopback(text, ports)}"
-    text = _CURL.sub(r"\1curl --fail-with-body --max-time 30 ", _loopback(text, ports))
+    # curl must get a 2xx answer; a call that says --fail itself keeps it (curl takes one).
+    fail = "" if _CURL_FAIL.search(text) else "--fail-with-body "
+    text = _CURL.sub(rf"\1curl {fail}--max-time 30 ", _loopback(text, ports))
     if not command.expects_error:
         return text
     return (

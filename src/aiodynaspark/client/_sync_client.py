@@ -152,5 +152,7 @@ def _close_forgotten(runner: LoopThread, client: AsyncClient) -> None:
     if runner.is_alive_elsewhere():
         with contextlib.suppress(Exception):
             runner.run_briefly(client.close(), CLOSE_WHEN_FORGOTTEN_SECONDS)
+        runner.stop()
+        return
     with contextlib.suppress(RuntimeError):
         runner.loop.call_soon_threadsafe(runner.loop.stop)
