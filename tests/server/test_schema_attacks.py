@@ -1,6 +1,7 @@
 """A caller's JSON schema is data: attacks through every place a schema enters the gateway.
 
-Each schema goes to all three APIs (tools and answer formats); the emulator is scripted to
+Each schema goes to all three APIs, as a tool's and as an answer's format (Anthropic's
+``output_config.format`` too); the emulator is scripted to
 answer as the attack needs, so a schema the old code compiled lazily would be applied. A
 remote ``$ref`` points at a canary server that records any connection; a ``file:`` one at a
 temporary file whose text must appear nowhere. No test here measures time: each request is

@@ -29,6 +29,7 @@ class SchemaPlace(enum.Enum):
     RESPONSES_TOOL = "responses-tools"
     RESPONSES_FORMAT = "responses-text.format"
     MESSAGES_TOOL = "messages-input_schema"
+    MESSAGES_FORMAT = "messages-output_config.format"
 
     def __str__(self) -> str:
         return self.value
@@ -63,6 +64,9 @@ def schema_request(place: SchemaPlace, schema: dict[str, Any]) -> tuple[str, dic
     if place is SchemaPlace.RESPONSES_FORMAT:
         text_format = {"type": "json_schema", "name": "answer", "schema": schema}
         return "/v1/responses", {**responses, "text": {"format": text_format}}
+    if place is SchemaPlace.MESSAGES_FORMAT:
+        output_config = {"format": {"type": "json_schema", "schema": schema}}
+        return "/v1/messages", {**chat, "max_tokens": 100, "output_config": output_config}
     tool = {"name": "f", "input_schema": schema}
     return "/v1/messages", {
         **chat,
