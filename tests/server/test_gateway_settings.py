@@ -2,8 +2,10 @@
 
 import asyncio
 import inspect
+import re
 import types
 import typing
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -86,6 +88,15 @@ def test_every_setting_is_an_option_of_serve_unless_kept_off_the_command_line(
         assert name.replace("_", "-") not in page
         return
     assert environment_variable(name, ServeSettings.model_fields[name]) in page
+
+
+def test_every_setting_has_a_row_in_the_gateway_pages_table() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "gateway.md").read_text(encoding="utf-8")
+    first_cells = " ".join(
+        line.split(" | ")[0] for line in page.splitlines() if line.startswith("| `")
+    )
+    named = set(re.findall(r"`(\w+)`", first_cells))
+    assert sorted(set(ServeSettings.model_fields) - named) == []
 
 
 def test_a_keyword_beats_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,8 +34,8 @@ def open_redis(url: str) -> "Redis":
         ValueError: The URL is not a Redis URL.
     """
     from redis.asyncio import BlockingConnectionPool, Redis
+    from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
-    from redis.retry import Retry
 
     try:
         pool = BlockingConnectionPool.from_url(
