@@ -186,7 +186,7 @@ async def ref_fan_out(url: str, emu: Emulator) -> str:
     }
     defs["d20"] = {"type": "integer"}
     request = _tool_request({"$defs": defs, "$ref": "#/$defs/d0"})
-    outcome, _ = await _attack(url, emu, [_call_reply("x")] * 2, request)
+    outcome, _ = await _attack(url, emu, [_call_reply({})] * 2, request)
     return outcome
 
 

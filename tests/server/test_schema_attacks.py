@@ -147,7 +147,7 @@ async def test_a_ref_fan_out_is_refused_without_being_expanded(emu: Emulator, ga
         for i in range(20)
     }
     defs["d20"] = {"type": "integer"}
-    _push_answer_for(emu, SchemaPlace.CHAT_TOOL, "x")
+    _push_answer_for(emu, SchemaPlace.CHAT_TOOL, {})  # an object: every branch fails
     answer = await _send(gateway, SchemaPlace.CHAT_TOOL, {"$defs": defs, "$ref": "#/$defs/d0"})
     assert answer.status == 400, answer.body
     assert "50,000 values" in _error_message(answer)
