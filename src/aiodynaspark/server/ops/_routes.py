@@ -32,7 +32,8 @@ def build_ops_router(operations: Operations) -> APIRouter:
 
     @router.get(
         "/health/ready",
-        summary="Readiness: the host answered within the probe interval, and Redis answers.",
+        summary="Readiness: the host answered within the probe interval, and Redis answers "
+        "(degraded, still 200, past 90 % of its maxmemory).",
         responses={503: {"description": "Not ready; the body says which part is missing."}},
     )
     async def ready() -> Response:
