@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from aiodynaspark import AsyncClient, ServiceUnavailableError
+from aiodynaspark import AsyncClient, InvalidRequestError, ServiceUnavailableError
 from aiodynaspark.testing import Emulator, Fault
 from support.tools import WEATHER, WEATHER_CALL, WEATHER_QUESTION
 
@@ -64,3 +64,19 @@ async def test_a_plain_answer_without_counts_carries_the_estimated_usage(
     assert done.usage is not None
     assert done.usage.prompt_tokens == 1  # "hi": one token by the estimate
     assert done.usage.total_tokens == done.usage.prompt_tokens + done.usage.completion_tokens
+
+
+async def test_a_provider_set_on_the_client_serves_the_next_call(
+    client: AsyncClient, emu: Emulator
+) -> None:
+    client.provider = "api"
+    done = await asyncio.wait_for(client.chat.completions.create(messages=USER), TIMEOUT)
+    assert done.provider == "DynasparkAPI"
+    assert [r.path for r in emu.requests] == ["/api/generate_response"]
+
+
+def test_an_unknown_provider_set_on_the_client_is_refused(emu: Emulator) -> None:
+    client = AsyncClient(base_url=emu.url)
+    with pytest.raises(InvalidRequestError, match="Unknown provider"):
+        client.provider = "openai"
+    assert client.provider is None

@@ -112,13 +112,26 @@ class AsyncClient:
         )
         # Checked now so a typo fails at construction, not at the first request.
         choose_providers(provider, has_image=False, options={}, stream=False)
-        self.provider = provider
         self._transport = Transport(self.settings, session=session, observer=attempt_observer)
         self._engine = ChatEngine(self._transport, provider)
         self.chat = AsyncChat(self._engine)
         self.images = AsyncImages(self)
         self.audio = AsyncAudio(self)
         self.models = AsyncModels()
+
+    @property
+    def provider(self) -> ProviderChoice:
+        """Who serves chat requests that name no provider; settable, checked when set.
+
+        Raises:
+            InvalidRequestError: On setting, an unknown provider.
+        """
+        return self._engine.provider
+
+    @provider.setter
+    def provider(self, choice: ProviderChoice) -> None:
+        choose_providers(choice, has_image=False, options={}, stream=False)
+        self._engine.provider = choice
 
     @property
     def base_url(self) -> str:
