@@ -48,6 +48,7 @@ class _Keys:
         for name, key in (("alice", self.alice), ("bob", self.bob)):
             lines += [f"[keys.{name}]", f'sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"']
         self.path.write_text("\n".join(lines) + "\n")
+        self.path.chmod(0o600)  # the gateway refuses a keys file others may read
 
 
 async def _call(
