@@ -80,3 +80,14 @@ def test_an_unknown_provider_set_on_the_client_is_refused(emu: Emulator) -> None
     with pytest.raises(InvalidRequestError, match="Unknown provider"):
         client.provider = "openai"
     assert client.provider is None
+
+
+async def test_an_empty_streamed_answer_ends_with_its_final_chunk_alone(
+    client: AsyncClient, emu: Emulator
+) -> None:
+    emu.push_reply("")
+    async with asyncio.timeout(TIMEOUT):
+        stream = await client.chat.completions.create(messages=USER, stream=True, provider="api")
+        chunks = [chunk async for chunk in stream]
+    assert [chunk.choices[0].finish_reason for chunk in chunks] == ["stop"]
+    assert chunks[0].choices[0].delta.content is None
