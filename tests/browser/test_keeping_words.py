@@ -45,6 +45,13 @@ def test_an_answer_goes_on_off_screen_and_drafts_stay_with_their_conversation(
     chat.wait_ready()
     expect(chat.last_answer_text).to_have_text(answer_for(chat.model, question))
     expect(chat.prompt).to_have_value("a draft for the first")
+    # A new chat's draft, before anything is sent, comes back after a reload too.
+    chat.new_chat()
+    chat.prompt.fill("a draft for a new chat")
+    chat.page.reload()
+    chat.wait_ready()
+    expect(chat.messages).to_have_count(0)
+    expect(chat.prompt).to_have_value("a draft for a new chat")
 
 
 def test_tokens_of_an_answer_come_from_the_gateway_usage(chat: ChatPage) -> None:

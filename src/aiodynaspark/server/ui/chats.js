@@ -359,7 +359,9 @@ export async function startChats(show, changed) {
   }
   state.legacyMessages = [];
   const last = state.conversations.find((conversation) => conversation.id === state.settings.conversation);
-  open(last ?? blankConversation());
+  // A new chat not sent yet keeps its id across a reload, so its draft comes back with it.
+  const wanted = typeof state.settings.conversation === "string" ? state.settings.conversation.slice(0, 80) : "";
+  open(last ?? { ...blankConversation(), ...(wanted ? { id: wanted } : {}) });
   ui.drawerToggle.addEventListener("click", () => openDrawer(!ui.sidebar.classList.contains("open")));
   ui.backdrop.addEventListener("click", () => openDrawer(false));
   PHONE.addEventListener("change", () => openDrawer(false));
