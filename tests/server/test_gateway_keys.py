@@ -9,6 +9,7 @@ from aiodynaspark.cli import main
 from aiodynaspark.server.ops._key_store import KEYS_CHECK_INTERVAL, KeyStore
 from aiodynaspark.server.ops._keys import (
     CallerKey,
+    KeysFileError,
     hash_key,
     new_key,
     read_keys_file,
@@ -180,3 +181,31 @@ async def test_answers_carry_the_keys_openai_rate_limit_headers(
     assert error["code"] == "rate_limit_exceeded"
     assert "3/minute" in error["message"]
     assert 55 <= int(answers[3].headers["retry-after"]) <= 60
+
+
+def test_a_missing_keys_file_stops_the_gateway_before_it_starts(tmp_path: Path) -> None:
+    with pytest.raises(KeysFileError, match="does not exist"):
+        KeyStore(tmp_path / "keys.toml", None)
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o602])
+def test_a_keys_file_others_may_read_or_write_stops_the_gateway_before_it_starts(
+    tmp_path: Path, mode: int
+) -> None:
+    path = keys_file(tmp_path, alice=CallerKey("alice", hash_key(new_key())))
+    path.chmod(mode)
+    with pytest.raises(KeysFileError, match=f"chmod 600 {path}"):
+        KeyStore(path, None)
+
+
+def test_a_key_written_into_a_file_others_may_write_is_not_accepted(tmp_path: Path) -> None:
+    key, intruder = new_key(), new_key()
+    alice = CallerKey("alice", hash_key(key))
+    path = keys_file(tmp_path, alice=alice)
+    now = [100.0]
+    store = KeyStore(path, None, clock=lambda: now[0])
+    write_keys_file(path, [alice, CallerKey("mallory", hash_key(intruder))])
+    path.chmod(0o666)
+    now[0] += 2 * KEYS_CHECK_INTERVAL
+    assert store.find(intruder.encode()) is None
+    assert store.find(key.encode()) is not None  # the keys read before stay
