@@ -209,3 +209,14 @@ def test_a_key_written_into_a_file_others_may_write_is_not_accepted(tmp_path: Pa
     now[0] += 2 * KEYS_CHECK_INTERVAL
     assert store.find(intruder.encode()) is None
     assert store.find(key.encode()) is not None  # the keys read before stay
+
+
+async def test_a_request_that_never_calls_the_host_carries_the_keys_limit_headers(
+    start_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    key = new_key()
+    path = keys_file(tmp_path, alice=CallerKey("alice", hash_key(key), parse_rate("3/minute")))
+    async with start_gateway(keys_file=str(path)) as root:
+        answer = await fetch("GET", f"{root}/v1/models", headers=bearer(key))
+    assert answer.status == 200
+    assert answer.headers["x-ratelimit-remaining-requests"] == "2"

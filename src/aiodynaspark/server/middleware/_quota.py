@@ -142,17 +142,33 @@ class QuotaMiddleware:
                 return
             own = []
         limits = [*own, self.upstream] if self.upstream is not None else own
+        if not limits and not headers:
+            # No limit of this gateway's own: only the host's word on its quota, no headers
+            # to add, so the answer goes out unwrapped (streams pass here event by event).
+            with admission(Admission(caller, self._host_allows)):
+                await self.app(scope, receive, send)
+            return
 
         async def take() -> None:
             await self._take(limits, headers)
 
         async def send_with_limits(message: Message) -> None:
-            if headers and message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and headers:
                 message["headers"] = [*message.get("headers", ()), *headers]
             await send(message)
 
         with admission(Admission(caller, take)):
             await self.app(scope, receive, send_with_limits)
+
+    async def _host_allows(self) -> None:
+        """Refuse a request about to call the host while the host says its quota is spent.
+
+        Raises:
+            Refused: The host said so, and its quota has not come back yet.
+        """
+        wait = self.limiter.host_wait()
+        if wait is not None:
+            raise Refused(_refusal(Verdict(False, (), wait, HOST), []))
 
     async def _take(self, limits: list[Limit], headers: list[tuple[bytes, bytes]]) -> None:
         """Count a request about to call the host; its headers go to ``headers``.
@@ -160,11 +176,6 @@ class QuotaMiddleware:
         Raises:
             Refused: A limit is spent, or the host said its quota is.
         """
-        if not limits:
-            wait = self.limiter.host_wait()
-            if wait is not None:
-                raise Refused(_refusal(Verdict(False, (), wait, HOST), limits))
-            return
         verdict = await self.limiter.take(limits, upstream=True)
         self._show(verdict, limits)
         # The first limit is the key's own when it has one: the one the caller can act on.
