@@ -111,7 +111,7 @@ def test_a_small_fan_out_counts_every_use() -> None:
     sizes = [58, 26, 10, 2]
     definitions = 1 + sum(sizes)  # the "$defs" object and each definition, expanded
     root = 1 + definitions + 1 + sizes[0]  # the root, "$defs", its "$ref" string, d0 used
-    assert measure_schema(_fan_out(3), "parameters") == root
+    assert measure_schema(_fan_out(3), "parameters").values == root
 
 
 def test_a_recursive_schema_is_counted_once_and_follows_the_answer() -> None:
@@ -142,6 +142,13 @@ def test_a_pattern_outside_re2_is_refused_naming_the_dialect(pattern: str) -> No
 def test_a_pattern_property_outside_re2_is_refused() -> None:
     with pytest.raises(InvalidRequestError, match="RE2"):
         compile_schema({"patternProperties": {"(?=x)": {}}}, "parameters")
+
+
+def test_a_broken_answer_without_branches_is_always_worded() -> None:
+    schema = {"type": "array", "items": {"type": "string"}}
+    validator = compile_schema(schema, "parameters")
+    values = MAX_EXPLAINED_WORK
+    assert validator.errors(["a"] * values + [1]) == [f'at {values}: 1 is not of type "string"']
 
 
 def test_format_is_a_note_not_a_check() -> None:

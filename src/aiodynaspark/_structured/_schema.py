@@ -15,7 +15,7 @@ from typing import Any
 
 from .._config import MAX_ANSWER_DEPTH, MAX_EXPLAINED_WORK, MAX_VALIDATION_WORK
 from .._errors import InvalidRequestError
-from ._schema_shape import json_depth_over, measure_schema
+from ._schema_shape import SchemaMeasure, json_depth_over, measure_schema
 
 __all__ = ["SchemaValidator", "compile_schema", "count_values", "load_schema_engine"]
 
@@ -52,13 +52,15 @@ class SchemaValidator:
     Args:
         validator: The compiled ``jsonschema_rs`` validator.
         where: The request field the schema came from, for error messages.
-        size: The schema's values with every reference expanded (the work per answer value).
+        measure: The schema's values with every reference expanded (the work per answer
+            value), and whether it branches.
     """
 
-    def __init__(self, validator: Any, where: str, size: int) -> None:
+    def __init__(self, validator: Any, where: str, measure: SchemaMeasure) -> None:
         self._validator = validator
         self._where = where
-        self._size = size
+        self._size = measure.values
+        self._branching = measure.branching
 
     def errors(self, value: object) -> list[str]:
         """What is wrong with ``value``, in words a model can act on; empty when it is valid.
@@ -78,7 +80,7 @@ class SchemaValidator:
             ]
         if self._validator.is_valid(value):
             return []
-        if values * self._size > MAX_EXPLAINED_WORK:
+        if self._branching and values * self._size > MAX_EXPLAINED_WORK:
             return [f"{_TOP} the value does not match the schema."]
         import jsonschema_rs
 
@@ -111,7 +113,7 @@ def compile_schema(schema: Mapping[str, Any], where: str) -> SchemaValidator:
             "Tools and json_schema answers are checked with the jsonschema_rs package, which "
             "is not installed: pip install 'aiodynaspark[tools]'."
         ) from None
-    size = measure_schema(schema, where)
+    measure = measure_schema(schema, where)
     try:
         validator = jsonschema_rs.validator_for(
             dict(schema),
@@ -125,4 +127,4 @@ def compile_schema(schema: Mapping[str, Any], where: str) -> SchemaValidator:
         if "regex" in message:
             hint = " Patterns use RE2's syntax: no look-around and no back-references."
         raise InvalidRequestError(f"{where} is not a valid JSON schema: {message}.{hint}") from None
-    return SchemaValidator(validator, where, size)
+    return SchemaValidator(validator, where, measure)

@@ -8,19 +8,36 @@ so a fan-out of references (each definition using the next twice) is refused aft
 """
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from .._config import MAX_SCHEMA_DEPTH, MAX_SCHEMA_NODES
 from .._errors import InvalidRequestError
 
-__all__ = ["json_depth_over", "measure_schema"]
+__all__ = ["SchemaMeasure", "json_depth_over", "measure_schema"]
 
 _REFERENCES = ("$ref", "$dynamicRef", "$recursiveRef")
 # Keywords whose values are instances, not schemas: a "$ref" inside is only data.
 _DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples"})
 _ANCHORS = ("$anchor", "$dynamicAnchor")
 _KEYWORDS = frozenset({*_REFERENCES, *_ANCHORS, "$id", "id"})
+# Keywords whose failure is described branch by branch (the costly part of wording an error).
+_BRANCHING = frozenset({"anyOf", "oneOf"})
+
+
+class SchemaMeasure(NamedTuple):
+    """What checking against a schema may cost.
+
+    Attributes:
+        values: Its values with every reference expanded where it is used.
+        branching: Whether it holds ``anyOf`` or ``oneOf``, whose failures are described
+            branch by branch.
+    """
+
+    values: int
+    branching: bool
+
+
 _LOCAL_ONLY = (
     "Refer only to definitions inside the schema, as '#/$defs/<name>': nothing is fetched "
     "and no file is read."
@@ -43,15 +60,19 @@ def json_depth_over(value: object, bound: int) -> bool:
     return False
 
 
-def _walk_document(schema: Mapping[str, Any], where: str) -> tuple[int, dict[str, object], bool]:
+def _walk_document(
+    schema: Mapping[str, Any], where: str
+) -> tuple[int, dict[str, object], bool, bool]:
     """Check nesting, reference targets and embedded ids.
 
     Returns:
-        The number of values, the anchors by name, and whether any reference was seen.
+        The number of values, the anchors by name, whether any reference was seen, and
+        whether any ``anyOf`` or ``oneOf`` was.
     """
     anchors: dict[str, object] = {}
     count = 1
     has_references = False
+    branching = False
     stack: list[tuple[object, int, bool]] = [(schema, 1, False)]
     while stack:
         node, depth, is_data = stack.pop()
@@ -64,6 +85,8 @@ def _walk_document(schema: Mapping[str, Any], where: str) -> tuple[int, dict[str
         if isinstance(node, dict):
             if not is_data and not _KEYWORDS.isdisjoint(node):
                 has_references |= _check_keywords(node, where, node is schema, anchors)
+            if not is_data and not branching:
+                branching = not _BRANCHING.isdisjoint(node)
             for key, child in node.items():
                 if type(child) is dict or type(child) is list:
                     stack.append((child, depth + 1, is_data or key in _DATA_KEYWORDS))
@@ -71,7 +94,7 @@ def _walk_document(schema: Mapping[str, Any], where: str) -> tuple[int, dict[str
             for child in node:  # type: ignore[attr-defined]
                 if type(child) is dict or type(child) is list:
                     stack.append((child, depth + 1, is_data))
-    return count, anchors, has_references
+    return count, anchors, has_references, branching
 
 
 def _check_keywords(
@@ -122,7 +145,7 @@ def _resolve(root: Mapping[str, Any], reference: str, anchors: dict[str, object]
     return node
 
 
-def measure_schema(schema: Mapping[str, Any], where: str) -> int:
+def measure_schema(schema: Mapping[str, Any], where: str) -> SchemaMeasure:
     """Check ``schema`` as data and count its values with every reference expanded.
 
     Each object's expanded size is computed once and reused wherever it is referred to, so
@@ -135,14 +158,15 @@ def measure_schema(schema: Mapping[str, Any], where: str) -> int:
         where: The request field it came from, for messages.
 
     Returns:
-        The number of values, references expanded (at most :data:`MAX_SCHEMA_NODES`).
+        The number of values, references expanded (at most :data:`MAX_SCHEMA_NODES`), and
+        whether the schema branches.
 
     Raises:
         InvalidRequestError: A reference outside the document, an embedded ``$id``, nesting
             deeper than :data:`MAX_SCHEMA_DEPTH`, or more than :data:`MAX_SCHEMA_NODES`
             values once expanded.
     """
-    count, anchors, has_references = _walk_document(schema, where)
+    count, anchors, has_references, branching = _walk_document(schema, where)
     if has_references:
         count = _expanded_size(schema, anchors)
     if count > MAX_SCHEMA_NODES:
@@ -150,7 +174,7 @@ def measure_schema(schema: Mapping[str, Any], where: str) -> int:
             f"{where} holds more than {MAX_SCHEMA_NODES:,} values once its $ref references "
             "are expanded where they are used; reuse fewer definitions, or fewer times."
         )
-    return count
+    return SchemaMeasure(count, branching)
 
 
 def _targets(
