@@ -200,6 +200,15 @@ CHAT_OPTIONS: tuple[ChatOption, ...] = (
         "client",
     ),
     ChatOption(
+        "truncation",
+        Literal["auto", "disabled"],
+        "auto: a conversation too long for the REST API's URL loses its oldest turns until it "
+        "fits (never a system message nor the last user message), so it still streams; "
+        "disabled (default): it goes whole by the web form, without the REST API's options.",
+        "client",
+        openai=False,
+    ),
+    ChatOption(
         "max_tokens",
         int,
         "The answer is cut at this many tokens, by the client's estimate.",
@@ -271,7 +280,6 @@ CHAT_OPTIONS: tuple[ChatOption, ...] = (
     _unseen("top_k", int, "the service samples with its own top_k.", "messages"),
     _unseen("metadata", dict[str, Any], "the service keeps no metadata.", "chat", "messages"),
     _unseen("service_tier", str, "the service has one tier.", "chat", "responses", "messages"),
-    _unseen("truncation", str, "a conversation over the bounds is refused.", "responses"),
     _unseen("include", list[str], "answers carry what they always carry.", "responses"),
     _unseen("prompt_cache_key", str, "the service keeps no prompt cache.", "chat", "responses"),
     _unseen("safety_identifier", str, "the service takes no end-user id.", "chat", "responses"),

@@ -5,6 +5,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal, TypeAlias
 
 from ._errors import InvalidRequestError
 from ._limits import DEFAULT_LIMITS, Limits
@@ -68,6 +69,13 @@ MAX_VALIDATION_WORK = 2_000_000
 # as the check.
 MAX_EXPLAINED_WORK = 5_000
 
+LongPrompts: TypeAlias = Literal["web_form", "refuse"]
+"""What a chat too long for the REST API's URL does: go by the web form, or be refused."""
+
+# A conversation past the URL budget goes by the web form, which takes it whole; the options
+# only the REST API carries are dropped and named. "refuse" keeps them or refuses instead.
+DEFAULT_LONG_PROMPTS: LongPrompts = "web_form"
+
 ENV_BASE_URL = "DYNASPARK_BASE_URL"
 ENV_API_KEY = "DYNASPARK_API_KEY"
 ENV_TIMEOUT = "DYNASPARK_TIMEOUT"
@@ -99,6 +107,9 @@ class Settings:
         connection_limit: Most simultaneous connections in the pool.
         backoff_base: First backoff ceiling in seconds; it doubles each retry up to a cap.
         limits: Bounds on URLs sent and answers read (see :class:`Limits`).
+        long_prompts: What a chat too long for the REST API's URL does: ``"web_form"``
+            (sent whole by the web form, the options only the REST API takes dropped and
+            named) or ``"refuse"`` (refused before any request when it has such options).
     """
 
     base_url: str = DEFAULT_BASE_URL
@@ -113,6 +124,7 @@ class Settings:
     connection_limit: int = DEFAULT_CONNECTION_LIMIT
     backoff_base: float = BACKOFF_BASE
     limits: Limits = DEFAULT_LIMITS
+    long_prompts: LongPrompts = DEFAULT_LONG_PROMPTS
 
     @property
     def stream_idle_timeout(self) -> float:
@@ -187,6 +199,17 @@ def _check_retries(value: object, source: str) -> int:
     if number < 0 or (isinstance(value, float) and not value.is_integer()):
         raise InvalidRequestError(f"{source} must be a whole number from 0, got {value!r}.")
     return number
+
+
+def check_long_prompts(value: object) -> LongPrompts:
+    """Check the ``long_prompts`` setting of a client.
+
+    Raises:
+        InvalidRequestError: Neither ``"web_form"`` nor ``"refuse"``.
+    """
+    if value == "web_form" or value == "refuse":
+        return value
+    raise InvalidRequestError(f"long_prompts must be 'web_form' or 'refuse', got {value!r}.")
 
 
 def _check_base_url(value: object, source: str) -> str:

@@ -164,6 +164,7 @@ class ParseOptions(TypedDictX, total=False):
     tool_choice: ToolChoice | None
     parallel_tool_calls: bool | None
     stop: str | list[str] | None
+    truncation: Literal["auto", "disabled"] | None
     max_tokens: int | None
     max_completion_tokens: int | None
     stream_options: StreamOptions | None

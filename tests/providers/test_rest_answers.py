@@ -23,7 +23,9 @@ LONG = [
 
 
 async def _ask(base_url: str, messages: object = USER, **kwargs: object) -> object:
-    connection = {key: kwargs.pop(key) for key in ("limits", "api_key") if key in kwargs}
+    connection = {
+        key: kwargs.pop(key) for key in ("limits", "api_key", "long_prompts") if key in kwargs
+    }
     async with AsyncClient(base_url=base_url, max_retries=0, **connection) as client:  # type: ignore[arg-type]
         async with asyncio.timeout(TIMEOUT):
             return await client.chat.completions.create(
@@ -94,17 +96,18 @@ async def test_long_whole_chat_without_a_system_prompt_is_sent_as_is(emu: Emulat
     assert emu.requests[0].form["user_input"].startswith("User: turn 0 x")
 
 
-async def test_long_whole_chat_that_needs_the_rest_api_is_refused_with_its_length(
+async def test_long_whole_chat_refused_in_refuse_mode_says_its_length_and_what_to_do(
     emu: Emulator,
 ) -> None:
     with pytest.raises(InvalidRequestError) as refused:
-        await _ask(emu.url, LONG, temperature=0.5, top_p=0.5)
+        await _ask(emu.url, LONG, temperature=0.5, top_p=0.5, long_prompts="refuse")
     assert re.search(
         r"its URL would be [\d,]+ bytes, over the 6,144-byte budget", str(refused.value)
     )
     assert str(refused.value).endswith(
-        "Drop temperature, top_p to send it by the web form, which takes long prompts, or "
-        "shorten the conversation."
+        "With long_prompts='refuse' the client keeps temperature, top_p, which only the REST "
+        "API takes. Drop them, or use long_prompts='web_form' to send the whole conversation "
+        "by the web form without them, or shorten the conversation."
     )
     assert emu.requests == []
 
@@ -149,7 +152,11 @@ async def test_chat_url_exactly_at_the_budget_goes_by_the_rest_api() -> None:
         base_url = server.url
         with pytest.raises(InvalidRequestError) as refused:
             await _ask(
-                server.url, api_key="k" * 40, temperature=0.5, limits=Limits(max_url_bytes=10)
+                server.url,
+                api_key="k" * 40,
+                temperature=0.5,
+                limits=Limits(max_url_bytes=10),
+                long_prompts="refuse",
             )
         found = re.search(r"would be ([\d,]+) bytes", str(refused.value))
         assert found is not None

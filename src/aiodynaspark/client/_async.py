@@ -1,5 +1,6 @@
 """``AsyncClient``: the OpenAI-style asynchronous client."""
 
+import dataclasses
 import time
 from types import TracebackType
 from typing import Self
@@ -7,7 +8,13 @@ from typing import Self
 import aiohttp
 
 from .._catalog import CHAT_MODELS
-from .._config import DEFAULT_STATUS_TIMEOUT, check_timeout, resolve_settings
+from .._config import (
+    DEFAULT_STATUS_TIMEOUT,
+    LongPrompts,
+    check_long_prompts,
+    check_timeout,
+    resolve_settings,
+)
 from .._errors import ModelNotSupportedError
 from .._limits import Limits
 from .._wire._attempts import AttemptObserver
@@ -64,6 +71,11 @@ class AsyncClient:
         backoff_base: First backoff ceiling in seconds; default 0.5.
         limits: Bounds on URL length and on what is read from the service
             (:class:`~aiodynaspark.Limits`); default ``Limits()``.
+        long_prompts: What a conversation too long for the REST API's URL does (about 6 KB
+            of encoded text, :class:`~aiodynaspark.Limits`): ``"web_form"`` (the default)
+            sends it whole by the web form and drops the options only the REST API takes,
+            naming them in ``dropped_params``; ``"refuse"`` raises
+            :class:`InvalidRequestError` instead when it has such options.
         attempt_observer: Called after each attempt with its outcome and the answer's
             headers (see :data:`aiodynaspark.types.AttemptObserver`); the gateway counts
             upstream attempts and reads the host's rate limit headers with it.
@@ -95,6 +107,7 @@ class AsyncClient:
         trust_env: bool = True,
         backoff_base: float | None = None,
         limits: Limits | None = None,
+        long_prompts: LongPrompts | None = None,
         attempt_observer: AttemptObserver | None = None,
     ) -> None:
         self.settings = resolve_settings(
@@ -110,6 +123,11 @@ class AsyncClient:
             backoff_base=backoff_base,
             limits=limits,
         )
+        if long_prompts is not None:
+            # A client's own choice, not a connection setting: the providers never see it.
+            self.settings = dataclasses.replace(
+                self.settings, long_prompts=check_long_prompts(long_prompts)
+            )
         # Checked now so a typo fails at construction, not at the first request.
         choose_providers(provider, has_image=False, options={}, stream=False)
         self._transport = Transport(self.settings, session=session, observer=attempt_observer)

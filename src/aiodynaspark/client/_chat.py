@@ -1,6 +1,6 @@
 """``client.chat.completions``: a thin resource that checks its arguments for the engine."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Literal, Self, Unpack, overload
 
 from .._chat_options import CLIENT_KEYWORDS
@@ -25,7 +25,7 @@ from ._parsed import (
     json_schema_format,
     parsed_completion,
 )
-from ._routing import ProviderChoice
+from ._routing import Attempt, ProviderChoice, Truncation, long_chat_of
 
 __all__ = ["CREATE_KEYWORDS", "AsyncChat", "AsyncCompletions", "AsyncStream"]
 
@@ -41,8 +41,24 @@ PARSE_KEYWORDS = (
 class AsyncStream:
     """The chunks of a streamed completion; iterate with ``async for``, close when done early."""
 
-    def __init__(self, chunks: AsyncIterator[ChatCompletionChunk]) -> None:
+    def __init__(
+        self, chunks: AsyncIterator[ChatCompletionChunk], attempts: Sequence[Attempt] = ()
+    ) -> None:
         self._chunks = chunks
+        self._attempts = attempts
+
+    @property
+    def whole(self) -> bool:
+        """Whether the answer arrives in one piece: the conversation was too long for the
+        REST API's URL and went by the web form, which does not stream (known before the
+        first chunk, unless the host refused the URL: then once the first chunk came)."""
+        return long_chat_of(self._attempts) is not None
+
+    @property
+    def dropped_params(self) -> tuple[str, ...]:
+        """The options left out for that reason (``("temperature",)``); empty when none."""
+        long = long_chat_of(self._attempts)
+        return long.dropped if long is not None else ()
 
     def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
         return self._chunks
@@ -92,6 +108,7 @@ class AsyncCompletions:
         tool_choice: ToolChoice | None = None,
         parallel_tool_calls: bool | None = None,
         stop: str | list[str] | None = None,
+        truncation: Truncation | None = None,
         max_tokens: int | None = None,
         max_completion_tokens: int | None = None,
         stream_options: StreamOptions | None = None,
@@ -123,6 +140,7 @@ class AsyncCompletions:
         tool_choice: ToolChoice | None = None,
         parallel_tool_calls: bool | None = None,
         stop: str | list[str] | None = None,
+        truncation: Truncation | None = None,
         max_tokens: int | None = None,
         max_completion_tokens: int | None = None,
         stream_options: StreamOptions | None = None,
@@ -154,6 +172,7 @@ class AsyncCompletions:
         tool_choice: ToolChoice | None = None,
         parallel_tool_calls: bool | None = None,
         stop: str | list[str] | None = None,
+        truncation: Truncation | None = None,
         max_tokens: int | None = None,
         max_completion_tokens: int | None = None,
         stream_options: StreamOptions | None = None,
@@ -204,6 +223,10 @@ class AsyncCompletions:
                 ``"required"``, or ``{"type": "function", "function": {"name": ...}}``.
             parallel_tool_calls: Whether one answer may call several tools (default true).
             stop: Up to 4 sequences; the answer ends just before the first one.
+            truncation: Not OpenAI: ``"auto"`` drops the oldest turns of a conversation too
+                long for the REST API's URL until it fits (never a system message nor the
+                last user message), so it still streams and keeps its options;
+                ``"disabled"`` (the default) sends it whole by the web form instead.
             max_tokens: The answer is cut at this many tokens by the client's estimate,
                 with ``finish_reason="length"``.
             max_completion_tokens: As ``max_tokens``; the smaller wins.
@@ -229,7 +252,7 @@ class AsyncCompletions:
         if not isinstance(stream, bool):
             raise InvalidRequestError(f"stream must be True or False, got {stream!r}.")
         if stream:
-            return AsyncStream(self._engine.stream(model, messages, media, provider, options))
+            return AsyncStream(*self._engine.stream(model, messages, media, provider, options))
         return await self._engine.complete(model, messages, media, provider, options)
 
     async def parse(

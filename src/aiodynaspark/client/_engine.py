@@ -15,25 +15,34 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeVar
 
 from .._chat_options import IGNORED_OPTIONS
 from .._errors import DynasparkError, InvalidRequestError
 from .._structured import AnswerPlan, estimated_usage, has_tool_history, read_plan
 from .._wire._http import Transport
-from ..providers import BaseProvider, ChatResult, Dynaspark, PreparedChat
+from ..providers import BaseProvider, ChatResult, Dynaspark, DynasparkAPI, PreparedChat, RestChat
 from ._models import ChatCompletion, ChatCompletionChunk, new_completion_id
-from ._routing import ProviderChoice, choose_providers, combined_error, is_fallback_error
+from ._routing import (
+    Attempt,
+    ProviderChoice,
+    check_truncation,
+    choose_providers,
+    combined_error,
+    fit_url_budget,
+    is_fallback_error,
+    long_chat_of,
+    route_after_url_refusal,
+)
 from ._shaped import ShapedRequest
 
 __all__ = ["Answer", "Attempt", "ChatEngine", "OpenedStream"]
 
 _log = logging.getLogger(__name__)
 
-T = TypeVar("T")
+_JSON_MODE = frozenset({"json"})
 
-Attempt: TypeAlias = tuple[type[BaseProvider[Any]], PreparedChat]
-"""A provider and the request it prepared: only that provider can send it."""
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -119,20 +128,35 @@ class ChatEngine:
             InvalidRequestError: Bad input, for any of the candidates.
         """
         choice = provider if provider is not None else self.provider
+        truncation = check_truncation(options.pop("truncation", None)) if options else None
         sampling = _sampling_options(options) if options else options
         has_image = bool(media) or _has_image_part(messages)
         chosen = choose_providers(choice, has_image=has_image, options=sampling, stream=stream)
+        # JSON mode where the endpoint has it (the REST API); the web form has none, the
+        # instructions suffice there. Set by the client itself, it is never a reason to refuse.
+        implied = _JSON_MODE if json_mode and "json" not in sampling else frozenset()
+        rest_options = {**sampling, "stream": stream, **dict.fromkeys(implied, True)}
+
+        def prepare_rest(conversation: object) -> RestChat:
+            chat = DynasparkAPI.prepare_chat(model, conversation, media, rest_options)
+            chat.implied = implied
+            return chat
+
         prepared: list[Attempt] = []
         for candidate in chosen:
-            request_options = sampling if candidate is Dynaspark else {**sampling, "stream": stream}
-            if json_mode and candidate is not Dynaspark:
-                # JSON mode where the endpoint has it (the REST API); the web form has none,
-                # the instructions suffice there.
-                request_options = {**request_options, "json": True}
-            prepared.append(
-                (candidate, candidate.prepare_chat(model, messages, media, request_options))
-            )
-        return prepared
+            if candidate is DynasparkAPI:
+                chat: PreparedChat = prepare_rest(messages)
+            else:
+                chosen_options = sampling if candidate is Dynaspark else rest_options
+                chat = candidate.prepare_chat(model, messages, media, chosen_options)
+            prepared.append((candidate, chat))
+        return fit_url_budget(
+            prepared,
+            self._transport,
+            messages=messages,
+            truncation=truncation,
+            prepare_rest=prepare_rest,
+        )
 
     def _shaped(
         self,
@@ -185,16 +209,17 @@ class ChatEngine:
         answer = await self.answer(prepared, messages)
         # One validation of plain data with the id and time given: half the cost of building
         # the nested models one by one with their default factories.
-        return ChatCompletion.model_validate(
-            {
-                "id": new_completion_id(),
-                "created": int(time.time()),
-                "model": answer.result.model,
-                "choices": [{"message": {"content": answer.result.text}}],
-                "usage": answer.result.usage,
-                "provider": answer.provider,
-            }
-        )
+        fields = {
+            "id": new_completion_id(),
+            "created": int(time.time()),
+            "model": answer.result.model,
+            "choices": [{"message": {"content": answer.result.text}}],
+            "usage": answer.result.usage,
+            "provider": answer.provider,
+        }
+        if (long := long_chat_of(prepared)) is not None:
+            fields["dropped_params"] = list(long.dropped)
+        return ChatCompletion.model_validate(fields)
 
     def stream(
         self,
@@ -203,8 +228,12 @@ class ChatEngine:
         media: object,
         provider: ProviderChoice,
         options: dict[str, Any],
-    ) -> AsyncIterator[ChatCompletionChunk]:
+    ) -> tuple[AsyncIterator[ChatCompletionChunk], list[Attempt]]:
         """Check a chat request now; stream its chunks when iterated.
+
+        Returns:
+            The chunks, and the attempts as routed (whether the answer comes whole is read
+            from them: :func:`~._routing.long_chat_of`).
 
         Raises:
             InvalidRequestError: Bad input (here, before any request).
@@ -212,8 +241,9 @@ class ChatEngine:
         if options or has_tool_history(messages):
             shaped = self._shaped(model, messages, media, provider, True, options)
             if shaped is not None:
-                return shaped.chunks()
-        return self._chunks(self.prepare(model, messages, media, provider, True, options))
+                return shaped.chunks(), shaped.first
+        prepared = self.prepare(model, messages, media, provider, True, options)
+        return self._chunks(prepared), prepared
 
     async def answer(self, prepared: list[Attempt], conversation: object) -> Answer:
         """The whole answer from the first provider that gives one, its usage filled in.
@@ -225,7 +255,14 @@ class ChatEngine:
             # Nothing to fall back to: the one attempt's error is the call's, as the loop
             # would raise it, without the loop's frame and closure on the commonest path.
             provider, chat = prepared[0]
-            result, name = await provider.complete(transport, chat), provider.__name__
+            try:
+                result, name = await provider.complete(transport, chat), provider.__name__
+            except DynasparkError as error:
+                if not route_after_url_refusal(prepared, 0, error, transport):
+                    raise
+                result, name = await self._fall_back(
+                    prepared[1:], lambda provider, chat: provider.complete(transport, chat)
+                )
         else:
             result, name = await self._fall_back(
                 prepared, lambda provider, chat: provider.complete(transport, chat)
@@ -254,13 +291,16 @@ class ChatEngine:
 
         The next provider is tried on a connection, timeout, 5xx or rate-limit error; any
         other error, or the last provider's, ends the call with an error naming every
-        attempt.
+        attempt. A REST API URL the host refused as too long (414) puts the web form next
+        (:func:`~._routing.route_after_url_refusal`).
         """
         attempts: list[tuple[str, DynasparkError]] = []
-        for provider, chat in prepared:
+        for index, (provider, chat) in enumerate(prepared):
             try:
                 return await send(provider, chat), provider.__name__
             except DynasparkError as error:
+                if route_after_url_refusal(prepared, index, error, self._transport):
+                    continue  # the web form, put next, is tried now
                 attempts.append((provider.__name__, error))
                 if not is_fallback_error(error) or len(attempts) == len(prepared):
                     raise combined_error(attempts) from None

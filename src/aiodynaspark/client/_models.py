@@ -105,6 +105,10 @@ class ChatCompletion(_Model):
     usage: CompletionUsage | None = None
     provider: str | None = None
     """Which provider answered: ``Dynaspark`` or ``DynasparkAPI`` (not an OpenAI field)."""
+    dropped_params: list[str] | None = None
+    """The options left out because the conversation was too long for the REST API's URL
+    and went by the web form (``["temperature", "seed"]``); ``None`` when none was (not an
+    OpenAI field)."""
 
 
 class _Sparse(_Model):

@@ -23,10 +23,11 @@ from .._structured import (
 )
 from ..providers import ChatResult
 from ._models import ChatCompletion, ChatCompletionChunk, new_completion_id
-from ._routing import ProviderChoice
+from ._routing import ProviderChoice, long_chat_of
 
 if TYPE_CHECKING:
-    from ._engine import Attempt, ChatEngine
+    from ._engine import ChatEngine
+    from ._routing import Attempt
 
 __all__ = ["ShapedRequest"]
 
@@ -121,6 +122,7 @@ class ShapedRequest:
         message: dict[str, Any] = {"content": answer.content}
         if answer.tool_calls:
             message["tool_calls"] = _tool_calls(answer.tool_calls)
+        long = long_chat_of(self.first)
         return ChatCompletion.model_validate(
             {
                 "id": new_completion_id(),
@@ -129,6 +131,7 @@ class ShapedRequest:
                 "choices": [{"message": message, "finish_reason": answer.finish_reason}],
                 "usage": answer.usage,
                 "provider": self.answered_by,
+                "dropped_params": list(long.dropped) if long is not None else None,
             }
         )
 

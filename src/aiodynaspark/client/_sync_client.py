@@ -11,7 +11,7 @@ from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from .._config import DEFAULT_STATUS_TIMEOUT
+from .._config import DEFAULT_STATUS_TIMEOUT, LongPrompts
 from .._errors import InvalidRequestError
 from .._limits import Limits
 from .._wire._lifecycle import ClientState
@@ -61,6 +61,7 @@ class Client:
         trust_env: bool = True,
         backoff_base: float | None = None,
         limits: Limits | None = None,
+        long_prompts: LongPrompts | None = None,
         **unexpected: Any,
     ) -> None:
         if "session" in unexpected:
@@ -83,6 +84,7 @@ class Client:
             trust_env=trust_env,
             backoff_base=backoff_base,
             limits=limits,
+            long_prompts=long_prompts,
         )
         self._runner = LoopThread()
         # A forgotten close() (`Client().chat.completions.create(...)` in a one-liner) must

@@ -25,7 +25,7 @@ from ._models import (
     SpeechResponse,
 )
 from ._parsed import PARSE_OPTIONS, ModelT, ParsedChatCompletion, ParseOptions
-from ._routing import ProviderChoice
+from ._routing import ProviderChoice, Truncation
 
 if TYPE_CHECKING:
     from ._sync_client import Client
@@ -39,6 +39,16 @@ class Stream:
     def __init__(self, stream: AsyncStream, runner: LoopThread) -> None:
         self._stream = stream
         self._runner = runner
+
+    @property
+    def whole(self) -> bool:
+        """As :attr:`AsyncStream.whole`: the answer arrives in one piece, by the web form."""
+        return self._stream.whole
+
+    @property
+    def dropped_params(self) -> tuple[str, ...]:
+        """As :attr:`AsyncStream.dropped_params`."""
+        return self._stream.dropped_params
 
     def __iter__(self) -> Iterator[ChatCompletionChunk]:
         return self
@@ -89,6 +99,7 @@ class Completions:
         tool_choice: ToolChoice | None = None,
         parallel_tool_calls: bool | None = None,
         stop: str | list[str] | None = None,
+        truncation: Truncation | None = None,
         max_tokens: int | None = None,
         max_completion_tokens: int | None = None,
         stream_options: StreamOptions | None = None,
@@ -120,6 +131,7 @@ class Completions:
         tool_choice: ToolChoice | None = None,
         parallel_tool_calls: bool | None = None,
         stop: str | list[str] | None = None,
+        truncation: Truncation | None = None,
         max_tokens: int | None = None,
         max_completion_tokens: int | None = None,
         stream_options: StreamOptions | None = None,
@@ -151,6 +163,7 @@ class Completions:
         tool_choice: ToolChoice | None = None,
         parallel_tool_calls: bool | None = None,
         stop: str | list[str] | None = None,
+        truncation: Truncation | None = None,
         max_tokens: int | None = None,
         max_completion_tokens: int | None = None,
         stream_options: StreamOptions | None = None,

@@ -1,12 +1,13 @@
-"""Long prompts and the REST API's URL: measure it, and choose the web form when it is too long.
+"""Long prompts and the REST API's URL: measure it, and the words for one that does not fit.
 
 Every REST API call is a GET with the whole prompt in its query string. Proxies in front of
 hosts like the service refuse request lines past about 8 KB (414, or 400), so a long chat
-would stop working. A request whose URL is over ``Limits.max_url_bytes`` goes by the web
-form's POST instead when nothing it asks for needs the REST API (the system prompt is folded
-into the text; a stream then yields the whole answer as one piece); when it does need the REST
-API (sampling options, JSON mode, a seed, speech, an image prompt) it is refused before any
-I/O, with what to drop. A 414 from the host is handled the same way.
+would stop working. The URL is measured here without being built; the client's routing
+(``client/_routing.py``) decides what a chat over ``Limits.max_url_bytes`` does: it goes by
+the web form's POST, which takes the whole conversation (the system prompt folded into the
+text, a stream answered in one piece), and the options only the REST API carries are dropped
+and named, unless the caller chose ``long_prompts="refuse"``. Images and speech have no web
+form: a prompt too long for them is refused before any I/O, with what to shorten.
 """
 
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from .._wire._http import Transport
 
 __all__ = [
     "URI_TOO_LONG",
+    "chat_too_long",
     "encoded_length",
     "folded_prompt",
     "rest_only_options",
@@ -72,6 +74,40 @@ def folded_prompt(params: Mapping[str, str]) -> str:
     return f"System: {system}\n\n{prompt}" if system else prompt
 
 
+def _measured(size: int | None, limit: int) -> str:
+    if size is None:
+        return "the service refused its URL as too long (414)"
+    return f"its URL would be {size:,} bytes, over the {limit:,}-byte budget (Limits.max_url_bytes)"
+
+
+def chat_too_long(
+    size: int | None, limit: int, kept: list[str], routed: bool
+) -> InvalidRequestError:
+    """The error for a conversation too long for the REST API's URL that is not sent.
+
+    Args:
+        size: The URL's length in bytes, or ``None`` when the host refused it (414).
+        limit: ``Limits.max_url_bytes``.
+        kept: The options only the REST API takes, which ``long_prompts="refuse"`` keeps.
+        routed: Whether the client's routing refused it (``long_prompts="refuse"``), rather
+            than the REST API provider called directly.
+    """
+    if routed:
+        advice = (
+            f"With long_prompts='refuse' the client keeps {', '.join(kept)}, which only the "
+            "REST API takes. Drop them, or use long_prompts='web_form' to send the whole "
+            "conversation by the web form without them, or shorten the conversation."
+        )
+    else:
+        advice = (
+            "Send it through AsyncClient or Client, which send a long conversation by the web "
+            "form, or with Dynaspark (the web form) directly, or shorten the conversation."
+        )
+    return InvalidRequestError(
+        f"The conversation is too long for the REST API: {_measured(size, limit)}. {advice}"
+    )
+
+
 def url_too_long(size: int | None, limit: int, needs: list[str], what: str) -> InvalidRequestError:
     """The error for a request that needs the REST API but is too long for its URL.
 
@@ -81,11 +117,7 @@ def url_too_long(size: int | None, limit: int, needs: list[str], what: str) -> I
         needs: The options that keep it on the REST API.
         what: What is long (``"the conversation"``, ``"the image prompt"``).
     """
-    measured = (
-        f"its URL would be {size:,} bytes, over the {limit:,}-byte budget (Limits.max_url_bytes)"
-        if size is not None
-        else "the service refused its URL as too long (414)"
-    )
+    measured = _measured(size, limit)
     if needs:
         advice = (
             f"Drop {', '.join(needs)} to send it by the web form, which takes long prompts, "

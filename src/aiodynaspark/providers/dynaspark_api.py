@@ -1,7 +1,5 @@
 """``DynasparkAPI``: the REST API the service's authors document (``GET /api/...``)."""
 
-import contextlib
-import logging
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -10,31 +8,24 @@ import aiohttp
 
 from .._catalog import CHAT_ALIASES, CHAT_MODELS, DEFAULT_CHAT_MODEL
 from .._chat_options import OPTIONS_BY_NAME, REST_OPTIONS
-from .._errors import APIStatusError, InvalidRequestError, MediaError, ResponseError
+from .._errors import InvalidRequestError, MediaError, ResponseError
 from .._prompt import flatten_messages, parse_messages
 from .._wire._http import Transport
 from .._wire._response_body import json_object, read_body
 from .._wire._sse import iter_text_pieces
 from ._base import BaseProvider, ChatResult, PreparedChat, check_options
-from ._long_prompts import (
-    URI_TOO_LONG,
-    folded_prompt,
-    rest_only_options,
-    url_bytes,
-    url_too_long,
-)
+from ._long_prompts import chat_too_long, rest_only_options, url_bytes
 from ._params import encode_option, encode_text
 from ._rest_media import RestMedia
-from .dynaspark import Dynaspark, WebFormChat
 
 __all__ = ["DynasparkAPI", "RestChat"]
-
-_log = logging.getLogger(__name__)
 
 # The REST API's chat keywords: its query parameters as declared, and stream.
 _API_KEYWORDS = frozenset({option.name for option in REST_OPTIONS} | {"stream"})
 # Sent, but not as given: system messages may fill the system prompt, stream is per call.
 _NOT_QUERIED = frozenset({"system", "stream"})
+# What a stream adds to the URL: "&stream=true".
+_STREAM_PARAM_BYTES = len("&stream=true")
 
 
 @dataclass(slots=True)
@@ -43,9 +34,12 @@ class RestChat(PreparedChat):
 
     Attributes:
         params: The query parameters, ``user_input`` included (the key is added per send).
+        implied: Parameters the client added for itself (JSON mode for tools), which it may
+            leave out without asking when the chat goes by the web form.
     """
 
     params: dict[str, str] = field(default_factory=dict)
+    implied: frozenset[str] = frozenset()
 
 
 def _read_usage(value: object) -> dict[str, int] | None:
@@ -139,41 +133,39 @@ class DynasparkAPI(RestMedia, BaseProvider[RestChat]):
         return RestChat(resolved, prompt, stream, params)
 
     @classmethod
-    def _over_budget(cls, transport: Transport, params: dict[str, str]) -> int | None:
-        """The URL's length when it is over ``Limits.max_url_bytes``, else ``None``."""
-        size = url_bytes(transport, cls.endpoint_path, params)
+    def url_overflow(cls, transport: Transport, chat: RestChat) -> int | None:
+        """The length of the chat's URL when it is over ``Limits.max_url_bytes``, else ``None``.
+
+        Counted without building the URL, so the client's routing can ask before choosing
+        this provider: a chat that does not fit goes by the web form (``client/_routing.py``).
+        """
+        size = url_bytes(transport, cls.endpoint_path, chat.params)
+        if chat.stream:
+            size += _STREAM_PARAM_BYTES
         return size if size > transport.settings.limits.max_url_bytes else None
 
     @classmethod
-    async def _by_form(cls, transport: Transport, chat: RestChat, size: int | None) -> str:
-        """Send a chat too long for a URL by the web form, or refuse it if it needs the API."""
-        needs = rest_only_options(chat.params)
-        if needs:
+    def _check_fits(cls, transport: Transport, chat: RestChat, stream: bool) -> None:
+        """Refuse, before any I/O, a chat whose URL is over the budget (sent here directly)."""
+        measured = chat if chat.stream is stream else RestChat(chat.model, "", stream, chat.params)
+        if (size := cls.url_overflow(transport, measured)) is not None:
             limit = transport.settings.limits.max_url_bytes
-            raise url_too_long(size, limit, needs, "the conversation")
-        _log.info("chat of %s URL bytes goes by the web form", "too many" if size is None else size)
-        form = WebFormChat(chat.model, folded_prompt(chat.params))
-        return (await Dynaspark.complete(transport, form)).text
+            raise chat_too_long(size, limit, rest_only_options(chat.params), routed=False)
 
     @classmethod
     async def complete(cls, transport: Transport, chat: RestChat) -> ChatResult:
         """Ask for the whole answer, with the model and usage when the service gives them.
 
-        A chat too long for the URL goes by the web form when it can (see
-        :mod:`._long_prompts`); then the answer has no usage.
+        A chat too long for the URL is refused here; the client's routing sends such a chat
+        by the web form instead (see :mod:`._long_prompts`).
 
         Raises:
-            InvalidRequestError: Too long for the URL and in need of the REST API.
+            InvalidRequestError: Too long for the URL.
+            APIStatusError: The host refused the URL as too long (414) or otherwise failed.
         """
-        if (size := cls._over_budget(transport, chat.params)) is not None:
-            return ChatResult(text=await cls._by_form(transport, chat, size), model=chat.model)
+        cls._check_fits(transport, chat, stream=False)
         request = cls._request(transport, cls.endpoint_path, chat.params, chat.model)
-        try:
-            data = await transport.send(request, json_object)
-        except APIStatusError as error:
-            if error.status_code != URI_TOO_LONG:
-                raise
-            return ChatResult(text=await cls._by_form(transport, chat, None), model=chat.model)
+        data = await transport.send(request, json_object)
         text = data.get("response")
         if not isinstance(text, str):
             raise ResponseError(
@@ -194,9 +186,8 @@ class DynasparkAPI(RestMedia, BaseProvider[RestChat]):
         The transport's iterator is handed out as is rather than re-yielded: each layer of
         async generators costs about a microsecond per piece (``python -m benchmarks``).
         """
+        cls._check_fits(transport, chat, stream=True)
         params = {**(chat.params), "stream": "true"}
-        if (size := cls._over_budget(transport, params)) is not None:
-            return cls._form_stream(transport, chat, size)
         request = cls._request(transport, cls.endpoint_path, params, chat.model)
         settings = transport.settings
         limits = settings.limits
@@ -213,29 +204,4 @@ class DynasparkAPI(RestMedia, BaseProvider[RestChat]):
                 idle_timeout=settings.stream_idle_timeout,
             )
 
-        return cls._unless_too_long(transport, chat, transport.stream(request, parse))
-
-    @classmethod
-    async def _form_stream(
-        cls, transport: Transport, chat: RestChat, size: int | None
-    ) -> AsyncGenerator[str, None]:
-        yield await cls._by_form(transport, chat, size)
-
-    @classmethod
-    async def _unless_too_long(
-        cls, transport: Transport, chat: RestChat, pieces: AsyncGenerator[str, None]
-    ) -> AsyncGenerator[str, None]:
-        """Pass ``pieces`` on; a 414 before the first one sends the chat by the web form."""
-        async with contextlib.aclosing(pieces):
-            try:
-                first = await anext(pieces)
-            except StopAsyncIteration:
-                return
-            except APIStatusError as error:
-                if error.status_code != URI_TOO_LONG:
-                    raise
-                yield await cls._by_form(transport, chat, None)
-                return
-            yield first
-            async for piece in pieces:
-                yield piece
+        return transport.stream(request, parse)
