@@ -184,6 +184,17 @@ async def test_max_tokens_cuts_the_answer_with_finish_reason_length(
     assert done.choices[0].finish_reason == "length"
 
 
+async def test_usage_of_an_answer_cut_by_max_tokens_counts_the_answer_as_sent(
+    client: AsyncClient, emu: Emulator
+) -> None:
+    emu.push_reply("a" * 40)
+    async with asyncio.timeout(TIMEOUT):
+        done = await client.chat.completions.create(messages=USER, max_tokens=3)
+    assert done.usage is not None
+    assert done.usage.completion_tokens == 3
+    assert done.usage.total_tokens == done.usage.prompt_tokens + 3
+
+
 async def test_usage_is_estimated_when_the_service_reports_none(client: AsyncClient) -> None:
     async with asyncio.timeout(TIMEOUT):
         done = await client.chat.completions.create(messages=[{"role": "user", "content": "abcd"}])

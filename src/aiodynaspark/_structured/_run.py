@@ -173,7 +173,14 @@ async def complete_shaped(
                 raise _rejected(plan, result.text, again) from None
     if answer.tool_calls:
         return ShapedAnswer(answer.content, answer.tool_calls, "tool_calls", result.model, usage)
-    text, reason = _finish_text(plan, answer.content or "")
+    uncut = answer.content or ""
+    text, reason = _finish_text(plan, uncut)
+    if text != uncut:
+        # The caller is sent the cut answer: the last round's completion is counted as that.
+        sent = estimate_tokens(text)
+        counted = (result.usage or {}).get("completion_tokens", 0)
+        completion = usage.get("completion_tokens", 0) - counted + sent
+        usage = _usage(usage.get("prompt_tokens", 0), completion)
     return ShapedAnswer(text, [], reason, result.model, usage)
 
 
