@@ -189,7 +189,7 @@ async def test_usage_of_an_answer_cut_by_max_tokens_counts_the_answer_as_sent(
 ) -> None:
     emu.push_reply("a" * 40)
     async with asyncio.timeout(TIMEOUT):
-        done = await client.chat.completions.create(messages=USER, max_tokens=3)
+        done = await client.chat.completions.create(messages=WEATHER_QUESTION, max_tokens=3)
     assert done.usage is not None
     assert done.usage.completion_tokens == 3
     assert done.usage.total_tokens == done.usage.prompt_tokens + 3

@@ -180,7 +180,7 @@ async def complete_shaped(
         sent = estimate_tokens(text)
         counted = (result.usage or {}).get("completion_tokens", 0)
         completion = usage.get("completion_tokens", 0) - counted + sent
-        usage = _usage(usage.get("prompt_tokens", 0), completion)
+        usage = usage_counts(usage.get("prompt_tokens", 0), completion)
     return ShapedAnswer(text, [], reason, result.model, usage)
 
 

@@ -143,7 +143,10 @@ def _client_factory(
 ) -> functools.partial[AsyncClient]:
     upstream = _upstream(settings)
     factory = functools.partial(
-        AsyncClient, **upstream, attempt_observer=operations.observe_attempt
+        AsyncClient,
+        **upstream,
+        long_prompts=settings.long_prompts,
+        attempt_observer=operations.observe_attempt,
     )
     # Built (and closed unopened) now, so a bad setting stops the gateway at start, not at
     # its first request; a client opens no connection before its first request.
@@ -197,6 +200,7 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
         store_ttl=settings.response_store_ttl,
         max_text_chars=settings.max_text_chars,
         model_aliases=parse_aliases(settings.model_aliases),
+        stream_keep_alive=settings.stream_keep_alive,
     )
 
     @asynccontextmanager

@@ -71,6 +71,10 @@ DEFAULT_MAX_CONTENT_PARTS = 100
 DEFAULT_MAX_TEXT_CHARS = 1_000_000
 DEFAULT_MAX_IMAGE_PARTS = 1
 DEFAULT_MAX_MODEL_CHARS = 200
+# A stream whose answer arrives whole says it is alive every few seconds while it waits: far
+# inside the 60 s after which proxies commonly close an idle connection (nginx's
+# proxy_read_timeout), and often enough for a page to show that the answer is coming.
+DEFAULT_STREAM_KEEP_ALIVE = 5.0
 
 # nginx's client_header_timeout is 60 s; a client on a normal link sends its headers in one
 # packet, so 10 s is generous and frees a slow sender's socket six times sooner.
@@ -197,6 +201,21 @@ class GatewaySettings(BaseSettings):
     )
     max_model_chars: Annotated[int, Flag(metavar="N")] = Field(
         default=DEFAULT_MAX_MODEL_CHARS, ge=1, description="Longest model name accepted."
+    )
+    long_prompts: Annotated[Literal["web_form", "refuse"], Flag(metavar="web_form|refuse")] = (
+        Field(
+            default="web_form",
+            description="A conversation too long for the REST API's URL goes whole by the web "
+            "form, its REST-only options dropped and named in x-aiodynaspark-dropped-params "
+            "(web_form), or is refused with 400 when it has such options (refuse).",
+        )
+    )
+    stream_keep_alive: Annotated[float, Flag(metavar="SECONDS")] = Field(
+        default=DEFAULT_STREAM_KEEP_ALIVE,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds between ': keep-alive' comments on a stream whose answer "
+        "arrives whole (x-aiodynaspark-stream: whole) while it is awaited.",
     )
     # Scaling out: the settings of docs/deployment.md.
     redis_url: Annotated[str | None, Flag(metavar="URL")] = Field(
@@ -376,6 +395,8 @@ class GatewayOptions(TypedDict, total=False):
     max_text_chars: int | None
     max_image_parts: int | None
     max_model_chars: int | None
+    long_prompts: Literal["web_form", "refuse"] | None
+    stream_keep_alive: float | None
     redis_url: str | None
     upstream_rate_limit: str | None
     keys_file: str | None

@@ -5,9 +5,9 @@ encodes the answer with pydantic's serializer straight to bytes. Errors are not 
 the library's exceptions go to the handlers of :mod:`._handlers`, mapped in one place.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
 from pydantic import BaseModel
 from pydantic_core import to_json
 from starlette.responses import Response
@@ -17,6 +17,7 @@ from ...client import ChatCompletion, ImagesResponse, Model, ModelList
 from ..core._chat_call import first_chunk
 from ..core._gateway import Gateway
 from ..core._images import take_image_urls
+from ..core._long_chats import TRUNCATION_HEADER, long_chat_headers
 from ..core._schemas import (
     ChatCompletionRequest,
     ErrorResponse,
@@ -76,13 +77,25 @@ def build_router(gateway: Gateway) -> APIRouter:
         tags=["chat"],
         summary="Create a chat completion, whole or streamed.",
     )
-    async def create_chat_completion(body: ChatCompletionRequest) -> Response:
+    async def create_chat_completion(
+        body: ChatCompletionRequest,
+        truncation: Annotated[
+            str | None,
+            Header(
+                alias=TRUNCATION_HEADER,
+                description="auto: drop the oldest turns of a conversation too long for the "
+                "REST API's URL until it fits, so it streams (as the truncation field).",
+            ),
+        ] = None,
+    ) -> Response:
         fields = body.model_dump(include={"messages"}, exclude_none=True)
         messages: list[dict[str, object]] = fields["messages"]
         fetched = await take_image_urls(messages, gateway.fetch_image)
         options: dict[str, Any] = {
             name: value for name in _PASSED_ON if (value := getattr(body, name)) is not None
         }
+        if truncation is not None:
+            options["truncation"] = truncation.strip().lower()
         if fetched:
             options["media"] = fetched
         model = await gateway.admit("chat", body.model)
@@ -90,9 +103,23 @@ def build_router(gateway: Gateway) -> APIRouter:
         ignored = ignored_params(body, "chat")
         if not body.stream:
             completion = await completions.create(model=model, messages=messages, **options)
-            return name_ignored(_json(completion), ignored)
+            response = name_ignored(_json(completion), ignored)
+            response.headers.update(long_chat_headers(False, completion.dropped_params))
+            return response
         stream = await completions.create(model=model, messages=messages, stream=True, **options)
-        return name_ignored(ChatEventStream(await first_chunk(stream), stream), ignored)
+        if stream.whole:
+            # The web form answers in one piece, later: start now and keep the line alive.
+            whole = ChatEventStream(
+                None,
+                stream,
+                headers=long_chat_headers(True, stream.dropped_params),
+                keep_alive=gateway.stream_keep_alive,
+            )
+            return name_ignored(whole, ignored)
+        first = await first_chunk(stream)
+        # A host that refused the URL (414) made it whole only now.
+        headers = long_chat_headers(stream.whole, stream.dropped_params)
+        return name_ignored(ChatEventStream(first, stream, headers=headers), ignored)
 
     @router.post(
         "/v1/images/generations",

@@ -13,7 +13,7 @@ from ..._catalog import model_meant as catalog_model
 from ..._errors import InvalidRequestError, ModelNotSupportedError
 from ..._limits import echoed
 from ...client import AsyncClient
-from .._settings import DEFAULT_MAX_TEXT_CHARS, REMOTE_IMAGE_TIMEOUT
+from .._settings import DEFAULT_MAX_TEXT_CHARS, DEFAULT_STREAM_KEEP_ALIVE, REMOTE_IMAGE_TIMEOUT
 from ..ops._admission import current_admission
 from ..ops._aliases import alias_entries, resolve_alias
 from ..ops._store import DEFAULT_STORE_TTL, MemoryResponseStore, ResponseStore
@@ -34,6 +34,7 @@ class Gateway:
         max_text_chars: Most characters of text one request may send upstream, counting
             the history a stored answer brings (``previous_response_id``).
         model_aliases: The operator's model names, each mapped onto a chat model.
+        stream_keep_alive: Seconds between keep-alive comments on a stream answered whole.
     """
 
     def __init__(
@@ -46,6 +47,7 @@ class Gateway:
         store_ttl: float = DEFAULT_STORE_TTL,
         max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
         model_aliases: Mapping[str, str] | None = None,
+        stream_keep_alive: float = DEFAULT_STREAM_KEEP_ALIVE,
     ) -> None:
         self._make_client = make_client
         self._client = client
@@ -56,6 +58,7 @@ class Gateway:
         self.store_ttl = store_ttl
         self.max_text_chars = max_text_chars
         self.model_aliases: Mapping[str, str] = dict(model_aliases or {})
+        self.stream_keep_alive = stream_keep_alive
 
     async def _fetch_public(self, url: str) -> bytes:
         return await self.client.images.download(

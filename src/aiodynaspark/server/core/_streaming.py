@@ -23,7 +23,7 @@ resident) and adds two tasks to every stream for what one task here does.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.responses import Response
@@ -31,6 +31,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from ...client import AsyncStream, ChatCompletionChunk
 from .._errors import error_event, from_exception
+from ._long_chats import KEEP_ALIVE
 
 __all__ = ["ChatEventStream", "EventStream"]
 
@@ -100,6 +101,9 @@ class EventStream(Response):
         encode: Encodes one chunk.
         finish: The closing events, once the stream ended well.
         fail: The closing event of a stream that broke.
+        headers: Headers besides the event stream's own.
+        keep_alive: Seconds without an event after which a ``: keep-alive`` comment is sent
+            (for an answer that arrives whole); ``None``: none are.
     """
 
     media_type = "text/event-stream"
@@ -111,12 +115,16 @@ class EventStream(Response):
         encode: Encode,
         finish: Callable[[], Awaitable[bytes]],
         fail: Callable[[Exception], bytes],
+        *,
+        headers: Mapping[str, str] | None = None,
+        keep_alive: float | None = None,
     ) -> None:
         # Not Response.__init__: there is no body to render. The headers are set up as
         # any response's, so they can still be read and changed until it is sent.
         self.status_code = 200
         self.background = None
-        self.init_headers(_HEADERS)
+        self.init_headers({**_HEADERS, **headers} if headers else _HEADERS)
+        self._keep_alive = keep_alive
         self._first = first
         self._stream = stream
         self._encode = encode
@@ -136,7 +144,10 @@ class EventStream(Response):
                 _read_upstream(self._stream, self._encode, self._finish, self._fail, queue)
             )
             while not self._gone:
-                item = await queue.get()
+                item = await self._next(queue)
+                if item is KEEP_ALIVE:
+                    await send(self._body(KEEP_ALIVE))
+                    continue
                 ready: list[bytes] = []
                 while item is not None:
                     ready.append(item)
@@ -158,6 +169,16 @@ class EventStream(Response):
             # Release the upstream connection now, not when the garbage collector finds it.
             await asyncio.shield(self._stream.aclose())
 
+    async def _next(self, queue: "asyncio.Queue[bytes | None]") -> bytes | None:
+        """The next event, or :data:`KEEP_ALIVE` once none came for ``keep_alive`` seconds."""
+        if self._keep_alive is None:
+            return await queue.get()
+        try:
+            async with asyncio.timeout(self._keep_alive):
+                return await queue.get()
+        except TimeoutError:
+            return KEEP_ALIVE
+
     @staticmethod
     def _body(data: bytes) -> Message:
         return {"type": "http.response.body", "body": data, "more_body": True}
@@ -175,9 +196,27 @@ class ChatEventStream(EventStream):
     """The answer of a streamed chat completion: ``data: {chunk}`` events, then ``[DONE]``.
 
     Args:
-        first: The first chunk, already received.
+        first: The first chunk, already received; ``None`` for a stream answered whole,
+            which starts at once and keeps the connection alive until its answer comes.
         stream: The rest of the chunks.
+        headers: Headers besides the event stream's own.
+        keep_alive: As :class:`EventStream`'s.
     """
 
-    def __init__(self, first: ChatCompletionChunk, stream: AsyncStream) -> None:
-        super().__init__(_event(first), stream, _event, _chat_done, _chat_error)
+    def __init__(
+        self,
+        first: ChatCompletionChunk | None,
+        stream: AsyncStream,
+        *,
+        headers: Mapping[str, str] | None = None,
+        keep_alive: float | None = None,
+    ) -> None:
+        super().__init__(
+            b"" if first is None else _event(first),
+            stream,
+            _event,
+            _chat_done,
+            _chat_error,
+            headers=headers,
+            keep_alive=keep_alive,
+        )

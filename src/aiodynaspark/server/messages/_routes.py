@@ -15,6 +15,7 @@ from starlette.responses import Response
 from ..._structured._tokens import estimate_prompt_tokens, estimate_tokens
 from ..core._chat_call import complete, open_stream
 from ..core._gateway import Gateway
+from ..core._long_chats import long_chat_headers
 from ..core._streaming import EventStream
 from ..core._unhonoured import ignored_params, name_ignored
 from ._events import MessageEvents
@@ -79,11 +80,18 @@ def build_messages_router(gateway: Gateway) -> APIRouter:
             first, stream = await open_stream(gateway, body.model, messages, options)
             events = MessageEvents(first.model, input_tokens, stops)
             answer = EventStream(
-                events.start(first), stream, events.feed, events.finish, events.fail
+                events.start(first),
+                stream,
+                events.feed,
+                events.finish,
+                events.fail,
+                headers=long_chat_headers(stream.whole, stream.dropped_params),
             )
             return name_ignored(answer, ignored)
         completion = await complete(gateway, body.model, messages, options)
-        return name_ignored(_json(message_from_completion(completion, stops)), ignored)
+        whole = name_ignored(_json(message_from_completion(completion, stops)), ignored)
+        whole.headers.update(long_chat_headers(False, completion.dropped_params))
+        return whole
 
     @router.post(
         "/v1/messages/count_tokens",

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from .._errors import GatewayError
 from ..core._chat_call import complete, open_stream
 from ..core._gateway import Gateway
+from ..core._long_chats import long_chat_headers
 from ..core._schemas import ErrorResponse
 from ..core._streaming import EventStream
 from ..core._unhonoured import ignored_params, name_ignored
@@ -170,7 +171,12 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
 
             events = ResponseEvents(body, response_id, first.model, input_tokens, on_done)
             answer = EventStream(
-                events.start(first), stream, events.feed, events.finish, events.fail
+                events.start(first),
+                stream,
+                events.feed,
+                events.finish,
+                events.fail,
+                headers=long_chat_headers(stream.whole, stream.dropped_params),
             )
             return name_ignored(answer, ignored_params(body, "responses"))
         completion = await complete(gateway, body.model, messages, options)
@@ -190,7 +196,9 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
             else usage_object(input_tokens, estimated_output_tokens(output)),
         )
         await remember(request, body, response, [*history, *turn, *history_messages(output)])
-        return name_ignored(_json(response), ignored_params(body, "responses"))
+        whole = name_ignored(_json(response), ignored_params(body, "responses"))
+        whole.headers.update(long_chat_headers(False, completion.dropped_params))
+        return whole
 
     @router.get(
         "/v1/responses/{response_id}",

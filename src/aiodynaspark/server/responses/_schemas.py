@@ -1,7 +1,7 @@
 """The body of ``POST /v1/responses`` in OpenAI's Responses shape, as pydantic models.
 
 Only what the gateway can honour is modelled; the other fields OpenAI clients send
-(``include``, ``reasoning``, ``truncation``, ...) are declared in ``_chat_options.py``, ignored
+(``include``, ``reasoning``, ...) are declared in ``_chat_options.py``, ignored
 and named in the answer's header, or refused, as on the chat route. Input
 items of a kind the gateway cannot play (files, hosted tools, item references) are refused
 with a message that names them, never dropped in silence.
@@ -173,6 +173,12 @@ class ResponsesRequestFields(_Body):
     store: bool | None = Field(default=True, description="Keep the answer for continuation.")
     previous_response_id: Text | None = Field(
         default=None, description="Continue the conversation of a stored response."
+    )
+    truncation: Literal["auto", "disabled"] | None = Field(
+        default=None,
+        description="auto: a conversation too long for the REST API's URL loses its oldest "
+        "items until it fits (never the instructions nor the last user input); disabled "
+        "(default): it goes whole by the web form, without temperature and top_p.",
     )
     metadata: dict[str, str] | None = Field(
         default=None,

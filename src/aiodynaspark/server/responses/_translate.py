@@ -154,6 +154,8 @@ def chat_options(body: ResponsesRequest) -> dict[str, Any]:
         options["temperature"] = body.temperature
     if body.top_p is not None:
         options["top_p"] = body.top_p
+    if body.truncation is not None:
+        options["truncation"] = body.truncation
     return options
 
 
@@ -308,7 +310,7 @@ def response_object(
         "tool_choice": tool_choice,
         "tools": [tool.model_dump(exclude_none=True) for tool in body.tools or ()],
         "top_p": body.top_p,
-        "truncation": "disabled",
+        "truncation": body.truncation or "disabled",
         "usage": usage,
         "user": body.user,
         "metadata": body.metadata or {},
