@@ -11,7 +11,7 @@ import asyncio
 import aiohttp
 import openai
 import pytest
-from gateway_support import RAW_TIMEOUT, GatewayFactory, sdk
+from support.gateway import RAW_TIMEOUT, GatewayFactory, sdk
 
 from aiodynaspark.testing import Emulator
 
