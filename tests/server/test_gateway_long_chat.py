@@ -11,9 +11,9 @@ import asyncio
 import aiohttp
 import openai
 import pytest
-from support.gateway import RAW_TIMEOUT, GatewayFactory, sdk
 
 from aiodynaspark.testing import Emulator
+from support.gateway import RAW_TIMEOUT, GatewayFactory, sdk
 
 TIMEOUT = 15.0
 LONG = [
