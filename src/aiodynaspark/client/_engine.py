@@ -132,6 +132,9 @@ class ChatEngine:
         sampling = _sampling_options(options) if options else options
         has_image = bool(media) or _has_image_part(messages)
         chosen = choose_providers(choice, has_image=has_image, options=sampling, stream=stream)
+        if len(chosen) == 1 and chosen[0] is Dynaspark:
+            # The commonest request: the web form takes any length, there is nothing to fit.
+            return [(Dynaspark, Dynaspark.prepare_chat(model, messages, media, sampling))]
         # JSON mode where the endpoint has it (the REST API); the web form has none, the
         # instructions suffice there. Set by the client itself, it is never a reason to refuse.
         implied = _JSON_MODE if json_mode and "json" not in sampling else frozenset()
