@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from aiodynaspark.testing import Emulator
-from support.gateway import RAW_TIMEOUT, GatewayFactory, sdk
+from support.gateway import RAW_TIMEOUT, GatewayFactory, fetch, sdk
 
 TIMEOUT = 15.0
 LONG = [
@@ -186,3 +186,29 @@ async def test_messages_api_names_the_options_a_long_chat_dropped(gateway: str) 
     ):
         assert response.status == 200
         assert response.headers["x-aiodynaspark-dropped-params"] == "temperature"
+
+
+async def test_a_page_on_another_origin_may_send_truncation_and_read_the_notice(
+    start_gateway: GatewayFactory,
+) -> None:
+    origin = {"Origin": "https://chat.example"}
+    async with start_gateway(cors_origins=["https://chat.example"]) as root:
+        preflight = await fetch(
+            "OPTIONS",
+            f"{root}/v1/chat/completions",
+            headers={
+                **origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type,x-aiodynaspark-truncation",
+            },
+        )
+        answer = await fetch(
+            "POST",
+            f"{root}/v1/chat/completions",
+            headers=origin,
+            json={"messages": LONG, "stream": True, "temperature": 0.1},
+        )
+    assert preflight.status == 200, preflight.body
+    exposed = answer.headers["access-control-expose-headers"].lower()
+    assert "x-aiodynaspark-stream" in exposed
+    assert "x-aiodynaspark-dropped-params" in exposed

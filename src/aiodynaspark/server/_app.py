@@ -16,6 +16,7 @@ from ._settings import GatewayOptions, GatewaySettings, library_variable, load_s
 from .chat._routes import build_router
 from .core._gateway import Gateway
 from .core._handlers import install_handlers
+from .core._long_chats import DROPPED_PARAMS_HEADER, STREAM_HEADER, TRUNCATION_HEADER
 from .core._unhonoured import IGNORED_HEADER
 from .messages._routes import build_messages_router
 from .middleware._access import AccessLogMiddleware, BodyLimitMiddleware, HeadAsGet
@@ -74,6 +75,7 @@ CORS_HEADERS = (
     "x-stainless-runtime-version",
     "x-stainless-stream-helper",
     "x-stainless-timeout",
+    TRUNCATION_HEADER,
 )
 
 # FastAPI releases with built-in OpenTelemetry look up the global tracer, meter and logger
@@ -269,7 +271,13 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "DELETE"],
             # A browser page reads these answer headers only when they are exposed.
-            expose_headers=["x-should-retry", IGNORED_HEADER, "retry-after"],
+            expose_headers=[
+                "x-should-retry",
+                IGNORED_HEADER,
+                "retry-after",
+                STREAM_HEADER,
+                DROPPED_PARAMS_HEADER,
+            ],
             allow_headers=list(CORS_HEADERS),
         )
     app.add_middleware(HeadAsGet)
