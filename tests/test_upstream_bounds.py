@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from aiodynaspark import AsyncClient, Limits, ResponseError
+from aiodynaspark._limits import DEFAULT_MAX_JSON_BYTES
 from aiodynaspark.testing import Emulator, Fault, Quirk
 
 USER = [{"role": "user", "content": "hi there"}]
@@ -118,3 +119,24 @@ async def test_redirect_to_another_host_is_not_followed(client: AsyncClient, emu
             async with asyncio.timeout(TIMEOUT):
                 await client.chat.completions.create(messages=USER, temperature=0.5)
         assert elsewhere.requests == []
+
+
+@pytest.mark.parametrize("provider", ["web", "api"])
+async def test_a_json_answer_over_two_mebibytes_is_refused_undecoded(
+    emu: Emulator, provider: str
+) -> None:
+    # Under the body bound (16 MiB) but over the JSON bound: decoding it would hold the loop.
+    emu.push_reply("x" * (DEFAULT_MAX_JSON_BYTES + 1))
+    async with AsyncClient(base_url=emu.url, max_retries=0) as client:
+        with pytest.raises(ResponseError, match="not decoded"):
+            async with asyncio.timeout(TIMEOUT):
+                await client.chat.completions.create(messages=USER, provider=provider)  # type: ignore[call-overload]
+
+
+async def test_a_json_answer_just_under_the_bound_is_decoded(emu: Emulator) -> None:
+    # The JSON body is the text plus its envelope: leave room for it.
+    text = "y" * (DEFAULT_MAX_JSON_BYTES - 1024)
+    emu.push_reply(text)
+    async with AsyncClient(base_url=emu.url, max_retries=0) as client, asyncio.timeout(TIMEOUT):
+        completion = await client.chat.completions.create(messages=USER, provider="web")
+    assert completion.choices[0].message.content == text

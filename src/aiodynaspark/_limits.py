@@ -13,6 +13,7 @@ from ._errors import InvalidRequestError
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_JSON_BYTES",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_STREAM_BYTES",
     "DEFAULT_MAX_URL_BYTES",
@@ -29,6 +30,11 @@ DEFAULT_MAX_URL_BYTES = 6 * 1024
 # A text answer of a chat model is a few kilobytes; a generated image a few megabytes. 16 MiB
 # holds any of them with a wide margin and stops a runaway body long before memory does.
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+# A JSON answer (a chat answer, an image's URL) is decoded in one call that holds the event
+# loop for its whole length: about 18 ms per MiB on a busy 2-core machine, so 2 MiB keeps a
+# decode near the gateway's 50 ms budget for any one request, and is still hundreds of times
+# a chat model's longest answer (8,192 tokens is about 32 KiB of text).
+DEFAULT_MAX_JSON_BYTES = 2 * 1024 * 1024
 # One server-sent event carries one piece of text: a megabyte is far beyond any real one.
 DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 # A whole streamed answer, events and framing included.

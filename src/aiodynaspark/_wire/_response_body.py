@@ -6,6 +6,7 @@ from typing import Any
 import aiohttp
 
 from .._errors import ResponseError
+from .._limits import DEFAULT_MAX_JSON_BYTES
 
 __all__ = ["json_object", "read_body", "read_error_body"]
 
@@ -58,9 +59,18 @@ async def read_error_body(response: aiohttp.ClientResponse) -> str:
 def json_object(response: aiohttp.ClientResponse, raw: bytes) -> dict[str, Any]:
     """Decode a 2xx body as a JSON object, whatever content type it claims.
 
+    A body over ``DEFAULT_MAX_JSON_BYTES`` (2 MiB) is refused without being decoded: the
+    decode is one call that would hold the event loop for its whole length.
+
     Raises:
-        ResponseError: The body is not JSON, or is JSON but not an object.
+        ResponseError: The body is not JSON, is JSON but not an object, or is too large.
     """
+    if len(raw) > DEFAULT_MAX_JSON_BYTES:
+        raise ResponseError(
+            f"The service answered with {len(raw):,} bytes of JSON, more than the "
+            f"{DEFAULT_MAX_JSON_BYTES:,} a JSON answer may hold; it was not decoded. A chat "
+            "answer is a few kilobytes: the host or a proxy in between is misbehaving."
+        )
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
