@@ -12,7 +12,7 @@ import aiohttp
 import openai
 import pytest
 
-from aiodynaspark.testing import Emulator
+from aiodynaspark.testing import Emulator, Fault
 from support.gateway import RAW_TIMEOUT, GatewayFactory, fetch, sdk
 
 TIMEOUT = 15.0
@@ -94,6 +94,21 @@ async def test_a_stream_answered_whole_sends_keep_alive_comments_while_it_waits(
     before_answer = body.split("data: ", 1)[0]
     assert before_answer.count(": keep-alive\n\n") >= 2
     assert body.endswith("data: [DONE]\n\n")
+
+
+async def test_a_stream_answered_whole_whose_web_form_fails_ends_with_an_error_event(
+    client: openai.AsyncOpenAI, emu: Emulator
+) -> None:
+    emu.push(Fault.missing_response())
+    async with asyncio.timeout(TIMEOUT):
+        raw = await client.chat.completions.with_raw_response.create(
+            model="gemini-2.0-flash",
+            messages=LONG,  # type: ignore[arg-type]
+            stream=True,
+        )
+        assert raw.headers["x-aiodynaspark-stream"] == "whole"
+        with pytest.raises(openai.APIError):
+            _ = [chunk async for chunk in raw.parse()]
 
 
 async def test_truncation_header_drops_the_oldest_turns_and_streams_from_the_rest_api(
