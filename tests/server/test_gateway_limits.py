@@ -146,13 +146,15 @@ async def test_a_model_the_key_may_not_use_spends_no_upstream_quota(
         ("/v1/images/generations", {"prompt": "a cat", "size": "9" * 100_000}),
         ("/v1/chat/completions", {**CHAT, "provider": "p" * 100_000}),
         ("/v1/" + "n" * 5000, CHAT),
+        ("/v1/models/" + "m" * 5000, None),
     ],
-    ids=["voice", "size", "provider", "path"],
+    ids=["voice", "size", "provider", "path", "model id"],
 )
 async def test_a_caller_value_quoted_in_an_error_is_cut_short(
-    gateway: str, path: str, body: dict[str, Any]
+    gateway: str, path: str, body: dict[str, Any] | None
 ) -> None:
-    answer = await fetch("POST", gateway + path, json=body)
+    method = "GET" if body is None else "POST"
+    answer = await fetch(method, gateway + path, json=body)
     message = answer.json()["error"]["message"]
     assert 400 <= answer.status < 500
     assert len(message) < 600

@@ -16,7 +16,7 @@ from .._config import (
     resolve_settings,
 )
 from .._errors import ModelNotSupportedError
-from .._limits import Limits
+from .._limits import Limits, echoed
 from .._wire._attempts import AttemptObserver
 from .._wire._http import Request, Transport
 from .._wire._lifecycle import ClientState, entered
@@ -44,7 +44,7 @@ class AsyncModels:
             ModelNotSupportedError: No chat model has that id (aliases are not ids).
         """
         if model not in CHAT_MODELS:
-            raise ModelNotSupportedError(f"The model {model!r} does not exist.")
+            raise ModelNotSupportedError(f"The model {echoed(model)} does not exist.")
         return Model(id=model)
 
 
