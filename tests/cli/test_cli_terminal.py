@@ -1,5 +1,7 @@
 """Terminal behaviour: the waiting spinner, Ctrl-C, and a fast ``--help``."""
 
+import asyncio
+import contextlib
 import os
 import pty
 import select
@@ -8,6 +10,9 @@ import subprocess
 import sys
 import time
 
+import pytest
+
+from aiodynaspark.cli._service import run_async
 from aiodynaspark.testing import Emulator, answer_for
 from support.cli import CLI, RUN_TIMEOUT, cli_env
 
@@ -97,3 +102,25 @@ def test_help_imports_no_heavy_module(cli: CLI) -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+async def _ignores_one_cancellation(then_wait: float) -> str:
+    # A command whose cancellation is lost on the way, as a race inside a library can lose
+    # it: Ctrl-C comes while it waits, and it carries on.
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.05, os.kill, os.getpid(), signal.SIGINT)
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.sleep(30)
+    await asyncio.sleep(then_wait)
+    return "finished"
+
+
+def test_ctrl_c_is_final_even_when_the_cancellation_is_lost_and_the_command_finishes() -> None:
+    with pytest.raises(KeyboardInterrupt):
+        run_async(_ignores_one_cancellation(then_wait=0))
+
+
+def test_ctrl_c_is_final_even_when_the_cancellation_is_lost_and_the_command_waits_on() -> None:
+    # Ended after the grace, not after the 30 s wait (the test's own timeout is 60 s).
+    with pytest.raises(KeyboardInterrupt):
+        run_async(_ignores_one_cancellation(then_wait=30))

@@ -89,14 +89,59 @@ class Target:
         )
 
 
+# After Ctrl-C, how long the cancelled command may take to wind down before it is stopped.
+INTERRUPT_GRACE_SECONDS = 2.0
+
+
 def run_async(coroutine: Coroutine[Any, Any, R]) -> R:
-    """Run ``coroutine`` on a new event loop, as :func:`asyncio.run`.
+    """Run ``coroutine`` on a new event loop, as :func:`asyncio.run`, and make Ctrl-C final.
+
+    Ctrl-C cancels the command, as :func:`asyncio.run` does; but a cancellation that is lost
+    on the way (a race inside a library) must neither let the command finish with exit
+    status 0 nor leave it waiting for an answer until a second Ctrl-C. So an interrupt always
+    ends in ``KeyboardInterrupt``, at the latest ``INTERRUPT_GRACE_SECONDS`` after it.
 
     asyncio is imported here, not at module load: it costs ~25 ms that ``--help`` need not pay.
+
+    Raises:
+        KeyboardInterrupt: The user pressed Ctrl-C.
     """
     import asyncio
+    import signal
 
-    return asyncio.run(coroutine)
+    interrupted: list[int] = []
+
+    async def main() -> R:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+
+        def give_up() -> None:
+            if not task.done():
+                raise KeyboardInterrupt
+
+        def on_interrupt() -> None:
+            interrupted.append(signal.SIGINT)
+            task.cancel()
+            loop.call_later(INTERRUPT_GRACE_SECONDS, give_up)
+
+        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C raises instead
+            loop.add_signal_handler(signal.SIGINT, on_interrupt)
+        try:
+            return await coroutine
+        finally:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGINT)
+
+    try:
+        result = asyncio.run(main())
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    if interrupted:
+        raise KeyboardInterrupt
+    return result
 
 
 @contextlib.contextmanager
