@@ -6,6 +6,7 @@ one carries ``x-aiodynaspark-ignored-params: name,name``, so a caller can see th
 """
 
 from collections.abc import Iterable
+from typing import get_args
 
 from pydantic import BaseModel
 from starlette.responses import Response
@@ -18,13 +19,18 @@ IGNORED_HEADER = "x-aiodynaspark-ignored-params"
 """The answer header listing the request's ignored fields, comma-separated."""
 
 
+def _ignored_names(api: Api) -> tuple[str, ...]:
+    return tuple(o.name for o in unhonoured_fields(api) if o.gateway == "ignore")
+
+
+# Worked out once: the check runs on every request, and most set none of these fields.
+_IGNORED: dict[Api, tuple[str, ...]] = {api: _ignored_names(api) for api in get_args(Api)}
+
+
 def ignored_params(body: BaseModel, api: Api) -> list[str]:
     """The declared ignored fields of ``api`` that ``body`` set, in declaration order."""
-    return [
-        option.name
-        for option in unhonoured_fields(api)
-        if option.gateway == "ignore" and getattr(body, option.name, None) is not None
-    ]
+    given = body.model_fields_set
+    return [name for name in _IGNORED[api] if name in given and getattr(body, name) is not None]
 
 
 def name_ignored(response: Response, names: Iterable[str]) -> Response:
