@@ -33,7 +33,10 @@ ENGINE_HOOKS = frozenset(
     f"{provider}.{hook}(transport): aiodynaspark._wire._http.Transport"
     for provider in ("BaseProvider", "Dynaspark", "DynasparkAPI")
     for hook in ("complete", "stream_chat")
-)
+) | {
+    # The routing's question before it chooses the REST API: does this chat's URL fit?
+    "DynasparkAPI.url_overflow(transport): aiodynaspark._wire._http.Transport"
+}
 
 
 def _public_home() -> dict[int, str]:
