@@ -274,14 +274,14 @@ class Emulator:
         self._state.set_random_fault(fault, rate, seed)
 
     def hold(self) -> None:
-        """Hold streams: each sends its first event, then waits for `release`.
+        """Hold answers until `release`: streams after their first event, the web form's whole.
 
         Safe to call from another thread than the emulator's loop.
         """
         self._call_in_loop(self._state.hold)
 
     def release(self) -> None:
-        """Let held streams go on (see `hold`); thread-safe."""
+        """Let held answers go on (see `hold`); thread-safe."""
         self._call_in_loop(self._state.release)
 
     def reset(self) -> None:

@@ -219,11 +219,11 @@ class ServerState:
         self._random_fault = (fault, rate, random.Random(seed)) if rate > 0 else None
 
     def hold(self) -> None:
-        """Close the gate: streams pause after their first event."""
+        """Close the gate: streams pause after their first event, web form answers before any."""
         self._released.clear()
 
     def release(self) -> None:
-        """Open the gate: held streams go on."""
+        """Open the gate: held answers go on."""
         self._released.set()
 
     def reset(self) -> None:

@@ -141,6 +141,8 @@ class WebFormEndpoint:
         scripted = state.script.reply(ChatTurn("web", form["ai_model"], form["user_input"]))
         if scripted is not None:
             answer = scripted
+        # The form answers whole: held, it sends nothing until released.
+        await state.wait_released()
         return web.Response(
             text=json.dumps({"response": answer}), content_type=HTML_TYPE, headers=headers
         )
