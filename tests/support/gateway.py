@@ -146,12 +146,16 @@ MAX_EVENTS = 500
 
 
 def sse_events(body: str) -> list[tuple[str, dict[str, Any]]]:
-    """The ``(event name, data)`` pairs of a server-sent event body with named events."""
+    """The ``(event name, data)`` pairs of a server-sent event body with named events.
+
+    Comment lines (``: keep-alive``) are skipped, as every client skips them.
+    """
     events = []
     for block in body.split("\n\n")[:MAX_EVENTS]:
-        if not block.strip():
+        lines = [line for line in block.splitlines() if line and not line.startswith(":")]
+        if not lines:
             continue
-        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        fields = dict(line.split(": ", 1) for line in lines)
         events.append((fields["event"], json.loads(fields["data"])))
     return events
 

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from ..._chat_options import GATEWAY_PASSED
 from ...client import ChatCompletion, ImagesResponse, Model, ModelList
-from ..core._chat_call import first_chunk
+from ..core._chat_call import opening_chunk
 from ..core._gateway import Gateway
 from ..core._images import take_image_urls
 from ..core._long_chats import TRUNCATION_HEADER, long_chat_headers
@@ -110,19 +110,12 @@ def build_router(gateway: Gateway) -> APIRouter:
             response.headers.update(long_chat_headers(False, completion.dropped_params))
             return response
         stream = await completions.create(model=model, messages=messages, stream=True, **options)
-        if stream.whole:
-            # The web form answers in one piece, later: start now and keep the line alive.
-            whole = ChatEventStream(
-                None,
-                stream,
-                headers=long_chat_headers(True, stream.dropped_params),
-                keep_alive=gateway.stream_keep_alive,
-            )
-            return name_ignored(whole, ignored)
-        first = await first_chunk(stream)
-        # A host that refused the URL (414) made it whole only now.
+        first = await opening_chunk(stream)
+        # Read after the first chunk: a host that refused the URL (414) made it whole only now.
         headers = long_chat_headers(stream.whole, stream.dropped_params)
-        return name_ignored(ChatEventStream(first, stream, headers=headers), ignored)
+        keep_alive = gateway.stream_keep_alive if first is None else None
+        answer = ChatEventStream(first, stream, headers=headers, keep_alive=keep_alive)
+        return name_ignored(answer, ignored)
 
     @router.post(
         "/v1/images/generations",

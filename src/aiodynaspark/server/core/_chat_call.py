@@ -3,18 +3,61 @@
 Both routes translate their request into chat messages and keywords, then call the library
 exactly as the chat completions route does: remote images checked (and fetched when allowed)
 first, the first chunk of a stream pulled before anything is answered, so an upstream that
-fails at once gets a real error status.
+fails at once gets a real error status. A stream answered whole (by the web form, which does
+not stream) is the exception on every route: its first chunk is the whole answer, so the
+opening events go out at once, and keep-alives while it comes (:func:`opening_chunk`).
 """
 
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, NamedTuple, Protocol
 
 from ..._chat_options import CLIENT_KEYWORDS
 from ..._errors import InvalidRequestError, ResponseError
 from ...client import AsyncStream, ChatCompletion, ChatCompletionChunk
 from ._gateway import Gateway
 from ._images import take_image_urls
+from ._long_chats import long_chat_headers
+from ._streaming import EventStream
 
-__all__ = ["complete", "first_chunk", "open_stream"]
+__all__ = [
+    "OpenedStream",
+    "StreamEvents",
+    "complete",
+    "event_stream",
+    "first_chunk",
+    "open_stream",
+    "opening_chunk",
+]
+
+
+class OpenedStream(NamedTuple):
+    """A streamed chat completion as a route starts answering it."""
+
+    first: ChatCompletionChunk | None
+    """Its first chunk, already received; ``None`` for a stream answered whole."""
+    stream: AsyncStream
+    """The rest of the chunks."""
+    model: str
+    """The model that answers: the first chunk's, else the one the request resolved to."""
+
+
+class StreamEvents(Protocol):
+    """An API's encoder of one chat stream into its events (one instance per request)."""
+
+    keep_alive: bytes
+    """What the API sends while it waits for an answer that arrives whole."""
+
+    def start(self) -> bytes:
+        """The opening events, sent before any chunk."""
+
+    def feed(self, chunk: ChatCompletionChunk) -> bytes:
+        """The events of one chunk."""
+
+    def finish(self) -> Awaitable[bytes]:
+        """The closing events of a stream that ended well."""
+
+    def fail(self, exc: Exception) -> bytes:
+        """The closing event of a stream that broke."""
 
 
 async def _prepared(
@@ -50,8 +93,8 @@ async def complete(
 
 async def open_stream(
     gateway: Gateway, model: str | None, messages: list[dict[str, Any]], options: dict[str, Any]
-) -> tuple[ChatCompletionChunk, AsyncStream]:
-    """A streamed chat completion, with its first chunk already received.
+) -> OpenedStream:
+    """A streamed chat completion, with its first chunk already received unless it is whole.
 
     No usage chunk is asked for: it would take the library's answer-shaping path for every
     stream, and the routes estimate the usage of a stream themselves, by the same rule.
@@ -67,7 +110,44 @@ async def open_stream(
         stream=True,
         **options,
     )
-    return await first_chunk(stream), stream
+    first = await opening_chunk(stream)
+    return OpenedStream(first, stream, chosen if first is None else first.model)
+
+
+def event_stream(gateway: Gateway, opened: OpenedStream, events: StreamEvents) -> EventStream:
+    """The answer of a stream in an API's events: the opening events first, at once.
+
+    The same events whether the answer arrives whole or piece by piece; a whole one is
+    awaited with the API's keep-alive every ``stream_keep_alive`` seconds, and its failure
+    ends the stream with the API's closing error event.
+    """
+    first = events.start()
+    if opened.first is not None:
+        first += events.feed(opened.first)
+    stream = opened.stream
+    return EventStream(
+        first,
+        stream,
+        events.feed,
+        events.finish,
+        events.fail,
+        headers=long_chat_headers(stream.whole, stream.dropped_params),
+        keep_alive=gateway.stream_keep_alive if opened.first is None else None,
+        idle=events.keep_alive,
+    )
+
+
+async def opening_chunk(stream: AsyncStream) -> ChatCompletionChunk | None:
+    """The first chunk of a stream that streams; ``None`` at once for one answered whole.
+
+    A whole answer is the web form's, a slow one: the caller starts its answer now and keeps
+    the connection alive, rather than send nothing until the whole answer is in.
+
+    Raises:
+        ResponseError: The stream ended before its first chunk.
+        DynasparkError: The upstream failed before its first chunk.
+    """
+    return None if stream.whole else await first_chunk(stream)
 
 
 async def first_chunk(stream: AsyncStream) -> ChatCompletionChunk:

@@ -22,6 +22,7 @@ resident) and adds two tasks to every stream for what one task here does.
 
 import asyncio
 import contextlib
+import enum
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
@@ -46,6 +47,10 @@ _END: Message = {"type": "http.response.body", "body": b"", "more_body": False}
 
 Encode = Callable[[Any], bytes]
 """Turns one upstream chunk into the bytes of its events (``b""`` for none)."""
+
+
+class _Idle(enum.Enum):
+    IDLE = "no event came for keep_alive seconds"
 
 
 def _event(chunk: ChatCompletionChunk) -> bytes:
@@ -92,18 +97,21 @@ class EventStream(Response):
     """A ``text/event-stream`` answer made of upstream chunks, each encoded as it arrives.
 
     The caller pulls the first chunk before building it, so an upstream that fails at once is
-    answered with a real error status, not a 200 stream holding only an error. A client that
+    answered with a real error status, not a 200 stream holding only an error; only an answer
+    that arrives whole starts before it, as its first chunk is the whole answer. A client that
     leaves mid-stream stops the reading, and the upstream connection is released at once.
 
     Args:
-        first: The events of the start and of the first chunk, already encoded.
+        first: The opening events and those of the first chunk (if received), encoded.
         stream: The rest of the chunks.
         encode: Encodes one chunk.
         finish: The closing events, once the stream ended well.
         fail: The closing event of a stream that broke.
         headers: Headers besides the event stream's own.
-        keep_alive: Seconds without an event after which a ``: keep-alive`` comment is sent
-            (for an answer that arrives whole); ``None``: none are.
+        keep_alive: Seconds without an event after which ``idle`` is sent (for an answer
+            that arrives whole); ``None``: nothing is.
+        idle: What is sent then: a ``: keep-alive`` comment unless the API has its own
+            (Anthropic's ``ping`` event).
     """
 
     media_type = "text/event-stream"
@@ -118,6 +126,7 @@ class EventStream(Response):
         *,
         headers: Mapping[str, str] | None = None,
         keep_alive: float | None = None,
+        idle: bytes = KEEP_ALIVE,
     ) -> None:
         # Not Response.__init__: there is no body to render. The headers are set up as
         # any response's, so they can still be read and changed until it is sent.
@@ -125,6 +134,7 @@ class EventStream(Response):
         self.background = None
         self.init_headers({**_HEADERS, **headers} if headers else _HEADERS)
         self._keep_alive = keep_alive
+        self._idle = idle
         self._first = first
         self._stream = stream
         self._encode = encode
@@ -145,8 +155,8 @@ class EventStream(Response):
             )
             while not self._gone:
                 item = await self._next(queue)
-                if item is KEEP_ALIVE:
-                    await send(self._body(KEEP_ALIVE))
+                if item is _Idle.IDLE:
+                    await send(self._body(self._idle))
                     continue
                 ready: list[bytes] = []
                 while item is not None:
@@ -169,15 +179,15 @@ class EventStream(Response):
             # Release the upstream connection now, not when the garbage collector finds it.
             await asyncio.shield(self._stream.aclose())
 
-    async def _next(self, queue: "asyncio.Queue[bytes | None]") -> bytes | None:
-        """The next event, or :data:`KEEP_ALIVE` once none came for ``keep_alive`` seconds."""
+    async def _next(self, queue: "asyncio.Queue[bytes | None]") -> bytes | _Idle | None:
+        """The next event, or ``IDLE`` once none came for ``keep_alive`` seconds."""
         if self._keep_alive is None:
             return await queue.get()
         try:
             async with asyncio.timeout(self._keep_alive):
                 return await queue.get()
         except TimeoutError:
-            return KEEP_ALIVE
+            return _Idle.IDLE
 
     @staticmethod
     def _body(data: bytes) -> Message:

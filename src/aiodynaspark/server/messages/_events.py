@@ -37,11 +37,16 @@ _PING = _event("ping", {})
 class MessageEvents:
     """Turns one chat stream into Messages events; one instance per request.
 
+    While an answer that arrives whole is awaited, the stream carries Anthropic's own
+    keep-alive, a ``ping`` event, which its SDK skips.
+
     Args:
         model: The model that answers.
         input_tokens: The estimate of the prompt's tokens, for ``message_start``.
         stops: The request's stop sequences.
     """
+
+    keep_alive = _PING
 
     def __init__(self, model: str, input_tokens: int, stops: tuple[str, ...]) -> None:
         self._model = model
@@ -57,8 +62,8 @@ class MessageEvents:
         self._output_tokens: int | None = None
         self._estimated = 0  # the output tokens by the estimate, when no usage chunk came
 
-    def start(self, first: ChatCompletionChunk) -> bytes:
-        """``message_start`` and ``ping``, then the events of the first chunk."""
+    def start(self) -> bytes:
+        """The opening events: ``message_start`` and ``ping``."""
         message: dict[str, Any] = {
             "id": new_message_id(),
             "type": "message",
@@ -69,7 +74,7 @@ class MessageEvents:
             "stop_sequence": None,
             "usage": usage_object(self._input_tokens, 0),
         }
-        return _event("message_start", {"message": message}) + _PING + self.feed(first)
+        return _event("message_start", {"message": message}) + _PING
 
     def feed(self, chunk: ChatCompletionChunk) -> bytes:
         """The events of one chat chunk."""

@@ -13,10 +13,9 @@ from pydantic_core import to_json
 from starlette.responses import Response
 
 from ..._structured._tokens import estimate_prompt_tokens, estimate_tokens
-from ..core._chat_call import complete, open_stream
+from ..core._chat_call import complete, event_stream, open_stream
 from ..core._gateway import Gateway
 from ..core._long_chats import long_chat_headers
-from ..core._streaming import EventStream
 from ..core._unhonoured import ignored_params, name_ignored
 from ._events import MessageEvents
 from ._schemas import CountTokensRequest, MessagesRequest
@@ -77,16 +76,8 @@ def build_messages_router(gateway: Gateway) -> APIRouter:
             ignored.append("output_config.effort")
         if body.stream:
             input_tokens = estimate_prompt_tokens(messages)
-            first, stream = await open_stream(gateway, body.model, messages, options)
-            events = MessageEvents(first.model, input_tokens, stops)
-            answer = EventStream(
-                events.start(first),
-                stream,
-                events.feed,
-                events.finish,
-                events.fail,
-                headers=long_chat_headers(stream.whole, stream.dropped_params),
-            )
+            opened = await open_stream(gateway, body.model, messages, options)
+            answer = event_stream(gateway, opened, MessageEvents(opened.model, input_tokens, stops))
             return name_ignored(answer, ignored)
         completion = await complete(gateway, body.model, messages, options)
         whole = name_ignored(_json(message_from_completion(completion, stops)), ignored)

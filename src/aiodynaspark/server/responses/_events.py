@@ -21,6 +21,7 @@ from pydantic_core import to_json
 
 from ...client import ChatCompletionChunk
 from .._errors import from_exception
+from ..core._long_chats import KEEP_ALIVE
 from ._schemas import ResponsesRequest
 from ._translate import (
     Item,
@@ -44,6 +45,9 @@ def _field(value: Any, name: str) -> Any:
 class ResponseEvents:
     """Turns one chat stream into Responses events; one instance per request.
 
+    While an answer that arrives whole is awaited, the stream carries ``: keep-alive``
+    comments, as OpenAI's SDK skips them.
+
     Args:
         body: The request, echoed in the ``response`` objects.
         response_id: The response's id.
@@ -52,6 +56,8 @@ class ResponseEvents:
         on_done: Called with the finished ``response`` object (to store it), before the
             closing event is sent.
     """
+
+    keep_alive = KEEP_ALIVE
 
     def __init__(
         self,
@@ -91,13 +97,11 @@ class ResponseEvents:
             **fields,
         )
 
-    def start(self, first: ChatCompletionChunk) -> bytes:
-        """The opening events, and those of the first chunk."""
+    def start(self) -> bytes:
+        """The opening events: ``response.created``, ``response.in_progress``."""
         self._created = self._response("in_progress")
-        return (
-            self._event("response.created", {"response": self._created})
-            + self._event("response.in_progress", {"response": self._created})
-            + self.feed(first)
+        return self._event("response.created", {"response": self._created}) + self._event(
+            "response.in_progress", {"response": self._created}
         )
 
     def feed(self, chunk: ChatCompletionChunk) -> bytes:

@@ -18,11 +18,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .._errors import GatewayError
-from ..core._chat_call import complete, open_stream
+from ..core._chat_call import complete, event_stream, open_stream
 from ..core._gateway import Gateway
 from ..core._long_chats import long_chat_headers
 from ..core._schemas import ErrorResponse
-from ..core._streaming import EventStream
 from ..core._unhonoured import ignored_params, name_ignored
 from ..ops._store import MAX_STORED_ID_CHARS, StoredRecord, request_owner
 from ._events import ResponseEvents
@@ -163,21 +162,14 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
         # reports no usage.
         input_tokens = estimated_input_tokens(messages)
         if body.stream:
-            first, stream = await open_stream(gateway, body.model, messages, options)
+            opened = await open_stream(gateway, body.model, messages, options)
 
             async def on_done(response: dict[str, Any]) -> None:
                 conversation = [*history, *turn, *history_messages(response["output"])]
                 await remember(request, body, response, conversation)
 
-            events = ResponseEvents(body, response_id, first.model, input_tokens, on_done)
-            answer = EventStream(
-                events.start(first),
-                stream,
-                events.feed,
-                events.finish,
-                events.fail,
-                headers=long_chat_headers(stream.whole, stream.dropped_params),
-            )
+            events = ResponseEvents(body, response_id, opened.model, input_tokens, on_done)
+            answer = event_stream(gateway, opened, events)
             return name_ignored(answer, ignored_params(body, "responses"))
         completion = await complete(gateway, body.model, messages, options)
         output, finish_reason = output_from_completion(completion)
