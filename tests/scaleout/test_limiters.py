@@ -118,6 +118,27 @@ async def test_the_hosts_word_that_nothing_is_left_refuses_until_its_reset(
         assert (await limiter.take([Limit("key:a", Rate(5, 60))], upstream=False)).allowed
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["local", "redis"])
+async def test_giving_back_frees_exactly_what_the_request_took(
+    redis_url: str, shared: bool
+) -> None:
+    import time
+
+    async with shared_limiter(redis_url) as redis_limiter, asyncio.timeout(TIMEOUT):
+        limiter = redis_limiter if shared else LocalLimiter()
+        key, upstream = Limit("key:a", Rate(1, 60)), Limit("upstream", Rate(2, 60))
+        if (sharing := limiter.tighten(1, time.time() + 30)) is not None:
+            await sharing
+        first = await limiter.take([key, upstream], upstream=True)
+        assert first.taken is not None
+        assert (await limiter.take([key, upstream], upstream=True)).refused_by == "key:a"
+        await limiter.give_back(first.taken)
+        # The key's slot, the upstream slot and the host's last request are back, once.
+        assert (await limiter.take([key, upstream], upstream=True)).allowed
+        other = Limit("key:b", Rate(5, 60))
+        assert (await limiter.take([other, upstream], upstream=True)).refused_by == "host"
+
+
 async def test_a_late_host_report_does_not_raise_what_is_left(redis_url: str) -> None:
     import time
 

@@ -252,6 +252,8 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
         limiter=operations.limiter,
         settings=operations.quota,
         metrics=operations.metrics,
+        # Only the client built here reports its attempts, which a refund must see.
+        refunds=client is None,
     )
     app.add_middleware(
         InputBoundsMiddleware,

@@ -13,10 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from ..._errors import DynasparkError
+from ..._errors import DynasparkError, InvalidRequestError
 from ..._limits import clipped
 from .._errors import GatewayError, from_library_error
-from ..ops._admission import Refused
+from ..ops._admission import Refused, current_admission
 
 __all__ = ["install_handlers", "validation_message"]
 
@@ -74,6 +74,10 @@ def validation_message(errors: Sequence[Any]) -> tuple[str, str | None]:
 
 async def _library_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DynasparkError)
+    pending = current_admission()
+    if isinstance(exc, InvalidRequestError) and pending is not None:
+        # Refused as bad input before anything was sent: the caller spends no quota on it.
+        await pending.refund()
     return from_library_error(exc).response(request.url.path)
 
 

@@ -9,7 +9,8 @@ policy is ``refuse`` gives 503.
 Only a request that reaches the host spends upstream quota: this layer leaves an admission
 for the route (``ops/_admission.py``), which takes it once the body is valid, the model
 resolved and allowed to the key (another model gets 403), just before the call. A request
-refused before that (401, 400, 404, 413, a route that does not exist) spends none.
+refused before that (401, 400, 404, 413, a route that does not exist) spends none, and one
+the library refuses as bad input before sending anything gets back what it took.
 
 Answers carry OpenAI's ``x-ratelimit-limit-requests``, ``-remaining-requests`` and
 ``-reset-requests`` for the key's own limit, or for the upstream quota when the key has none.
@@ -22,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .._errors import GatewayError
 from ..ops._admission import Admission, Refused, admission
 from ..ops._keys import CallerKey
-from ..ops._limiter import HOST, Limit, Limiter, QuotaSettings, Verdict
+from ..ops._limiter import HOST, Limit, Limiter, QuotaSettings, Taken, Verdict
 from ..ops._metrics import GatewayMetrics
 from ..ops._rates import Rate
 from ._caller_keys import CALLER_SCOPE
@@ -91,6 +92,8 @@ class QuotaMiddleware:
         limiter: Counts the requests, alone or shared through Redis.
         settings: The upstream quota and the failure policies.
         metrics: Where the quota left is shown, or ``None``.
+        refunds: Give back what a request took when it ends refused as bad input before any
+            attempt; only sound when the upstream client reports its attempts.
     """
 
     def __init__(
@@ -99,9 +102,12 @@ class QuotaMiddleware:
         limiter: Limiter,
         settings: QuotaSettings,
         metrics: GatewayMetrics | None = None,
+        *,
+        refunds: bool = True,
     ) -> None:
         self.app = app
         self.limiter = limiter
+        self.give_back = limiter.give_back if refunds else None
         self.metrics = metrics
         self.keys_on_failure = settings.keys_on_failure
         self.upstream = (
@@ -149,15 +155,15 @@ class QuotaMiddleware:
                 await self.app(scope, receive, send)
             return
 
-        async def take() -> None:
-            await self._take(limits, headers)
+        async def take() -> Taken | None:
+            return await self._take(limits, headers)
 
         async def send_with_limits(message: Message) -> None:
             if message["type"] == "http.response.start" and headers:
                 message["headers"] = [*message.get("headers", ()), *headers]
             await send(message)
 
-        with admission(Admission(caller, take)):
+        with admission(Admission(caller, take, self.give_back)):
             await self.app(scope, receive, send_with_limits)
 
     async def _host_allows(self) -> None:
@@ -170,8 +176,11 @@ class QuotaMiddleware:
         if wait is not None:
             raise Refused(_refusal(Verdict(False, (), wait, HOST), []))
 
-    async def _take(self, limits: list[Limit], headers: list[tuple[bytes, bytes]]) -> None:
+    async def _take(self, limits: list[Limit], headers: list[tuple[bytes, bytes]]) -> Taken | None:
         """Count a request about to call the host; its headers go to ``headers``.
+
+        Returns:
+            What was counted, to give back if the request ends before any attempt.
 
         Raises:
             Refused: A limit is spent, or the host said its quota is.
@@ -183,6 +192,7 @@ class QuotaMiddleware:
             headers.extend(verdict.decisions[0].headers())
         if not verdict.allowed:
             raise Refused(_refusal(verdict, limits, _shown(verdict, headers)))
+        return verdict.taken
 
     def _show(self, verdict: Verdict, limits: list[Limit]) -> None:
         if self.metrics is None:

@@ -5,6 +5,12 @@ for its key, its body, its size, its model or its route never reaches this point
 middleware therefore does not spend anything for a route that calls the host; it leaves an
 :class:`Admission` for the request, and the route asks for it (through
 ``Gateway.admit``) once the body is valid and the model resolved, just before the call.
+
+Some bad input only the library finds, after admission (an unknown voice, an image size, a
+tool's schema): a request it refuses so, before anything was sent, gets back what it took
+(:meth:`Admission.refund`). The upstream client's attempt observer marks the request as
+sent (:meth:`Admission.sent`) at its first attempt, after which nothing is given back: a
+call that reached the host spent its quota.
 """
 
 import contextlib
@@ -15,6 +21,7 @@ from dataclasses import dataclass, field
 from ..._limits import echoed
 from .._errors import GatewayError
 from ._keys import CallerKey
+from ._limiter import Taken
 
 __all__ = ["Admission", "Refused", "admission", "current_admission"]
 
@@ -33,12 +40,18 @@ class Admission:
 
     Attributes:
         caller: The caller's key, or ``None`` on a gateway without keys.
-        take: Counts the request against its limits, or raises :class:`Refused`.
+        take: Counts the request against its limits, or raises :class:`Refused`; returns
+            what it counted, if anything.
+        give_back: Uncounts what ``take`` counted; ``None`` when the gateway cannot see
+            whether the host was called (a client of the operator's own, unobserved).
     """
 
     caller: CallerKey | None
-    take: Callable[[], Awaitable[None]]
+    take: Callable[[], Awaitable[Taken | None]]
+    give_back: Callable[[Taken], Awaitable[None]] | None = None
     _taken: bool = field(default=False, init=False)
+    _counted: Taken | None = field(default=None, init=False)
+    _sent: bool = field(default=False, init=False)
 
     async def admit(self, model: str, meaning: Callable[[str], str | None]) -> None:
         """Check that the key may use ``model``, then take the limits (once per request).
@@ -69,7 +82,21 @@ class Admission:
             )
         if not self._taken:
             self._taken = True
-            await self.take()
+            self._counted = await self.take()
+
+    def sent(self) -> None:
+        """Note that an attempt of this request reached for the host: what it took stays."""
+        self._sent = True
+
+    async def refund(self) -> None:
+        """Give back what :meth:`admit` took, unless an attempt was made (once per request).
+
+        Called when the request ends with a caller error (the library's
+        ``InvalidRequestError``), which by its contract comes before anything is sent.
+        """
+        counted, self._counted = self._counted, None
+        if counted is not None and not self._sent and self.give_back is not None:
+            await self.give_back(counted)
 
 
 _CURRENT: ContextVar[Admission | None] = ContextVar("aiodynaspark_admission", default=None)

@@ -2,7 +2,10 @@
 
 One decision covers every limit a request meets (its caller key's rate, the upstream quota,
 and the host's own count of what is left) and is all or nothing: a request refused by one
-limit is counted by none, so a caller over its own limit spends no upstream quota.
+limit is counted by none, so a caller over its own limit spends no upstream quota. What an
+allowed decision counted can be given back (:meth:`Limiter.give_back`) when its request ends
+before anything was sent to the host: a request the library refuses as bad input spends
+nothing.
 
 Each limit is a sliding log: the times of the requests in the last window. It holds over
 every window of that length, not only over aligned ones, so it never lets through more than
@@ -17,7 +20,7 @@ from typing import Literal, Protocol
 
 from ._rates import Decision, Rate
 
-__all__ = ["FailurePolicy", "Limit", "Limiter", "LocalLimiter", "Verdict"]
+__all__ = ["FailurePolicy", "Limit", "Limiter", "LocalLimiter", "Taken", "Verdict"]
 
 FailurePolicy = Literal["refuse", "local"]
 """What a shared limit does while Redis does not answer: refuse (503), or count locally."""
@@ -42,6 +45,23 @@ class Limit:
 
 
 @dataclass(frozen=True, slots=True)
+class Taken:
+    """What one allowed decision counted: enough to give exactly that back.
+
+    Attributes:
+        names: The limits that counted the request.
+        at: When this process counted it (its clock), when counted here.
+        member: The request's member in each limit's Redis set, when counted there.
+        host_reset: The reset of the host's quota whose count it lowered, or ``None``.
+    """
+
+    names: tuple[str, ...]
+    at: float = 0.0
+    member: str | None = None
+    host_reset: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """The decision on one request, over all its limits.
 
@@ -54,6 +74,7 @@ class Verdict:
         unavailable: Refused because the shared store is down and a limit's policy is
             ``refuse``.
         fallback: Decided without the shared store, which did not answer.
+        taken: When allowed, what was counted (for :meth:`Limiter.give_back`).
     """
 
     allowed: bool
@@ -62,6 +83,7 @@ class Verdict:
     refused_by: str | None = None
     unavailable: bool = False
     fallback: bool = False
+    taken: Taken | None = None
 
 
 class Limiter(Protocol):
@@ -73,6 +95,13 @@ class Limiter(Protocol):
         Args:
             limits: The limits this request meets.
             upstream: The request will call the host, so the host's own quota applies.
+        """
+        ...
+
+    async def give_back(self, taken: Taken) -> None:
+        """Uncount a request that ended before anything was sent to the host.
+
+        Gives back exactly what its decision counted, and nothing once its window is past.
         """
         ...
 
@@ -135,10 +164,16 @@ class LocalLimiter:
             return None
         return wait
 
-    def spend_host(self) -> None:
-        """Count one request against what the host said is left."""
-        if self._host_left is not None:
-            self._host_left -= 1
+    def spend_host(self) -> float | None:
+        """Count one request against what the host said is left.
+
+        Returns:
+            The reset of the host's count it lowered, or ``None``: nothing is known of it.
+        """
+        if self._host_left is None:
+            return None
+        self._host_left -= 1
+        return self._host_reset_at
 
     async def take(self, limits: Sequence[Limit], *, upstream: bool) -> Verdict:
         """See :meth:`Limiter.take`."""
@@ -167,8 +202,7 @@ class LocalLimiter:
             return Verdict(False, decisions, wait, refused_by)
         for log in logs:
             log.append(now)
-        if upstream:
-            self.spend_host()
+        host_reset = self.spend_host() if upstream else None
         return Verdict(
             True,
             tuple(
@@ -180,7 +214,26 @@ class LocalLimiter:
                 )
                 for limit, log in zip(limits, logs, strict=True)
             ),
+            taken=Taken(tuple(limit.name for limit in limits), at=now, host_reset=host_reset),
         )
+
+    async def give_back(self, taken: Taken) -> None:
+        """See :meth:`Limiter.give_back`."""
+        self.give_back_now(taken)
+
+    def give_back_now(self, taken: Taken) -> None:
+        """:meth:`give_back`, without awaiting: the fallback of a shared limiter uses it too."""
+        for name in taken.names:
+            log = self._logs.get(name)
+            # Gone from the log once its window passed: then there is nothing to give back.
+            if log is not None and taken.at in log:
+                log.remove(taken.at)
+        if (
+            taken.host_reset is not None
+            and self._host_left is not None
+            and self._host_reset_at == taken.host_reset
+        ):
+            self._host_left += 1
 
     def tighten(self, remaining: int, reset_at: float) -> None:
         """See :meth:`Limiter.tighten`: noted at once."""

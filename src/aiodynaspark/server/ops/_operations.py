@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..._config import Settings
 from ...types import AttemptOutcome
+from ._admission import current_admission
 from ._key_store import KeyStore
 from ._limiter import FailurePolicy, Limiter, LocalLimiter, QuotaSettings
 from ._metrics import GatewayMetrics
@@ -86,7 +87,14 @@ class Operations:
             self.metrics.redis_failures.inc()
 
     def observe_attempt(self, outcome: AttemptOutcome, headers: Mapping[str, str] | None) -> None:
-        """The upstream client's observer: count the attempt, note the host's quota."""
+        """The upstream client's observer: count the attempt, note the host's quota.
+
+        The request it belongs to (told by the context it runs in) is marked as sent: what it
+        took of the limits is not given back.
+        """
+        pending = current_admission()
+        if pending is not None:
+            pending.sent()
         if self.metrics is not None:
             self.metrics.upstream_attempts.labels(outcome).inc()
         if headers is None:

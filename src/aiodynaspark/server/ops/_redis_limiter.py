@@ -16,10 +16,10 @@ import itertools
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from ._limiter import HOST, Limit, LocalLimiter, Verdict
+from ._limiter import HOST, Limit, LocalLimiter, Taken, Verdict
 from ._rates import Decision
 from ._redis import redis_errors
 
@@ -39,8 +39,9 @@ REDIS_RETRY_AFTER = 1.0
 # the host, then each limit's count and window in microseconds.
 # Reply: the 1-based index of the first refusing limit (0: allowed; the host's key index
 # when the host's quota refused), the wait in microseconds, then per limit the requests in
-# the window before this one and the microseconds until its oldest request leaves it; last,
-# what the host's quota has left (-1: unknown).
+# the window before this one and the microseconds until its oldest request leaves it; then
+# what the host's quota has left (-1: unknown); last, the reset of the host's quota this
+# request lowered (0: none), so that giving it back raises that window's count only.
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -82,11 +83,29 @@ for i = 1, n do
   reply[#reply + 1] = used[i]
   reply[#reply + 1] = (oldest[i] or now) + window - now
 end
+local spent = 0
 if refused == 0 and host_left and host_left > 0 then
   host_left = redis.call('HINCRBY', KEYS[n + 1], 'left', -1)
+  spent = tonumber(redis.call('HGET', KEYS[n + 1], 'reset'))
 end
 reply[#reply + 1] = host_left or -1
+reply[#reply + 1] = spent
 return reply
+"""
+
+# KEYS: as for _TAKE. ARGV: the request's member, the reset of the host's quota it lowered
+# (0: none). Removes exactly that member from each limit (nothing once its window is past)
+# and raises the host's count only while it is still the window that was lowered.
+# Reply: what the host's quota has left after (-1: untouched).
+_GIVE_BACK = """
+local n = #KEYS - 1
+for i = 1, n do
+  redis.call('ZREM', KEYS[i], ARGV[1])
+end
+if ARGV[2] ~= '0' and redis.call('HGET', KEYS[n + 1], 'reset') == ARGV[2] then
+  return redis.call('HINCRBY', KEYS[n + 1], 'left', 1)
+end
+return -1
 """
 
 # KEYS: the host's quota. ARGV: what the host says is left, and its reset (Unix seconds).
@@ -126,6 +145,7 @@ class RedisLimiter:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._take = redis.register_script(_TAKE)
+        self._give_back = redis.register_script(_GIVE_BACK)
         self._tighten = redis.register_script(_TIGHTEN)
         self._prefix = prefix
         self._host_key = prefix + HOST
@@ -160,25 +180,44 @@ class RedisLimiter:
     async def take(self, limits: Sequence[Limit], *, upstream: bool) -> Verdict:
         """See :meth:`~._limiter.Limiter.take`."""
         if self.shared:
-            args: list[str | int] = [
-                self._member_prefix + str(next(self._members)),
-                1 if upstream else 0,
-            ]
+            member = self._member_prefix + str(next(self._members))
+            args: list[str | int] = [member, 1 if upstream else 0]
             for limit in limits:
                 args += (limit.rate.count, int(limit.rate.period * 1_000_000))
-            keys = [self._prefix + limit.name for limit in limits]
-            keys.append(self._host_key)
             try:
-                reply = await self._take(keys=keys, args=args)
+                reply = await self._take(keys=self._keys(limit.name for limit in limits), args=args)
             except self._errors as exc:
                 self._failed(exc)
             else:
-                return self._verdict(limits, reply)
+                return self._verdict(limits, reply, member)
         return self._fallback(limits, upstream=upstream)
 
-    def _verdict(self, limits: Sequence[Limit], reply: list[int]) -> Verdict:
+    def _keys(self, names: Iterable[str]) -> list[str]:
+        # Each limit's sorted set, then the host's quota: the keys of both scripts.
+        return [*(self._prefix + name for name in names), self._host_key]
+
+    async def give_back(self, taken: Taken) -> None:
+        """See :meth:`~._limiter.Limiter.give_back`.
+
+        Counted in Redis, it is given back there, in one script; counted here while Redis
+        was down, here. While Redis does not answer, the unit stays spent until its window
+        passes.
+        """
+        if taken.member is None:
+            self.local.give_back_now(taken)
+            return
+        reset = 0 if taken.host_reset is None else int(taken.host_reset)
+        try:
+            left = await self._give_back(keys=self._keys(taken.names), args=[taken.member, reset])
+        except self._errors as exc:
+            self._failed(exc)
+            return
+        if int(left) >= 0:
+            self._host_left = int(left)
+
+    def _verdict(self, limits: Sequence[Limit], reply: list[int], member: str) -> Verdict:
         refused, wait = int(reply[0]), reply[1] / 1_000_000
-        host_left = int(reply[-1])
+        host_left, host_reset = int(reply[-2]), int(reply[-1])
         self._host_left = None if host_left < 0 else host_left
         decisions = []
         for index, limit in enumerate(limits):
@@ -189,7 +228,9 @@ class RedisLimiter:
             else:
                 decisions.append(Decision(True, count, max(0, count - used - 1), reset))
         if not refused:
-            return Verdict(True, tuple(decisions))
+            names = tuple(limit.name for limit in limits)
+            taken = Taken(names, member=member, host_reset=host_reset or None)
+            return Verdict(True, tuple(decisions), taken=taken)
         name = limits[refused - 1].name if refused <= len(limits) else HOST
         return Verdict(False, tuple(decisions), wait, name)
 
