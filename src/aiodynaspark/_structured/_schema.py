@@ -39,8 +39,8 @@ def count_values(value: object, bound: int) -> int:
 def load_schema_engine() -> None:
     """Import ``jsonschema_rs`` now, when it is installed.
 
-    Its import takes 50-300 ms (more on a busy machine); a server calls this at startup so
-    that the first request with a schema does not pay it on the event loop.
+    Its import takes 50-300 ms (more on a busy machine); a server calls this in a thread
+    before its first request with a schema, so that its event loop does not wait for it.
     """
     with contextlib.suppress(ImportError):
         import jsonschema_rs  # noqa: F401

@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from .. import __version__
-from .._structured import load_schema_engine
 from ..client import AsyncClient
 from ._settings import GatewayOptions, GatewaySettings, library_variable, load_settings
 from .chat._routes import build_router
@@ -207,10 +206,9 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Build the one client of this process now, and load the schema checker before the
-        # first request, whose event loop would otherwise wait for the import.
+        # Build the one client of this process now (the schema engine is loaded by the first
+        # request that needs it: Gateway.load_schema_engine).
         operations.start(gateway.client.settings)
-        load_schema_engine()
         try:
             yield
         finally:

@@ -101,6 +101,7 @@ def build_router(gateway: Gateway) -> APIRouter:
             options["truncation"] = truncation.strip().lower()
         if fetched:
             options["media"] = fetched
+        await gateway.load_schema_engine(options)
         model = await gateway.admit("chat", body.model)
         completions = gateway.client.chat.completions
         ignored = ignored_params(body, "chat")

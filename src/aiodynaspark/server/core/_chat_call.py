@@ -70,6 +70,7 @@ async def _prepared(
             f"This gateway cannot honour {', '.join(sorted(unknown))}: its chat call does "
             "not take it."
         )
+    await gateway.load_schema_engine(options)
     fetched = await take_image_urls(messages, gateway.fetch_image)
     return {**options, "media": fetched} if fetched else options
 

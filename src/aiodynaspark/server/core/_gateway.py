@@ -4,7 +4,9 @@ the store of Responses API answers.
 The gateway speaks to the service only through the client's public surface.
 """
 
+import asyncio
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from pydantic_core import to_json
 
@@ -12,6 +14,7 @@ from ..._catalog import CHAT_ALIASES, CHAT_MODELS, IMAGE_MODELS, SPEECH_MODEL_NA
 from ..._catalog import model_meant as catalog_model
 from ..._errors import InvalidRequestError, ModelNotSupportedError
 from ..._limits import echoed
+from ..._structured import load_schema_engine
 from ...client import AsyncClient
 from .._settings import DEFAULT_MAX_TEXT_CHARS, DEFAULT_STREAM_KEEP_ALIVE, REMOTE_IMAGE_TIMEOUT
 from ..ops._admission import current_admission
@@ -20,6 +23,9 @@ from ..ops._store import DEFAULT_STORE_TTL, MemoryResponseStore, ResponseStore
 from ._images import ImageFetch
 
 __all__ = ["Gateway"]
+
+# The chat keywords whose values the client checks with the JSON schema engine.
+_SCHEMA_KEYWORDS = ("tools", "response_format")
 
 
 class Gateway:
@@ -59,11 +65,25 @@ class Gateway:
         self.max_text_chars = max_text_chars
         self.model_aliases: Mapping[str, str] = dict(model_aliases or {})
         self.stream_keep_alive = stream_keep_alive
+        self._schema_engine_loaded = False
 
     async def _fetch_public(self, url: str) -> bytes:
         return await self.client.images.download(
             url, public_only=True, time_limit=REMOTE_IMAGE_TIMEOUT
         )
+
+    async def load_schema_engine(self, options: Mapping[str, Any]) -> None:
+        """Load the JSON schema engine off the event loop, before the first request needing it.
+
+        Its import takes 50-300 ms of native code: on the event loop it would stall every
+        request in flight, and loaded at start it would hold about 3 MiB in every gateway,
+        also in those that never see a schema. In a thread the loop goes on serving; only
+        the first request with tools or a ``response_format`` waits for it.
+        """
+        if self._schema_engine_loaded or not any(options.get(k) for k in _SCHEMA_KEYWORDS):
+            return
+        await asyncio.to_thread(load_schema_engine)
+        self._schema_engine_loaded = True
 
     def model(self, name: str | None) -> str | None:
         """The model a request names, the operator's aliases resolved."""
