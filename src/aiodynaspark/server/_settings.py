@@ -214,8 +214,9 @@ class GatewaySettings(BaseSettings):
         default=DEFAULT_STREAM_KEEP_ALIVE,
         gt=0,
         allow_inf_nan=False,
-        description="Seconds between ': keep-alive' comments on a stream whose answer "
-        "arrives whole (x-aiodynaspark-stream: whole) while it is awaited.",
+        description="Seconds between keep-alives (': keep-alive' comments; ping events on "
+        "/v1/messages) on a stream whose answer arrives whole (x-aiodynaspark-stream: whole) "
+        "while it is awaited.",
     )
     # Scaling out: the settings of docs/deployment.md.
     redis_url: Annotated[str | None, Flag(metavar="URL")] = Field(

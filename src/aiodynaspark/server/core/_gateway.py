@@ -40,7 +40,7 @@ class Gateway:
         max_text_chars: Most characters of text one request may send upstream, counting
             the history a stored answer brings (``previous_response_id``).
         model_aliases: The operator's model names, each mapped onto a chat model.
-        stream_keep_alive: Seconds between keep-alive comments on a stream answered whole.
+        stream_keep_alive: Seconds between keep-alives on a stream answered whole.
     """
 
     def __init__(

@@ -3,8 +3,9 @@
 The client sends such a conversation by the web form (``long_prompts="web_form"``): whole,
 without the options only the REST API carries. The gateway tells its caller so in headers, on
 every API: ``x-aiodynaspark-dropped-params`` names the options left out, and on a stream
-``x-aiodynaspark-stream: whole`` says the answer will arrive in one piece, while comment lines
-keep the connection alive until it does. A caller that would rather keep streaming asks the
+``x-aiodynaspark-stream: whole`` says the answer will arrive in one piece, while the API's
+opening events, sent at once, then its keep-alives (comment lines; Anthropic's ``ping``) keep
+the connection alive until it does. A caller that would rather keep streaming asks the
 gateway to drop the oldest turns until the rest fits: ``x-aiodynaspark-truncation: auto`` on
 ``/v1/chat/completions`` (the Responses API's own ``truncation: "auto"`` does the same).
 """
