@@ -9,6 +9,10 @@ for Arabic (percent-encoding makes each Arabic letter 6 bytes of URL), without a
 ``x-aiodynaspark-truncation: auto`` (the chat page's "Keep streaming"). Every turn is bounded
 in time and the turns in number.
 
+Then, for each of the three APIs, one long conversation streamed while the web form takes
+``--form-seconds`` to answer: when the headers came, when the first bytes of the body (the
+opening events, if the API has any), and when the whole answer was in.
+
 Run it against another checkout with ``PYTHONPATH=that/src python -m benchmarks.long_chat``.
 """
 
@@ -16,6 +20,8 @@ import argparse
 import asyncio
 import json
 import os
+import time
+from typing import Any
 
 import aiohttp
 import uvicorn
@@ -97,8 +103,44 @@ async def count_streamed_turns(language: str, truncate: bool) -> tuple[int, int]
     return before_whole, sum(streamed)
 
 
-async def main(truncation: bool) -> None:
-    """Print one line per language and mode."""
+# A conversation past the REST API's URL budget, and each API's streamed request for it.
+_LONG_QUESTION = "Tell me the whole story again. " + "The story goes on. " * 2_000
+_WHOLE_STREAMS: dict[str, dict[str, Any]] = {
+    "/v1/chat/completions": {"messages": [{"role": "user", "content": _LONG_QUESTION}]},
+    "/v1/responses": {"input": _LONG_QUESTION},
+    "/v1/messages": {
+        "max_tokens": 64_000,
+        "messages": [{"role": "user", "content": _LONG_QUESTION}],
+    },
+}
+
+
+async def time_whole_streams(form_seconds: float) -> dict[str, tuple[float, float, float]]:
+    """Per API: seconds to a whole stream's headers, to its first bytes, and to its end."""
+    times = {}
+    async with Emulator(latency=form_seconds) as emu, aiohttp.ClientSession() as session:
+        server, task, root = await _start_gateway(emu.url)
+        try:
+            for path, fields in _WHOLE_STREAMS.items():
+                body = {"model": "gemini-2.0-flash", "stream": True, **fields}
+                async with asyncio.timeout(TURN_SECONDS + form_seconds):
+                    started = time.perf_counter()
+                    async with session.post(root + path, json=body) as response:
+                        headers = time.perf_counter() - started
+                        response.raise_for_status()
+                        await response.content.readany()
+                        first = time.perf_counter() - started
+                        await response.read()
+                        times[path] = (headers, first, time.perf_counter() - started)
+        finally:
+            server.should_exit = True
+            async with asyncio.timeout(TURN_SECONDS):
+                await task
+    return times
+
+
+async def main(truncation: bool, form_seconds: float) -> None:
+    """Print one line per language and mode, then one per API for a whole stream."""
     load = os.getloadavg()[0]
     print(f"{TURNS} turns of {ANSWER_CHARS}-character answers; load average {load:.2f}")
     modes = (False, True) if truncation else (False,)
@@ -110,6 +152,12 @@ async def main(truncation: bool) -> None:
                 f"{language:8} {mode:19} streamed before the first whole answer: "
                 f"{first_whole:2}; streamed in all: {total:2} of {TURNS}"
             )
+    print(f"A stream answered whole, the web form taking {form_seconds:.1f} s:")
+    for path, (headers, first, done) in (await time_whole_streams(form_seconds)).items():
+        print(
+            f"{path:21} headers after {headers * 1000:6.1f} ms, first body bytes after "
+            f"{first * 1000:7.1f} ms, whole after {done:5.2f} s"
+        )
 
 
 if __name__ == "__main__":
@@ -119,5 +167,11 @@ if __name__ == "__main__":
         action="store_true",
         help="Only the whole-conversation mode (a gateway without truncation).",
     )
+    parser.add_argument(
+        "--form-seconds",
+        type=float,
+        default=2.0,
+        help="Seconds the web form takes to answer the whole-stream timings (default 2).",
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(truncation=not arguments.no_truncation))
+    asyncio.run(main(not arguments.no_truncation, arguments.form_seconds))
