@@ -9,11 +9,14 @@ import inspect
 import typing
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aiodynaspark import AsyncClient, Client, DynasparkAPI, InvalidRequestError
 from aiodynaspark._chat_options import (
     CHAT_OPTIONS,
     CLIENT_KEYWORDS,
+    CLIENT_REFUSED,
     GATEWAY_PASSED,
     IGNORED_OPTIONS,
     REST_OPTIONS,
@@ -182,3 +185,29 @@ def test_the_chat_command_offers_the_options_declared_for_it() -> None:
         param = offered[option.name]
         assert tuple(param.opts) == option.cli
         assert param.help == option.doc  # type: ignore[attr-defined]
+
+
+# Any JSON-like value a caller might pass for a field.
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_the_client_refuses_every_value_a_refused_field_declares_it_cannot_honour(
+    data: st.DataObject,
+) -> None:
+    option = data.draw(st.sampled_from(CLIENT_REFUSED))
+    value = data.draw(_VALUES.filter(option.refuses))
+    # Nothing listens there: a request sent would fail with a connection error instead.
+    refused = pytest.raises(InvalidRequestError, match=rf"^{option.name}=.* cannot be honoured")
+    with Client(base_url="http://127.0.0.1:1", max_retries=0) as client, refused:
+        client.chat.completions.create(messages=USER, **{option.name: value})
+
+
+def test_the_client_refuses_the_fields_the_gateway_refuses() -> None:
+    refused = {o.name for o in CHAT_OPTIONS if o.client and o.gateway == "refuse"}
+    assert {o.name for o in CLIENT_REFUSED} == refused >= {"logprobs", "n"}

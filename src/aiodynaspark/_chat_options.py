@@ -3,9 +3,10 @@
 An option's name, type, range, doc line, which endpoint honours it and what the gateway does
 with it live in :data:`CHAT_OPTIONS`. Derived from it: the REST provider's checks and query
 encoding, the web form's accepted keywords, the client's ignored fields and its unknown
-keyword check, the gateway's request schema (so ``/openapi.json``) and what it passes on,
-and the CLI's chat options. The typed signatures of ``chat.completions.create`` are written
-out (a type checker cannot read a table) and a test holds them to this table.
+keyword check and what it refuses, the gateway's request schema (so ``/openapi.json``) and
+what it passes on, and the CLI's chat options. The typed signatures of
+``chat.completions.create`` are written out (a type checker cannot read a table) and a test
+holds them to this table.
 
 Adding an option is one entry here, plus its tests and the keyword in the two signatures.
 """
@@ -14,11 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ._limits import echoed
 from ._types import ChatTool, JSONSchemaFormat, ResponseFormat, StreamOptions, ToolChoice
 
 __all__ = [
     "CHAT_OPTIONS",
     "CLIENT_KEYWORDS",
+    "CLIENT_REFUSED",
     "GATEWAY_PASSED",
     "IGNORED_OPTIONS",
     "OPTIONS_BY_NAME",
@@ -80,6 +83,20 @@ class ChatOption:
     cli: tuple[str, ...] = ()
     apis: tuple[Api, ...] = ("chat",)
     accepts: tuple[object, ...] = ()
+
+    def refuses(self, value: object) -> bool:
+        """Whether ``value`` asks for what the service lacks, so it is refused (a refused
+        field other than ``None`` and its ``accepts``); the gateway and the client ask this.
+        """
+        return self.gateway == "refuse" and value is not None and value not in self.accepts
+
+    def refusal(self, value: object) -> str:
+        """The client's message for a refused ``value``: what, why, and what to pass instead."""
+        instead = " or ".join(f"{self.name}={accepted!r}" for accepted in self.accepts)
+        return (
+            f"{self.name}={echoed(value)} cannot be honoured. {self.doc} Leave {self.name} "
+            f"out{f' or pass {instead}' if instead else ''}."
+        )
 
 
 def _sampling(name: str, low: float, high: float, doc: str) -> ChatOption:
@@ -304,6 +321,12 @@ def unhonoured_fields(api: Api) -> tuple[ChatOption, ...]:
     """The fields of ``api`` that the gateway receives and ignores or refuses."""
     return tuple(o for o in CHAT_OPTIONS if api in o.apis and o.gateway != "pass")
 
+
+CLIENT_REFUSED: tuple[ChatOption, ...] = tuple(
+    o for o in CHAT_OPTIONS if o.client and o.gateway == "refuse"
+)
+"""The keywords of ``chat.completions.create`` whose values the service cannot honour besides
+their ``accepts``: the client refuses the others before any request, as the gateway does."""
 
 GATEWAY_PASSED: tuple[str, ...] = tuple(
     o.name for o in CHAT_OPTIONS if o.client and o.gateway == "pass"

@@ -189,7 +189,8 @@ async def test_unreachable_everything_raises_connection_error() -> None:
     ("kwargs", "kind", "fragment"),
     [
         ({"model": "gpt-4"}, ModelNotSupportedError, "does not support model"),
-        ({"n": 2}, InvalidRequestError, "n must be 1"),
+        ({"n": 2}, InvalidRequestError, r"n=2 cannot be honoured\. Only 1"),
+        ({"logprobs": True}, InvalidRequestError, r"logprobs=True cannot be honoured\. Only false"),
         ({"response_format": {"type": "xml"}}, InvalidRequestError, "response_format"),
         ({"provider": "openai"}, InvalidRequestError, "Unknown provider"),
         ({"provider": []}, InvalidRequestError, "empty list"),

@@ -73,3 +73,14 @@ def test_closed_client_refuses_clearly(emu_thread: Emulator) -> None:
 def test_session_keyword_is_refused() -> None:
     with pytest.raises(InvalidRequestError, match="AsyncClient"):
         Client(session=object())
+
+
+def test_a_value_the_service_cannot_honour_is_refused_before_any_request(
+    emu_thread: Emulator,
+) -> None:
+    with Client(base_url=emu_thread.url, max_retries=0) as client:
+        with pytest.raises(InvalidRequestError, match="logprobs=True cannot be honoured"):
+            client.chat.completions.create(messages=USER, logprobs=True)
+        with pytest.raises(InvalidRequestError, match="logprobs=True cannot be honoured"):
+            client.chat.completions.create(messages=USER, logprobs=True, stream=True)
+    assert emu_thread.requests == []

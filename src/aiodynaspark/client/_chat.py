@@ -215,7 +215,8 @@ class AsyncCompletions:
             response_format: ``{"type": "json_object"}`` asks for a JSON answer (REST API);
                 ``{"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}}``
                 for the object the schema describes (emulated: docs/tools.md).
-            n: Only 1: the service gives one answer.
+            n: Only 1: the service gives one answer; another value raises
+                :class:`InvalidRequestError` before any request.
             tools: Function tools the model may call (emulated by instruction: the answer's
                 ``message.tool_calls`` are checked against each tool's schema, repaired
                 once, else :class:`InvalidModelOutputError`).
@@ -231,9 +232,11 @@ class AsyncCompletions:
                 with ``finish_reason="length"``.
             max_completion_tokens: As ``max_tokens``; the smaller wins.
             stream_options: ``{"include_usage": True}`` ends a stream with a usage chunk.
-            user: Accepted and ignored, as are ``logprobs`` and ``store``: SDKs send them by
-                default and the service has no counterpart.
-            logprobs: Accepted and ignored.
+            user: Accepted and ignored, as is ``store``: SDKs send them by default and the
+                service has no counterpart.
+            logprobs: Only ``False`` (accepted and ignored): the service gives no token log
+                probabilities, so ``True`` raises :class:`InvalidRequestError` before any
+                request, as the gateway answers 400.
             store: Accepted and ignored.
 
         Returns:
@@ -241,7 +244,8 @@ class AsyncCompletions:
 
         Raises:
             TypeError: An unknown keyword (the message names the nearest valid one).
-            InvalidRequestError: Bad input, before any request.
+            InvalidRequestError: Bad input, before any request; also a value the service
+                cannot honour (``n=2``, ``logprobs=True``), naming the field and why.
             InvalidModelOutputError: Tool calls or a schema answer still broken after one
                 repair round.
             APIConnectionError, APIStatusError, ResponseError: The last attempt's failure;

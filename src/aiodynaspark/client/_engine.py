@@ -17,7 +17,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .._chat_options import IGNORED_OPTIONS
+from .._chat_options import CLIENT_REFUSED, IGNORED_OPTIONS
 from .._errors import DynasparkError, InvalidRequestError
 from .._structured import AnswerPlan, estimated_usage, has_tool_history, read_plan
 from .._wire._http import Transport
@@ -348,7 +348,8 @@ def _sampling_options(options: dict[str, Any]) -> dict[str, Any]:
     """Turn OpenAI request fields into provider options; ``options`` is the caller's copy.
 
     Raises:
-        InvalidRequestError: A ``response_format`` or ``n`` the service cannot honour.
+        InvalidRequestError: A ``response_format``, or a value of a field the service cannot
+            honour (``n=2``, ``logprobs=True``: see ``CLIENT_REFUSED``).
     """
     response_format = options.pop("response_format", None)
     if response_format is not None:
@@ -359,9 +360,10 @@ def _sampling_options(options: dict[str, Any]) -> dict[str, Any]:
             )
         if kind == "json_object":
             options["json"] = True
-    n = options.pop("n", None)
-    if n not in (None, 1):
-        raise InvalidRequestError(f"n must be 1: the service gives one answer, got {n!r}.")
+    for option in CLIENT_REFUSED:
+        value = options.pop(option.name, None)
+        if option.refuses(value):
+            raise InvalidRequestError(option.refusal(value))
     for name in IGNORED_OPTIONS & options.keys():
         _log.debug("ignoring %s: the service has no such parameter", name)
         del options[name]

@@ -120,7 +120,7 @@ class ChatCompletionCore(_Request):
 
 def _refusal(option: ChatOption) -> Callable[[object], object]:
     def refuse(value: object) -> object:
-        if value is None or value in option.accepts:
+        if not option.refuses(value):
             return value
         raise ValueError(f"this gateway cannot honour it. {option.doc}")
 
