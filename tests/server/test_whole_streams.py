@@ -249,3 +249,43 @@ async def test_a_failed_whole_messages_stream_raises_in_the_sdk(
             sdk.messages.stream(model=MODEL, max_tokens=ENOUGH, messages=MESSAGES) as stream,
         ):
             await stream.get_final_message()
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "opening"),
+    [
+        (
+            "/v1/responses",
+            {"model": MODEL, "input": LONG_QUESTION, "stream": True},
+            b"event: response.in_progress",
+        ),
+        (
+            "/v1/messages",
+            {"model": MODEL, "max_tokens": ENOUGH, "messages": MESSAGES, "stream": True},
+            b"event: ping",
+        ),
+    ],
+    ids=["responses", "messages"],
+)
+async def test_a_caller_who_leaves_a_whole_stream_aborts_the_web_form_request(
+    emu: Emulator, start_gateway: GatewayFactory, path: str, body: dict[str, Any], opening: bytes
+) -> None:
+    emu.hold()
+    async with (
+        asyncio.timeout(TIMEOUT),
+        # No keep-alive nor upstream timeout in the test's time: only the hang-up ends it.
+        start_gateway(stream_keep_alive=3600, timeout=3600) as gateway,
+        aiohttp.ClientSession(timeout=RAW_TIMEOUT) as session,
+    ):
+        async with session.post(gateway + path, json=body) as response:
+            await read_until(response, opening)
+            await form_holds_the_request(emu)
+        # Hung up while the form held the answer: the gateway lets the upstream go.
+        for _ in range(MAX_READS // 2):
+            if emu.disconnects:
+                break
+            await asyncio.sleep(0.01)
+        # Counted before the gateway stops (stopping would abort the request too).
+        disconnects = emu.disconnects
+    emu.release()
+    assert disconnects == 1
