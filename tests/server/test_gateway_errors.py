@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import openai
 import pytest
 
-from aiodynaspark.testing import Emulator, Fault
+from aiodynaspark.testing import Emulator, Fault, answer_for
 from support.gateway import GatewayFactory, assert_openai_error, fetch, sdk
 from support.media import PNG, data_uri
 
@@ -159,6 +159,29 @@ async def test_body_without_json_content_type_is_400_saying_so(gateway: str) -> 
     )
     error = assert_openai_error(answer, 400)
     assert "Content-Type: application/json" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-8", "Application/JSON", "application/vnd.x+json"],
+)
+async def test_every_json_content_type_is_read_as_json(gateway: str, content_type: str) -> None:
+    answer = await fetch(
+        "POST",
+        f"{gateway}/v1/chat/completions",
+        data=b'{"model": "gemini-1.5-flash", "messages": [{"role": "user", "content": "Hi"}]}',
+        headers={"content-type": content_type},
+    )
+    assert answer.status == 200
+    assert answer.json()["choices"][0]["message"]["content"] == answer_for("gemini-1.5-flash", "Hi")
+
+
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/responses", "/v1/messages"])
+async def test_a_json_body_that_is_not_an_object_is_400(gateway: str, path: str) -> None:
+    answer = await fetch(
+        "POST", gateway + path, data=b"[1, 2]", headers={"content-type": "application/json"}
+    )
+    assert answer.status == 400
 
 
 @pytest.mark.parametrize("field", ["content", "system"])

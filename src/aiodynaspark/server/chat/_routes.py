@@ -1,6 +1,7 @@
 """The OpenAI-compatible routes: models, chat completions, images, speech, health.
 
-Each route checks its body (pydantic, via FastAPI), calls the shared :class:`AsyncClient` and
+Each route checks its body with its pydantic model (the JSON the input bounds parsed, through
+:class:`~..core._body_route.BodyRoute`; FastAPI words any refusal), calls the shared :class:`AsyncClient` and
 encodes the answer with pydantic's serializer straight to bytes. Errors are not caught here:
 the library's exceptions go to the handlers of :mod:`._handlers`, mapped in one place.
 """
@@ -14,6 +15,7 @@ from starlette.responses import Response
 
 from ..._chat_options import GATEWAY_PASSED
 from ...client import ChatCompletion, ImagesResponse, Model, ModelList
+from ..core._body_route import BodyRoute
 from ..core._chat_call import opening_chunk
 from ..core._gateway import Gateway
 from ..core._images import take_image_urls
@@ -65,7 +67,7 @@ def build_router(gateway: Gateway) -> APIRouter:
     Returns:
         A router to include in the app.
     """
-    router = APIRouter()
+    router = APIRouter(route_class=BodyRoute)
     # Routes are matched in order: the busiest first.
 
     @router.post(

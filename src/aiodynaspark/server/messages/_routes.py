@@ -13,6 +13,7 @@ from pydantic_core import to_json
 from starlette.responses import Response
 
 from ..._structured._tokens import estimate_prompt_tokens, estimate_tokens
+from ..core._body_route import BodyRoute
 from ..core._chat_call import complete, event_stream, open_stream
 from ..core._gateway import Gateway
 from ..core._long_chats import long_chat_headers
@@ -60,7 +61,7 @@ def build_messages_router(gateway: Gateway) -> APIRouter:
     Returns:
         A router to include in the app.
     """
-    router = APIRouter(tags=["messages"])
+    router = APIRouter(tags=["messages"], route_class=BodyRoute)
 
     @router.post(
         "/v1/messages",

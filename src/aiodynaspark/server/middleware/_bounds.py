@@ -18,6 +18,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._errors import GatewayError
+from ..core._body_route import PARSED_BODY
 
 __all__ = ["InputBounds", "InputBoundsMiddleware", "check_request"]
 
@@ -235,6 +236,8 @@ class InputBoundsMiddleware:
             else:
                 data = json.loads(body, object_pairs_hook=_counting_hook(self.bounds))
             check_request(scope["path"], data, len(body), self.bounds)
+            if type(data) is dict:
+                scope[PARSED_BODY] = data  # the route validates it, not parsing it again
         except _OverBound as over:
             await over.error.send(send, scope["path"])
             return

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .._errors import GatewayError
+from ..core._body_route import BodyRoute
 from ..core._chat_call import complete, event_stream, open_stream
 from ..core._gateway import Gateway
 from ..core._long_chats import long_chat_headers
@@ -107,7 +108,7 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
     Returns:
         A router to include in the app.
     """
-    router = APIRouter(tags=["responses"])
+    router = APIRouter(tags=["responses"], route_class=BodyRoute)
 
     async def find(request: Request, response_id: str) -> StoredRecord | None:
         # Longer ids were never minted, so never stored: no lookup of a caller's megabytes.
