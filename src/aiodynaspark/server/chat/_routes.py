@@ -1,8 +1,8 @@
 """The OpenAI-compatible routes: models, chat completions, images, speech, health.
 
 Each route checks its body with its pydantic model (the JSON the input bounds parsed, through
-:class:`~..core._body_route.BodyRoute`; FastAPI words any refusal), calls the shared :class:`AsyncClient` and
-encodes the answer with pydantic's serializer straight to bytes. Errors are not caught here:
+``core/_body_route.py``; FastAPI words any refusal), calls the shared :class:`AsyncClient`
+and encodes the answer with pydantic's serializer straight to bytes. Errors are not caught here:
 the library's exceptions go to the handlers of :mod:`._handlers`, mapped in one place.
 """
 
