@@ -193,6 +193,32 @@ async def missing_route_drain(served: _Served, emu: Emulator, headers: dict[str,
     return f"50 x {sorted(missing)}, then a chat: {chat}"
 
 
+# Bodies every schema passes and the library refuses (400) after the quota was taken.
+_LIBRARY_REFUSED: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("/v1/audio/speech", {"input": "Hi", "voice": "nope"}),
+    ("/v1/images/generations", {"prompt": "a cat", "size": "10x10"}),
+    ("/v1/chat/completions", {**_CHAT, "tool_choice": "required"}),
+    ("/v1/responses", {"input": "Hi", "tool_choice": "required"}),
+    ("/v1/messages", {"max_tokens": 16, "messages": _HI, "tool_choice": {"type": "any"}}),
+)
+
+
+async def bad_input_drain(served: _Served, emu: Emulator, headers: dict[str, str]) -> str:
+    bad = [await _post(served.url, path, body, headers) for path, body in _LIBRARY_REFUSED * 10]
+    chats = [await _post(served.url, "/v1/chat/completions", _CHAT, headers) for _ in range(3)]
+    return f"50 x {sorted(set(bad))}, then 3 chats: {chats}; host calls: {len(emu.requests)}"
+
+
+async def bad_input_burst(served: _Served, emu: Emulator, headers: dict[str, str]) -> str:
+    # At once: each holds its unit while the library checks it, so some may meet 429 then.
+    bad = await asyncio.gather(
+        *(_post(served.url, path, body, headers) for path, body in _LIBRARY_REFUSED * 10)
+    )
+    chats = [await _post(served.url, "/v1/chat/completions", _CHAT, headers) for _ in range(3)]
+    counted = {status: bad.count(status) for status in sorted(set(bad))}
+    return f"50 at once: {counted}, then 3 chats: {chats}; host calls: {len(emu.requests)}"
+
+
 async def forged_forwarded_for(served: _Served, emu: Emulator, headers: dict[str, str]) -> str:
     forged = {**headers, "X-Forwarded-For": "203.0.113.9"}
     async with (
@@ -213,6 +239,16 @@ LIMIT_ATTACKS: dict[str, tuple[_Attack, dict[str, Any], bool]] = {
     "50 POSTs to a missing route drain quota": (
         missing_route_drain,
         {"upstream_rate_limit": "50/hour"},
+        False,
+    ),
+    "50 library-refused bodies drain a 3/hour quota": (
+        bad_input_drain,
+        {"upstream_rate_limit": "3/hour"},
+        False,
+    ),
+    "50 library-refused bodies at once, 3/hour": (
+        bad_input_burst,
+        {"upstream_rate_limit": "3/hour"},
         False,
     ),
     "forged X-Forwarded-For from loopback": (forged_forwarded_for, {}, False),
