@@ -1,13 +1,14 @@
 """What holds the emulator's answers back: hold and release, latency, cold start."""
 
 import asyncio
+import json
 import time
 
 import aiohttp
 import pytest
 
-from aiodynaspark.testing import Emulator
-from support.emulator_http import TIMEOUT, chat, sse_payloads
+from aiodynaspark.testing import Emulator, answer_for
+from support.emulator_http import MODEL, TIMEOUT, chat, sse_payloads, web_form
 
 
 async def test_hold_sends_the_first_event_then_waits_for_release(
@@ -25,6 +26,24 @@ async def test_hold_sends_the_first_event_then_waits_for_release(
             emu.release()
             rest = await resp.content.read()
     assert sse_payloads(rest.decode())[-1] == "[DONE]"
+
+
+async def test_hold_keeps_the_web_form_answer_until_release(
+    emu: Emulator, session: aiohttp.ClientSession
+) -> None:
+    emu.hold()
+
+    async def post() -> str:
+        async with session.post(f"{emu.url}/generate_response", data=web_form()) as resp:
+            return await resp.text()
+
+    async with asyncio.timeout(TIMEOUT):
+        answer = asyncio.create_task(post())
+        done, _ = await asyncio.wait({answer}, timeout=0.2)
+        assert not done and len(emu.requests) == 1  # received, and held
+        emu.release()
+        body = json.loads(await answer)
+    assert body == {"response": answer_for(MODEL, "Hello there")}
 
 
 async def test_latency_delays_every_answer_until_it_is_set_back_to_zero(
