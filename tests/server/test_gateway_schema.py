@@ -25,6 +25,10 @@ from support.gateway import run_gateway_in_thread
 # Examples per run: 6 operations generate valid requests, the 3 with a body invalid ones too.
 EXAMPLES = 60
 
+# Generating a Messages or chat body is slow (about 12 s for 60 on a quiet machine, five times
+# that at load 10 with coverage on), so the hang guard is wider here than the suite's 60 s.
+pytestmark = pytest.mark.timeout(300)
+
 SCHEMA = schemathesis.openapi.from_dict(create_app(ui=False).openapi())
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 LABELS = [operation.label for operation in OPERATIONS]
