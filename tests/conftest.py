@@ -28,6 +28,17 @@ if "MUTANT_UNDER_TEST" in os.environ:
     settings.load_profile("mutmut")
 
 
+# A bounded load test does thousands of requests: on a machine at load 10 one took 51 s, near
+# the suite's 60 s hang guard, so load tests get a wider one unless they set their own.
+LOAD_TEST_TIMEOUT = 180
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("load") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(LOAD_TEST_TIMEOUT))
+
+
 @pytest.fixture
 async def emu() -> AsyncIterator["Emulator"]:
     from aiodynaspark.testing import Emulator
