@@ -177,3 +177,32 @@ async def test_while_redis_is_down_each_limit_follows_its_policy_then_sharing_re
             back = [await limiter.take([limit], upstream=True) for _ in range(4)]
     assert [v.allowed for v in back] == [True, True, True, False]
     assert not back[-1].unavailable
+
+
+async def test_giving_back_after_the_window_passed_frees_nothing() -> None:
+    now = [100.0]
+    limiter = LocalLimiter(clock=lambda: now[0])
+    limit = Limit("upstream", Rate(1, 60))
+    old = await limiter.take([limit], upstream=True)
+    now[0] += 61.0
+    assert (await limiter.take([limit], upstream=True)).allowed
+    assert old.taken is not None
+    await limiter.give_back(old.taken)
+    # The old request left the window by itself; the new one is still counted.
+    assert (await limiter.take([limit], upstream=True)).refused_by == "upstream"
+
+
+async def test_a_request_counted_locally_while_redis_was_down_is_given_back_locally(
+    redis_server: RedisServer, redis_url: str
+) -> None:
+    limit = Limit("upstream", Rate(1, 60), on_failure="local")
+    async with shared_limiter(redis_url) as limiter, asyncio.timeout(TIMEOUT):
+        redis_server.stop()
+        try:
+            taken = await limiter.take([limit], upstream=True)
+            assert taken.fallback and taken.taken is not None
+            await limiter.give_back(taken.taken)
+            again = await limiter.take([limit], upstream=True)
+        finally:
+            redis_server.start()
+    assert again.allowed
