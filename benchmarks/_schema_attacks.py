@@ -11,9 +11,10 @@ reported as such.
 import asyncio
 import contextlib
 import json
+import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ ATTACKER_WAIT = 30.0
 SLOW_URL_STALL = 40.0
 # One /health poll: a frozen gateway answers late, not never; past this it is reported.
 HEALTH_WAIT = 35.0
-_POLL_GAP = 0.005
+ROOT = Path(__file__).resolve().parent.parent
 _CHAT = {"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": "hi"}]}
 
 
@@ -60,20 +61,41 @@ class _SlowServer:
         self._server.close()
 
 
-async def _poll_health(
-    session: aiohttp.ClientSession, url: str, done: asyncio.Event
-) -> list[float]:
-    took = []
-    while not done.is_set():
-        started = time.perf_counter()
-        try:
-            async with asyncio.timeout(HEALTH_WAIT), session.get(url + "/health") as answer:
-                await answer.read()
-        except (TimeoutError, aiohttp.ClientError):
-            pass
-        took.append(time.perf_counter() - started)
-        await asyncio.sleep(_POLL_GAP)
-    return took
+@contextlib.asynccontextmanager
+async def _health_poller(url: str) -> AsyncIterator[Callable[[], Awaitable[list[float]]]]:
+    """A ``/health`` poller in a child process; the yielded call stops it and gives the waits.
+
+    In this process the emulator encodes the attack's answer, which would stall a poller here
+    and be counted against the gateway.
+    """
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "benchmarks._health_poller",
+        url,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert child.stdin is not None
+    assert child.stdout is not None
+    stdin, stdout = child.stdin, child.stdout
+
+    async def stop() -> list[float]:
+        stdin.write(b"stop\n")
+        await stdin.drain()
+        async with asyncio.timeout(HEALTH_WAIT + 5):
+            line = await stdout.readline()
+        return [float(wait) for wait in json.loads(line)]
+
+    try:
+        async with asyncio.timeout(HEALTH_WAIT):
+            await stdout.readline()  # "ready": its first round trip is done
+        yield stop
+    finally:
+        if child.returncode is None:
+            child.kill()
+        await child.wait()
 
 
 async def _warm_up(session: aiohttp.ClientSession, url: str, emu: Emulator) -> None:
@@ -97,9 +119,7 @@ async def _attack(
     async with aiohttp.ClientSession() as session:
         await _warm_up(session, url, emu)
         emu.push_reply(*replies)
-        done = asyncio.Event()
-        poller = asyncio.create_task(_poll_health(session, url, done))
-        await asyncio.sleep(0.05)  # the poller's first round trips, before the attack
+    async with aiohttp.ClientSession() as session, _health_poller(url) as stop_polling:
         started = time.perf_counter()
         text = ""
         try:
@@ -114,8 +134,7 @@ async def _attack(
         except aiohttp.ClientError as error:
             status = type(error).__name__
         took = time.perf_counter() - started
-        done.set()
-        polls = sorted(await poller)
+        polls = sorted(await stop_polling())
     median = polls[len(polls) // 2] * 1000
     return (
         f"{status} in {took:.2f} s, /health worst {polls[-1] * 1000:.0f} ms "
