@@ -1,4 +1,4 @@
-"""Responses and Messages streams whose answer arrives whole, through the openai and anthropic SDKs.
+"""Streams whose answer arrives whole, on the three APIs, through the openai and anthropic SDKs.
 
 A conversation past the REST API's URL budget goes by the web form, which answers in one piece.
 The stream still opens at once: its opening events go out before the upstream answers (the
@@ -183,6 +183,27 @@ async def test_a_whole_messages_stream_sends_ping_events_while_it_waits(
     assert opening[:2] == ["message_start", "ping"]
     assert set(opening[2:]) == {"ping"}
     assert names((before + rest).decode())[-1] == "message_stop"
+
+
+async def test_a_whole_chat_stream_opens_with_a_comment_before_the_web_form_answers(
+    emu: Emulator, start_gateway: GatewayFactory
+) -> None:
+    emu.hold()
+    body = {"model": MODEL, "messages": MESSAGES, "stream": True}
+    async with (
+        asyncio.timeout(TIMEOUT),
+        # No keep-alive is due in the test's time: only the opening comment can come.
+        start_gateway(stream_keep_alive=600) as root,
+        aiohttp.ClientSession(timeout=RAW_TIMEOUT) as session,
+        session.post(f"{root}/v1/chat/completions", json=body) as response,
+    ):
+        before = await read_until(response, b": keep-alive\n\n")
+        await form_holds_the_request(emu)
+        emu.release()
+        rest = await response.read()
+    assert response.headers["x-aiodynaspark-stream"] == "whole"
+    assert before == b": keep-alive\n\n"
+    assert (before + rest).endswith(b"data: [DONE]\n\n")
 
 
 async def test_a_whole_responses_stream_whose_web_form_fails_ends_with_response_failed(

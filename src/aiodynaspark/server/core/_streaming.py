@@ -207,7 +207,9 @@ class ChatEventStream(EventStream):
 
     Args:
         first: The first chunk, already received; ``None`` for a stream answered whole,
-            which starts at once and keeps the connection alive until its answer comes.
+            which starts at once with a ``: keep-alive`` comment (the chat API has no opening
+            event, and a caller or proxy should see bytes at once, as on the other APIs) and
+            keeps the connection alive until its answer comes.
         stream: The rest of the chunks.
         headers: Headers besides the event stream's own.
         keep_alive: As :class:`EventStream`'s.
@@ -222,7 +224,7 @@ class ChatEventStream(EventStream):
         keep_alive: float | None = None,
     ) -> None:
         super().__init__(
-            b"" if first is None else _event(first),
+            KEEP_ALIVE if first is None else _event(first),
             stream,
             _event,
             _chat_done,
