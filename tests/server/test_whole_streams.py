@@ -27,6 +27,7 @@ MESSAGES = [{"role": "user", "content": LONG_QUESTION}]
 # max_tokens past the echoed question's tokens, so the answer is not cut.
 ENOUGH = 64_000
 HI = [{"role": "user", "content": "Hello there"}]
+KEEP_ALIVE = b": keep-alive\n\n"
 # Reads of a raw answer before a test gives up waiting for a marker.
 MAX_READS = 1_000
 
@@ -67,6 +68,35 @@ async def read_until(response: aiohttp.ClientResponse, marker: bytes) -> bytes:
             break
         body += piece
     raise AssertionError(f"{marker!r} never came; the answer so far: {body[:500]!r}")
+
+
+async def read_held_stream(
+    emu: Emulator,
+    start_gateway: GatewayFactory,
+    path: str,
+    body: dict[str, Any],
+    *,
+    keep_alive: float,
+    marker: bytes,
+) -> tuple[str | None, bytes, bytes]:
+    """Post a stream the emulator holds the answer of; read until ``marker``, then release.
+
+    Returns:
+        The ``x-aiodynaspark-stream`` header, the bytes up to the marker (all sent before
+        the web form answered), and the rest.
+    """
+    emu.hold()
+    async with (
+        asyncio.timeout(TIMEOUT),
+        start_gateway(stream_keep_alive=keep_alive) as root,
+        aiohttp.ClientSession(timeout=RAW_TIMEOUT) as session,
+        session.post(root + path, json=body) as response,
+    ):
+        before = await read_until(response, marker)
+        await form_holds_the_request(emu)
+        emu.release()
+        rest = await response.read()
+    return response.headers.get("x-aiodynaspark-stream"), before, rest
 
 
 def names(body: str) -> list[str]:
@@ -144,18 +174,11 @@ async def test_a_whole_stream_sends_the_events_of_one_that_streams(
 async def test_a_whole_responses_stream_sends_keep_alive_comments_while_it_waits(
     emu: Emulator, start_gateway: GatewayFactory
 ) -> None:
-    emu.hold()
     body = {"model": MODEL, "input": LONG_QUESTION, "stream": True}
-    async with (
-        asyncio.timeout(TIMEOUT),
-        start_gateway(stream_keep_alive=0.02) as root,
-        aiohttp.ClientSession(timeout=RAW_TIMEOUT) as session,
-        session.post(f"{root}/v1/responses", json=body) as response,
-    ):
-        before = await read_until(response, b": keep-alive\n\n")
-        emu.release()
-        rest = await response.read()
-    assert response.headers["x-aiodynaspark-stream"] == "whole"
+    stream, before, rest = await read_held_stream(
+        emu, start_gateway, "/v1/responses", body, keep_alive=0.02, marker=KEEP_ALIVE
+    )
+    assert stream == "whole"
     assert [name for name, _ in sse_events(before.decode())] == [
         "response.created",
         "response.in_progress",
@@ -166,19 +189,13 @@ async def test_a_whole_responses_stream_sends_keep_alive_comments_while_it_waits
 async def test_a_whole_messages_stream_sends_ping_events_while_it_waits(
     emu: Emulator, start_gateway: GatewayFactory
 ) -> None:
-    emu.hold()
     body = {"model": MODEL, "max_tokens": ENOUGH, "messages": MESSAGES, "stream": True}
-    async with (
-        asyncio.timeout(TIMEOUT),
-        start_gateway(stream_keep_alive=0.02) as root,
-        aiohttp.ClientSession(timeout=RAW_TIMEOUT) as session,
-        session.post(f"{root}/v1/messages", json=body) as response,
-    ):
-        # The opening ping, then at least one sent because the answer is late.
-        before = await read_until(response, b'event: ping\ndata: {"type":"ping"}\n\n' * 2)
-        emu.release()
-        rest = await response.read()
-    assert response.headers["x-aiodynaspark-stream"] == "whole"
+    # The opening ping, then at least one sent because the answer is late.
+    pings = b'event: ping\ndata: {"type":"ping"}\n\n' * 2
+    stream, before, rest = await read_held_stream(
+        emu, start_gateway, "/v1/messages", body, keep_alive=0.02, marker=pings
+    )
+    assert stream == "whole"
     opening = [name for name, _ in sse_events(before.decode())]
     assert opening[:2] == ["message_start", "ping"]
     assert set(opening[2:]) == {"ping"}
@@ -188,21 +205,13 @@ async def test_a_whole_messages_stream_sends_ping_events_while_it_waits(
 async def test_a_whole_chat_stream_opens_with_a_comment_before_the_web_form_answers(
     emu: Emulator, start_gateway: GatewayFactory
 ) -> None:
-    emu.hold()
     body = {"model": MODEL, "messages": MESSAGES, "stream": True}
-    async with (
-        asyncio.timeout(TIMEOUT),
-        # No keep-alive is due in the test's time: only the opening comment can come.
-        start_gateway(stream_keep_alive=600) as root,
-        aiohttp.ClientSession(timeout=RAW_TIMEOUT) as session,
-        session.post(f"{root}/v1/chat/completions", json=body) as response,
-    ):
-        before = await read_until(response, b": keep-alive\n\n")
-        await form_holds_the_request(emu)
-        emu.release()
-        rest = await response.read()
-    assert response.headers["x-aiodynaspark-stream"] == "whole"
-    assert before == b": keep-alive\n\n"
+    # No keep-alive is due in the test's time: only the opening comment can come.
+    stream, before, rest = await read_held_stream(
+        emu, start_gateway, "/v1/chat/completions", body, keep_alive=600, marker=KEEP_ALIVE
+    )
+    assert stream == "whole"
+    assert before == KEEP_ALIVE
     assert (before + rest).endswith(b"data: [DONE]\n\n")
 
 
