@@ -196,3 +196,23 @@ async def test_a_key_own_limit_is_given_back_with_the_quota(
         ]
     assert refused == {400}
     assert good == [200, 200, 429]
+
+
+async def test_a_refused_request_says_its_unit_is_back_in_its_headers_and_metrics(
+    start_gateway: GatewayFactory,
+) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    path, body, headers = BAD["speech unknown voice"]
+    async with start_gateway(upstream_rate_limit=QUOTA) as root:
+        refused = await fetch("POST", root + path, json=body, headers=headers)
+        scrape = (await fetch("GET", f"{root}/metrics")).text
+    [gauge] = [
+        sample.value
+        for family in text_string_to_metric_families(scrape)
+        for sample in family.samples
+        if sample.name == "aiodynaspark_quota_remaining" and sample.labels["limit"] == "upstream"
+    ]
+    assert refused.status == 400
+    assert refused.headers["x-ratelimit-remaining-requests"] == "3"
+    assert gauge == 3

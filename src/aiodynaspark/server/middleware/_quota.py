@@ -16,6 +16,7 @@ Answers carry OpenAI's ``x-ratelimit-limit-requests``, ``-remaining-requests`` a
 ``-reset-requests`` for the key's own limit, or for the upstream quota when the key has none.
 """
 
+import dataclasses
 import math
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -107,7 +108,7 @@ class QuotaMiddleware:
     ) -> None:
         self.app = app
         self.limiter = limiter
-        self.give_back = limiter.give_back if refunds else None
+        self.refunds = refunds
         self.metrics = metrics
         self.keys_on_failure = settings.keys_on_failure
         self.upstream = (
@@ -155,15 +156,22 @@ class QuotaMiddleware:
                 await self.app(scope, receive, send)
             return
 
+        taken: list[Verdict] = []
+
         async def take() -> Taken | None:
-            return await self._take(limits, headers)
+            taken.append(await self._take(limits, headers))
+            return taken[-1].taken
+
+        async def give_back(counted: Taken) -> None:
+            await self.limiter.give_back(counted)
+            self._given_back(taken[-1], limits, headers)
 
         async def send_with_limits(message: Message) -> None:
             if message["type"] == "http.response.start" and headers:
                 message["headers"] = [*message.get("headers", ()), *headers]
             await send(message)
 
-        with admission(Admission(caller, take, self.give_back)):
+        with admission(Admission(caller, take, give_back if self.refunds else None)):
             await self.app(scope, receive, send_with_limits)
 
     async def _host_allows(self) -> None:
@@ -176,11 +184,12 @@ class QuotaMiddleware:
         if wait is not None:
             raise Refused(_refusal(Verdict(False, (), wait, HOST), []))
 
-    async def _take(self, limits: list[Limit], headers: list[tuple[bytes, bytes]]) -> Taken | None:
+    async def _take(self, limits: list[Limit], headers: list[tuple[bytes, bytes]]) -> Verdict:
         """Count a request about to call the host; its headers go to ``headers``.
 
         Returns:
-            What was counted, to give back if the request ends before any attempt.
+            The verdict (allowed); its ``taken`` is given back if the request ends before
+            any attempt.
 
         Raises:
             Refused: A limit is spent, or the host said its quota is.
@@ -192,7 +201,24 @@ class QuotaMiddleware:
             headers.extend(verdict.decisions[0].headers())
         if not verdict.allowed:
             raise Refused(_refusal(verdict, limits, _shown(verdict, headers)))
-        return verdict.taken
+        return verdict
+
+    def _given_back(
+        self, verdict: Verdict, limits: list[Limit], headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        """Show a request given back: its answer's headers and the gauges, one more left."""
+        back = Verdict(
+            True,
+            tuple(
+                dataclasses.replace(decision, remaining=min(decision.limit, decision.remaining + 1))
+                for decision in verdict.decisions
+            ),
+        )
+        self._show(back, limits)
+        remaining = str(back.decisions[0].remaining).encode()
+        for index, (name, _) in enumerate(headers):
+            if name == b"x-ratelimit-remaining-requests":
+                headers[index] = (name, remaining)
 
     def _show(self, verdict: Verdict, limits: list[Limit]) -> None:
         if self.metrics is None:
