@@ -206,3 +206,20 @@ async def test_a_request_counted_locally_while_redis_was_down_is_given_back_loca
         finally:
             redis_server.start()
     assert again.allowed
+
+
+async def test_giving_back_while_redis_is_down_raises_nothing_and_counts_the_failure(
+    redis_server: RedisServer, redis_url: str
+) -> None:
+    failures: list[BaseException] = []
+    limit = Limit("upstream", Rate(1, 60))
+    async with shared_limiter(redis_url, on_failure=failures.append) as limiter:
+        async with asyncio.timeout(TIMEOUT):
+            taken = (await limiter.take([limit], upstream=True)).taken
+            assert taken is not None
+            redis_server.stop()
+            try:
+                await limiter.give_back(taken)
+            finally:
+                redis_server.start()
+    assert len(failures) == 1
