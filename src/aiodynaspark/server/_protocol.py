@@ -8,6 +8,11 @@ counted from the connection's start, and again from the end of each answer.
 
 Past the connection cap (``max_connections``) uvicorn answers a plain-text 503; this protocol
 answers it in the API's JSON error shape instead, as every other error is.
+
+uvicorn writes an answer's head the moment the app sends it, and its body at the next send:
+two system calls, and two wake-ups of the client, for an answer the app sent at once. This
+protocol holds each write until the event loop's current pass ends (:class:`HeldWrites`),
+so what was sent together leaves in one write.
 """
 
 import asyncio
@@ -22,7 +27,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResp
 from ._errors import GatewayError
 from ._settings import DEFAULT_HEADER_TIMEOUT
 
-__all__ = ["HeaderTimeoutProtocol", "protocol_with_header_timeout"]
+__all__ = ["HeaderTimeoutProtocol", "HeldWrites", "protocol_with_header_timeout"]
 
 _OVER_CAPACITY = GatewayError(
     503,
@@ -36,6 +41,81 @@ _OVER_CAPACITY = GatewayError(
 
 async def _over_capacity(scope: Any, receive: Any, send: Any) -> None:
     await _OVER_CAPACITY.send(send, scope["path"])
+
+
+class HeldWrites(asyncio.Transport):
+    """A connection's transport whose writes are held until the loop's current pass ends.
+
+    The writes of one pass leave joined, in one call to the real transport (and so in one
+    system call while the socket takes them); closing writes what is held first. The bytes
+    and their order are the same; the latency added is the rest of one pass of the loop.
+
+    Args:
+        transport: The connection's transport.
+        loop: The event loop it runs on.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self._transport = transport
+        self._loop = loop
+        self._held: list[bytes] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not self._held:
+            self._loop.call_soon(self.flush)
+        self._held.append(bytes(data))
+
+    def flush(self) -> None:
+        """Write what is held now."""
+        if self._held:
+            held, self._held = self._held, []
+            self._transport.write(held[0] if len(held) == 1 else b"".join(held))
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._held = []
+        self._transport.abort()
+
+    def can_write_eof(self) -> bool:
+        return self._transport.can_write_eof()
+
+    def write_eof(self) -> None:
+        self.flush()
+        self._transport.write_eof()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self._transport.set_protocol(protocol)
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self._transport.get_protocol()
+
+    def is_reading(self) -> bool:
+        return self._transport.is_reading()
+
+    def pause_reading(self) -> None:
+        self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._transport.resume_reading()
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + sum(len(data) for data in self._held)
+
+    def get_write_buffer_limits(self) -> tuple[int, int]:
+        return self._transport.get_write_buffer_limits()
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        self._transport.set_write_buffer_limits(high, low)
 
 
 class HeaderTimeoutProtocol(HttpToolsProtocol):
@@ -60,6 +140,8 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         _nagle_off(transport)
+        # Every answer of this connection is written through it; reading stays as it was.
+        self.transport = HeldWrites(transport, self.loop)
         self._arm()
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
