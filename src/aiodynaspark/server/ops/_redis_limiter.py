@@ -86,7 +86,7 @@ end
 local spent = 0
 if refused == 0 and host_left and host_left > 0 then
   host_left = redis.call('HINCRBY', KEYS[n + 1], 'left', -1)
-  spent = tonumber(redis.call('HGET', KEYS[n + 1], 'reset'))
+  spent = tonumber(redis.call('HGET', KEYS[n + 1], 'reset')) or 0
 end
 reply[#reply + 1] = host_left or -1
 reply[#reply + 1] = spent
