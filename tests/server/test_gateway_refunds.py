@@ -216,3 +216,17 @@ async def test_a_refused_request_says_its_unit_is_back_in_its_headers_and_metric
     assert refused.status == 400
     assert refused.headers["x-ratelimit-remaining-requests"] == "3"
     assert gauge == 3
+
+
+async def test_a_gateway_with_a_client_of_its_own_gives_nothing_back(
+    start_gateway: GatewayFactory, emu: Emulator
+) -> None:
+    from aiodynaspark import AsyncClient
+
+    # It cannot see that client's attempts, so it cannot tell a refusal before sending.
+    client = AsyncClient(base_url=emu.url, max_retries=0)
+    async with client, start_gateway(client=client, upstream_rate_limit="2/hour") as root:
+        refused = [await _post(root, BAD["speech unknown voice"]) for _ in range(2)]
+        after = await _post(root, GOOD)
+    assert refused == [400, 400]
+    assert after == 429
