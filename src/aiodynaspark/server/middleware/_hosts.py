@@ -7,6 +7,7 @@ loopback address therefore refuses Host headers other than loopback names, the a
 it is bound to, and the names its operator lists.
 """
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 
@@ -20,6 +21,10 @@ __all__ = ["HostCheckMiddleware", "host_name"]
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost."})
 
 
+# Asked on every request, mostly about the same few addresses (the one the gateway is bound
+# to, above all); parsing one takes longer than the rest of this layer. Bounded: a Host header
+# is the caller's to choose.
+@functools.lru_cache(maxsize=256)
 def _is_loopback(address: str) -> bool:
     try:
         return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback

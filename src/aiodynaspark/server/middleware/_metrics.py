@@ -2,10 +2,14 @@
 
 import time
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..ops._metrics import KEY_SCOPE, METRICS_PATH, GatewayMetrics
+
+if TYPE_CHECKING:  # loaded with the metrics only, when they are on
+    from prometheus_client import Counter, Histogram
 
 __all__ = ["KEY_SCOPE", "METRICS_PATH", "MetricsMiddleware"]
 
@@ -13,6 +17,12 @@ __all__ = ["KEY_SCOPE", "METRICS_PATH", "MetricsMiddleware"]
 _OTHER_ROUTE = "other"
 # As in the access log: the client left before any answer.
 _CLIENT_GONE = 499
+# The label sets whose series are kept at hand; routes and statuses are few, key names are
+# the keys file's, so the table is cleared rather than grown past this.
+_MOST_SERIES = 4096
+
+_Series = tuple["Counter", "Histogram", "Histogram"]
+"""One label set's series: answers, durations, times to first byte."""
 
 
 class MetricsMiddleware:
@@ -32,6 +42,22 @@ class MetricsMiddleware:
         self.app = app
         self.metrics = metrics
         self.paths = frozenset(paths)
+        # Finding a series by its labels (``labels()``) checks and joins them under a lock:
+        # the series of each label set are looked up once.
+        self._series: dict[tuple[str, int, str], _Series] = {}
+
+    def _series_of(self, route: str, status: int, key: str) -> "_Series":
+        found = self._series.get((route, status, key))
+        if found is None:
+            if len(self._series) >= _MOST_SERIES:
+                self._series.clear()
+            metrics = self.metrics
+            found = self._series[(route, status, key)] = (
+                metrics.requests.labels(route, str(status), key),
+                metrics.duration.labels(route),
+                metrics.ttfb.labels(route),
+            )
+        return found
 
     def _route(self, scope: Scope) -> str:
         route = scope.get("route")
@@ -65,9 +91,10 @@ class MetricsMiddleware:
         finally:
             metrics.in_flight.dec()
             ended = time.perf_counter()
-            route = self._route(scope)
-            key = scope.get(KEY_SCOPE, "none")
-            metrics.requests.labels(route, str(status), key).inc()
-            metrics.duration.labels(route).observe(ended - started)
+            requests, duration, ttfb = self._series_of(
+                self._route(scope), status, scope.get(KEY_SCOPE, "none")
+            )
+            requests.inc()
+            duration.observe(ended - started)
             if first_byte is not None:
-                metrics.ttfb.labels(route).observe(first_byte - started)
+                ttfb.observe(first_byte - started)
