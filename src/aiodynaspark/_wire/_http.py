@@ -60,9 +60,9 @@ def _timeouts(total: float, connect: float) -> tuple[aiohttp.ClientTimeout, aioh
     )
 
 
-def _origin(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    return scheme + sep + rest.split("/", 1)[0]
+# The URLs whose proxy a transport remembers: keyed by the whole URL, which needs no
+# parsing per request; the library's endpoints (a handful per base URL) all fit.
+_MAX_REMEMBERED_URLS = 64
 
 
 @dataclass(slots=True)  # not frozen: a frozen init costs four times as much, per request
@@ -128,7 +128,7 @@ class Transport:
         # aiohttp's trust_env reads the environment (proxy variables, ~/.netrc) in two
         # worker-thread calls on every request, which costs more than a whole request on a
         # fast link. The transport's own session reads the proxy variables itself instead,
-        # once per origin (standard library rules: HTTP(S)_PROXY, NO_PROXY);
+        # once per endpoint URL (standard library rules: HTTP(S)_PROXY, NO_PROXY);
         # ~/.netrc is not used. A borrowed session keeps its own trust_env behaviour.
         self._env_proxies: dict[str, str | None] | None = (
             {} if session is None and settings.trust_env and settings.proxy is None else None
@@ -189,11 +189,12 @@ class Transport:
         proxies = self._env_proxies
         if proxies is None:
             return self.settings.proxy
-        origin = _origin(url)
         try:
-            return proxies[origin]
+            return proxies[url]
         except KeyError:
-            proxy = proxies[origin] = environment_proxy(url)
+            proxy = environment_proxy(url)
+            if len(proxies) < _MAX_REMEMBERED_URLS:
+                proxies[url] = proxy
             return proxy
 
     def _open(self, request: Request, timeout: aiohttp.ClientTimeout) -> Any:
@@ -279,17 +280,17 @@ class Transport:
         raise final from error
 
     def _log_done(self, request: Request, status: int, started: float) -> None:
-        if _log.isEnabledFor(logging.DEBUG):
-            _log.debug(
-                "%s %s model=%s image=%s status=%d elapsed=%.1fms proxy=%s",
-                request.method,
-                request.url,
-                request.model,
-                f"{request.image_size}B" if request.image_size is not None else "none",
-                status,
-                (time.perf_counter() - started) * 1000,
-                redact_url(proxy) if (proxy := self._proxy_for(request.url)) else "none",
-            )
+        """Log a request that got its answer; called only when DEBUG is on (asked inline)."""
+        _log.debug(
+            "%s %s model=%s image=%s status=%d elapsed=%.1fms proxy=%s",
+            request.method,
+            request.url,
+            request.model,
+            f"{request.image_size}B" if request.image_size is not None else "none",
+            status,
+            (time.perf_counter() - started) * 1000,
+            redact_url(proxy) if (proxy := self._proxy_for(request.url)) else "none",
+        )
 
     async def send(self, request: Request, decode: Decoder[T]) -> T:
         """Send ``request`` with retries, read its 2xx answer whole and decode it.
@@ -316,7 +317,8 @@ class Transport:
                             response, self.settings.limits.max_response_bytes, request.url
                         )
                         result = decode(response, body)
-                    self._log_done(request, response.status, started)
+                    if _log.isEnabledFor(logging.DEBUG):
+                        self._log_done(request, response.status, started)
                     if self.observer is not None:
                         self.observer("ok", response.headers)
                     return result
@@ -378,7 +380,8 @@ class Transport:
                                 self.observer("ok", response.headers)
                             handed += 1
                             yield piece
-                        self._log_done(request, response.status, started)
+                        if _log.isEnabledFor(logging.DEBUG):
+                            self._log_done(request, response.status, started)
                         if not handed and self.observer is not None:
                             self.observer("ok", response.headers)
                         return
