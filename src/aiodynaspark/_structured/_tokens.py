@@ -122,7 +122,11 @@ def estimate_prompt_tokens(messages: object) -> int:
         is_dict = type(message) is dict or isinstance(message, dict)
         content = message.get("content") if is_dict else None
         if type(content) is str or isinstance(content, str):
-            total += estimate_tokens(content)
+            # estimate_tokens' ASCII case inline: one call fewer per message of every request.
+            if content.isascii():
+                total += -(-len(content) // CHARS_PER_TOKEN)
+            else:
+                total += estimate_tokens(content)
         elif isinstance(content, list | tuple):
             for part in content:
                 if isinstance(part, dict) and isinstance(part.get("text"), str):
