@@ -116,6 +116,25 @@ async def test_routing_rule(
     assert emu.requests[-1].path == expected_path
 
 
+async def test_a_streamed_chat_with_an_image_url_part_goes_by_the_web_form(
+    client: AsyncClient, emu: Emulator
+) -> None:
+    messages = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "describe"},
+                {"type": "image_url", "image_url": {"url": data_uri(PNG)}},
+            ],
+        }
+    ]
+    stream = await client.chat.completions.create(messages=messages, stream=True)
+    async with asyncio.timeout(5):
+        names = {chunk.provider async for chunk in stream}
+    assert names == {"Dynaspark"}
+    assert emu.requests[-1].path == "/generate_response"
+
+
 async def test_json_mode_reaches_the_wire(client: AsyncClient, emu: Emulator) -> None:
     await client.chat.completions.create(messages=USER, response_format={"type": "json_object"})
     assert emu.requests[0].query["json"] == "true"

@@ -129,7 +129,7 @@ class AsyncClient:
                 self.settings, long_prompts=check_long_prompts(long_prompts)
             )
         # Checked now so a typo fails at construction, not at the first request.
-        choose_providers(provider, has_image=False, options={}, stream=False)
+        choose_providers(provider, options={}, stream=False)
         self._transport = Transport(self.settings, session=session, observer=attempt_observer)
         self._engine = ChatEngine(self._transport, provider)
         self.chat = AsyncChat(self._engine)
@@ -148,7 +148,7 @@ class AsyncClient:
 
     @provider.setter
     def provider(self, choice: ProviderChoice) -> None:
-        choose_providers(choice, has_image=False, options={}, stream=False)
+        choose_providers(choice, options={}, stream=False)
         self._engine.provider = choice
 
     @property
