@@ -53,6 +53,10 @@ class _Idle(enum.Enum):
     IDLE = "no event came for keep_alive seconds"
 
 
+def _last(data: bytes) -> Message:
+    return {"type": "http.response.body", "body": data, "more_body": False}
+
+
 def _event(chunk: ChatCompletionChunk) -> bytes:
     return b"data: " + chunk.__pydantic_serializer__.to_json(chunk) + b"\n\n"
 
@@ -164,12 +168,13 @@ class EventStream(Response):
                     if queue.empty():
                         break
                     item = queue.get_nowait()
+                if item is None:
+                    # The last events end the answer in the same message.
+                    if not self._gone:
+                        await send(_last(b"".join(ready)) if ready else _END)
+                    break
                 if ready and not self._gone:
                     await send(self._body(b"".join(ready)))
-                if item is None:
-                    break
-            if not self._gone:
-                await send(_END)
         finally:
             for task in (reader, watcher):
                 if task is not None and not task.done():

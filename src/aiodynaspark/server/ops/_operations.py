@@ -23,6 +23,7 @@ from ._redis import open_redis
 from ._redis_limiter import RedisLimiter
 
 if TYPE_CHECKING:
+    from prometheus_client import Counter
     from redis.asyncio import Redis
 
 __all__ = ["Operations"]
@@ -80,6 +81,7 @@ class Operations:
         self.probe_interval = probe_interval
         self.probe: ReadinessProbe | None = None
         self._notes: set[asyncio.Task[None]] = set()
+        self._attempts: dict[str, Counter] = {}
 
     def redis_failed(self, exc: BaseException) -> None:
         """Count a time Redis did not answer."""
@@ -96,7 +98,10 @@ class Operations:
         if pending is not None:
             pending.sent()
         if self.metrics is not None:
-            self.metrics.upstream_attempts.labels(outcome).inc()
+            counter = self._attempts.get(outcome)
+            if counter is None:  # a series per outcome, looked up once (outcomes are few)
+                counter = self._attempts[outcome] = self.metrics.upstream_attempts.labels(outcome)
+            counter.inc()
         if headers is None:
             return
         remaining = headers.get("x-ratelimit-remaining")
