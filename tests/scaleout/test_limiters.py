@@ -139,6 +139,72 @@ async def test_giving_back_frees_exactly_what_the_request_took(
         assert (await limiter.take([other, upstream], upstream=True)).refused_by == "host"
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["local", "redis"])
+async def test_a_request_that_does_not_call_the_host_spends_none_of_its_quota(
+    redis_url: str, shared: bool
+) -> None:
+    import time
+
+    async with shared_limiter(redis_url) as redis_limiter, asyncio.timeout(TIMEOUT):
+        limiter = redis_limiter if shared else LocalLimiter()
+        upstream = Limit("upstream", Rate(100, 3600))
+        if (sharing := limiter.tighten(2, time.time() + 30)) is not None:
+            await sharing
+        assert (await limiter.take([Limit("key:a", Rate(5, 60))], upstream=False)).allowed
+        verdicts = [await limiter.take([upstream], upstream=True) for _ in range(3)]
+    assert [v.refused_by for v in verdicts] == [None, None, "host"]
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["local", "redis"])
+async def test_giving_back_raises_what_the_host_has_left_by_one(
+    redis_url: str, shared: bool
+) -> None:
+    import time
+
+    async with shared_limiter(redis_url) as redis_limiter, asyncio.timeout(TIMEOUT):
+        limiter = redis_limiter if shared else LocalLimiter()
+        upstream = Limit("upstream", Rate(100, 3600))
+        if (sharing := limiter.tighten(2, time.time() + 30)) is not None:
+            await sharing
+        first = await limiter.take([upstream], upstream=True)
+        assert first.taken is not None
+        await limiter.give_back(first.taken)
+        verdicts = [await limiter.take([upstream], upstream=True) for _ in range(3)]
+    assert [v.refused_by for v in verdicts] == [None, None, "host"]
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["local", "redis"])
+async def test_giving_back_a_request_taken_before_the_hosts_word_leaves_that_word_as_it_is(
+    redis_url: str, shared: bool
+) -> None:
+    import time
+
+    async with shared_limiter(redis_url) as redis_limiter, asyncio.timeout(TIMEOUT):
+        limiter = redis_limiter if shared else LocalLimiter()
+        upstream = Limit("upstream", Rate(100, 3600))
+        early = await limiter.take([upstream], upstream=True)
+        assert early.taken is not None
+        # The host's count, heard after, already holds the early request: it did not lower it.
+        if (sharing := limiter.tighten(1, time.time() + 30)) is not None:
+            await sharing
+        await limiter.give_back(early.taken)
+        verdicts = [await limiter.take([upstream], upstream=True) for _ in range(2)]
+    assert [v.refused_by for v in verdicts] == [None, "host"]
+
+
+async def test_giving_back_after_the_hosts_window_passed_leaves_its_quota_unknown() -> None:
+    wall = [1000.0]
+    limiter = LocalLimiter(wall_clock=lambda: wall[0])
+    upstream = Limit("upstream", Rate(100, 3600))
+    limiter.tighten(1, 1030.0)
+    taken = (await limiter.take([upstream], upstream=True)).taken
+    assert taken is not None
+    wall[0] = 1031.0
+    assert limiter.host_wait() is None  # the window passed: what is left is unknown again
+    await limiter.give_back(taken)
+    assert limiter.host_wait() is None
+
+
 async def test_a_late_host_report_does_not_raise_what_is_left(redis_url: str) -> None:
     import time
 
