@@ -42,7 +42,10 @@ _log = logging.getLogger(__name__)
 
 _JSON_MODE = frozenset({"json"})
 
+# The models' validators, called directly: model_validate is a Python wrapper around each
+# that adds a call to every answer and every streamed chunk.
 _validate_completion = ChatCompletion.__pydantic_validator__.validate_python
+_validate_chunk = ChatCompletionChunk.__pydantic_validator__.validate_python
 
 T = TypeVar("T")
 
@@ -215,8 +218,7 @@ class ChatEngine:
         answer = await self.answer(prepared, messages)
         # One validation of plain data with the id and time given: half the cost of building
         # the nested models one by one with their default factories, and less than
-        # model_construct's per-field loop for all four. The validator is called directly:
-        # model_validate is a Python wrapper around it that adds a call to every request.
+        # model_construct's per-field loop for all four.
         fields = {
             "id": new_completion_id(),
             "created": int(time.time()),
@@ -323,7 +325,7 @@ class ChatEngine:
         opened = await self.open_stream(prepared)
         name = opened.provider
         # One validation of plain data per chunk: a third of building the nested models.
-        validate = ChatCompletionChunk.model_validate
+        validate = _validate_chunk
         role: str | None = "assistant"
         pieces = opened.pieces()
         async with contextlib.aclosing(pieces):
