@@ -24,6 +24,7 @@ class _Recorder(asyncio.Transport):
         super().__init__()
         self.writes: list[bytes] = []
         self.closed = False
+        self.lost = False
 
     def write(self, data: Any) -> None:
         self.writes.append(bytes(data))
@@ -33,6 +34,9 @@ class _Recorder(asyncio.Transport):
 
     def get_write_buffer_size(self) -> int:
         return 0
+
+    def is_closing(self) -> bool:
+        return self.closed or self.lost
 
 
 async def test_writes_of_one_pass_of_the_loop_leave_in_one_write() -> None:
@@ -58,6 +62,15 @@ async def test_closing_writes_what_is_held_first() -> None:
     assert recorder.closed
     await asyncio.sleep(0)
     assert recorder.writes == [b"last words"]  # nothing written twice
+
+
+async def test_what_is_held_when_the_connection_is_lost_is_dropped() -> None:
+    recorder = _Recorder()
+    held = HeldWrites(recorder, asyncio.get_running_loop())
+    held.write(b"for nobody")
+    recorder.lost = True
+    await asyncio.sleep(0)
+    assert recorder.writes == []
 
 
 async def test_answers_through_the_protocol_arrive_whole_on_one_connection(emu: Emulator) -> None:

@@ -67,10 +67,12 @@ class HeldWrites(asyncio.Transport):
         self._held.append(bytes(data))
 
     def flush(self) -> None:
-        """Write what is held now."""
+        """Write what is held now; drop it if the connection was lost meanwhile."""
         if self._held:
             held, self._held = self._held, []
-            self._transport.write(held[0] if len(held) == 1 else b"".join(held))
+            # As uvicorn writes nothing once the client is gone; asyncio warns of such writes.
+            if not self._transport.is_closing():
+                self._transport.write(held[0] if len(held) == 1 else b"".join(held))
 
     def close(self) -> None:
         self.flush()
