@@ -8,7 +8,7 @@ import pytest
 
 from aiodynaspark import AsyncClient
 from aiodynaspark.testing import Emulator, Fault
-from support.gateway import GatewayFactory, fetch
+from support.gateway import GatewayFactory, fetch, logged_line
 
 TIMEOUT = 10.0
 CHAT = {"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": "hi"}]}
@@ -81,9 +81,5 @@ async def test_caller_who_leaves_is_logged_499(
     with caplog.at_level(logging.INFO, logger="aiodynaspark.server.access"):
         await _leave_after(gateway, CHAT, 0.3)
         await _wait_for_disconnect(emu)
-        for _ in range(100):
-            if any("chat/completions" in r.getMessage() for r in caplog.records):
-                break
-            await asyncio.sleep(0.01)
-    [line] = [r.getMessage() for r in caplog.records if "chat/completions" in r.getMessage()]
+        line = await logged_line(caplog, "chat/completions")
     assert '"POST /v1/chat/completions" 499' in line

@@ -13,7 +13,13 @@ from aiodynaspark.server._protocol import protocol_with_header_timeout
 from aiodynaspark.server._serve import uvicorn_options_for
 from aiodynaspark.server._settings import ServeSettings
 from aiodynaspark.testing import Emulator
-from support.gateway import GatewayFactory, assert_openai_error, fetch, run_gateway
+from support.gateway import (
+    GatewayFactory,
+    assert_openai_error,
+    fetch,
+    logged_line,
+    run_gateway,
+)
 
 TIMEOUT = 5.0
 
@@ -49,7 +55,7 @@ async def test_access_log_escapes_newlines_and_escapes_in_the_path(
 ) -> None:
     with caplog.at_level(logging.INFO, logger="aiodynaspark.server.access"):
         await fetch("GET", gateway + "/x%0a127.0.0.1%20%22GET%20/admin%22%20200%1b[31m")
-    [line] = [r.getMessage() for r in caplog.records if "/x" in r.getMessage()]
+        line = await logged_line(caplog, "/x")
     assert "\n" not in line
     assert "\x1b" not in line
     assert "\\n127.0.0.1" in line

@@ -164,3 +164,19 @@ def prompt_of(emu: Emulator) -> str:
     """The prompt of the emulator's last chat request, whichever endpoint took it."""
     request = emu.requests[-1]
     return request.form.get("user_input") or request.query["user_input"]
+
+
+async def logged_line(caplog: Any, needle: str, *, rounds: int = 500) -> str:
+    """The one captured log line holding ``needle``, waiting for it a bounded while.
+
+    The access log line is written once the answer has left, so a caller that has its answer
+    may look before the line is there.
+    """
+    for _ in range(rounds):
+        lines = [record.getMessage() for record in caplog.records]
+        found = [line for line in lines if needle in line]
+        if found:
+            [line] = found
+            return line
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"no log line holds {needle!r} after {rounds} waits")
