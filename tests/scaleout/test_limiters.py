@@ -205,6 +205,55 @@ async def test_giving_back_after_the_hosts_window_passed_leaves_its_quota_unknow
     assert limiter.host_wait() is None
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["local", "redis"])
+async def test_each_limit_of_a_decision_reports_its_own_remaining_and_reset(
+    redis_url: str, shared: bool
+) -> None:
+    async with shared_limiter(redis_url) as redis_limiter, asyncio.timeout(TIMEOUT):
+        limiter = redis_limiter if shared else LocalLimiter()
+        key, upstream = Limit("key:a", Rate(5, 60)), Limit("upstream", Rate(10, 3600))
+        await limiter.take([key, upstream], upstream=True)
+        second = await limiter.take([key, upstream], upstream=True)
+    assert [d.remaining for d in second.decisions] == [3, 8]
+    assert 50 < second.decisions[0].reset_after <= 60
+    assert 3590 < second.decisions[1].reset_after <= 3600
+
+
+async def test_a_lower_host_report_after_a_take_reaches_the_other_gateways(
+    redis_url: str,
+) -> None:
+    import time
+
+    reset = time.time() + 30
+    async with shared_limiter(redis_url) as one, shared_limiter(redis_url) as two:
+        async with asyncio.timeout(TIMEOUT):
+            if (sharing := one.tighten(5, reset)) is not None:
+                await sharing
+            assert (await one.take([Limit("key:a", Rate(5, 60))], upstream=True)).allowed
+            if (sharing := one.tighten(2, reset)) is not None:
+                await sharing
+            verdicts = [await two.take([], upstream=True) for _ in range(3)]
+    assert [v.refused_by for v in verdicts] == [None, None, "host"]
+
+
+async def test_while_redis_is_down_the_hosts_word_that_nothing_is_left_still_refuses(
+    redis_server: RedisServer, redis_url: str
+) -> None:
+    import time
+
+    limit = Limit("upstream", Rate(100, 3600), on_failure="local")
+    async with shared_limiter(redis_url) as limiter, asyncio.timeout(TIMEOUT):
+        if (sharing := limiter.tighten(0, time.time() + 30)) is not None:
+            await sharing
+        redis_server.stop()
+        try:
+            verdict = await limiter.take([limit], upstream=True)
+        finally:
+            redis_server.start()
+    assert verdict.fallback
+    assert verdict.refused_by == "host"
+
+
 async def test_a_late_host_report_does_not_raise_what_is_left(redis_url: str) -> None:
     import time
 
