@@ -214,9 +214,37 @@ async def test_each_limit_of_a_decision_reports_its_own_remaining_and_reset(
         key, upstream = Limit("key:a", Rate(5, 60)), Limit("upstream", Rate(10, 3600))
         await limiter.take([key, upstream], upstream=True)
         second = await limiter.take([key, upstream], upstream=True)
-    assert [d.remaining for d in second.decisions] == [3, 8]
+    assert [(d.allowed, d.limit, d.remaining) for d in second.decisions] == [
+        (True, 5, 3),
+        (True, 10, 8),
+    ]
     assert 50 < second.decisions[0].reset_after <= 60
     assert 3590 < second.decisions[1].reset_after <= 3600
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["local", "redis"])
+async def test_a_refused_decision_reports_every_limit_refused_with_what_it_has_left(
+    redis_url: str, shared: bool
+) -> None:
+    async with shared_limiter(redis_url) as redis_limiter, asyncio.timeout(TIMEOUT):
+        limiter = redis_limiter if shared else LocalLimiter()
+        key, upstream = Limit("key:a", Rate(1, 60)), Limit("upstream", Rate(10, 60))
+        await limiter.take([key, upstream], upstream=True)
+        refused = await limiter.take([key, upstream], upstream=True)
+    assert [(d.allowed, d.limit, d.remaining) for d in refused.decisions] == [
+        (False, 1, 0),
+        (False, 10, 9),
+    ]
+    assert all(50 < d.reset_after <= 60 for d in refused.decisions)
+
+
+async def test_a_refusal_near_the_end_of_the_window_waits_only_for_what_is_left_of_it() -> None:
+    now = [100.0]
+    limiter = LocalLimiter(clock=lambda: now[0])
+    limit = Limit("key:a", Rate(1, 60))
+    await limiter.take([limit], upstream=False)
+    now[0] = 159.5
+    assert (await limiter.take([limit], upstream=False)).retry_after == pytest.approx(0.5)
 
 
 async def test_a_lower_host_report_after_a_take_reaches_the_other_gateways(
