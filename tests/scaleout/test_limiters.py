@@ -247,6 +247,44 @@ async def test_a_refusal_near_the_end_of_the_window_waits_only_for_what_is_left_
     assert (await limiter.take([limit], upstream=False)).retry_after == pytest.approx(0.5)
 
 
+async def test_a_raised_rate_keeps_counting_the_requests_already_in_the_window() -> None:
+    limiter = LocalLimiter(clock=lambda: 100.0)
+    assert (await limiter.take([Limit("key:a", Rate(2, 60))], upstream=False)).allowed
+    raised = Limit("key:a", Rate(3, 60))  # the keys file was edited
+    verdicts = [await limiter.take([raised], upstream=False) for _ in range(3)]
+    assert [v.allowed for v in verdicts] == [True, True, False]
+
+
+async def test_the_hosts_word_holds_requests_to_the_last_moment_of_its_window() -> None:
+    wall = [1000.0]
+    limiter = LocalLimiter(wall_clock=lambda: wall[0])
+    limiter.tighten(0, 1030.0)
+    wall[0] = 1029.5
+    refused = await limiter.take([Limit("upstream", Rate(100, 3600))], upstream=True)
+    assert refused.refused_by == "host"
+    assert refused.retry_after == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("reports", "allowed"),
+    [
+        ([(0, 1030.0), (5, 1030.0)], 0),
+        ([(5, 1030.0), (1, 1030.0)], 1),
+        ([(1, 1030.0), (3, 1060.0)], 3),
+    ],
+    ids=["late-report-in-the-window", "lower-report-in-the-window", "new-window"],
+)
+async def test_the_hosts_word_only_lowers_what_is_left_within_its_window(
+    reports: list[tuple[int, float]], allowed: int
+) -> None:
+    limiter = LocalLimiter(wall_clock=lambda: 1000.0)
+    for remaining, reset_at in reports:
+        limiter.tighten(remaining, reset_at)
+    upstream = Limit("upstream", Rate(100, 3600))
+    verdicts = [await limiter.take([upstream], upstream=True) for _ in range(allowed + 1)]
+    assert [v.allowed for v in verdicts] == [True] * allowed + [False]
+
+
 async def test_a_lower_host_report_after_a_take_reaches_the_other_gateways(
     redis_url: str,
 ) -> None:
