@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from aiodynaspark.server.ops._limiter import Limit, LocalLimiter
 from aiodynaspark.server.ops._rates import Rate, format_reset, parse_rate
 from aiodynaspark.server.ops._redis import open_redis
-from aiodynaspark.server.ops._redis_limiter import RedisLimiter
+from aiodynaspark.server.ops._redis_limiter import REDIS_RETRY_AFTER, RedisLimiter
 from support.redis_server import RedisServer
 
 TIMEOUT = 10.0
@@ -371,6 +371,30 @@ async def test_giving_back_after_the_window_passed_frees_nothing() -> None:
     await limiter.give_back(old.taken)
     # The old request left the window by itself; the new one is still counted.
     assert (await limiter.take([limit], upstream=True)).refused_by == "upstream"
+
+
+async def test_while_redis_is_down_a_refusing_limit_refuses_the_request_as_unavailable(
+    redis_server: RedisServer, redis_url: str
+) -> None:
+    key = Limit("key:a", Rate(5, 60), on_failure="local")
+    upstream = Limit("upstream", Rate(10, 60), on_failure="refuse")
+    async with shared_limiter(redis_url) as limiter, asyncio.timeout(TIMEOUT):
+        redis_server.stop()
+        try:
+            verdict = await limiter.take([key, upstream], upstream=True)
+        finally:
+            redis_server.start()
+    assert (verdict.allowed, verdict.refused_by, verdict.unavailable, verdict.fallback) == (
+        False,
+        "upstream",
+        True,
+        True,
+    )
+    assert verdict.retry_after == REDIS_RETRY_AFTER
+    assert [(d.allowed, d.limit, d.remaining, d.reset_after) for d in verdict.decisions] == [
+        (False, 5, 0, REDIS_RETRY_AFTER),
+        (False, 10, 0, REDIS_RETRY_AFTER),
+    ]
 
 
 async def test_a_request_counted_locally_while_redis_was_down_is_given_back_locally(
