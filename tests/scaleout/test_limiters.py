@@ -285,6 +285,29 @@ async def test_the_hosts_word_only_lowers_what_is_left_within_its_window(
     assert [v.allowed for v in verdicts] == [True] * allowed + [False]
 
 
+@pytest.mark.parametrize(
+    ("take_between", "later", "allowed"),
+    [(False, (1, 30), 1), (True, (3, 60), 3)],
+    ids=["lower-in-the-same-window", "a-new-window-after-a-take"],
+)
+async def test_a_hosts_report_that_changes_what_is_left_reaches_the_other_gateways(
+    redis_url: str, take_between: bool, later: tuple[int, int], allowed: int
+) -> None:
+    import time
+
+    now = time.time()
+    async with shared_limiter(redis_url) as one, shared_limiter(redis_url) as two:
+        async with asyncio.timeout(TIMEOUT):
+            if (sharing := one.tighten(5 if not take_between else 1, now + 30)) is not None:
+                await sharing
+            if take_between:
+                assert (await one.take([], upstream=True)).allowed
+            if (sharing := one.tighten(later[0], now + later[1])) is not None:
+                await sharing
+            verdicts = [await two.take([], upstream=True) for _ in range(allowed + 1)]
+    assert [v.refused_by for v in verdicts] == [None] * allowed + ["host"]
+
+
 async def test_a_lower_host_report_after_a_take_reaches_the_other_gateways(
     redis_url: str,
 ) -> None:
