@@ -41,6 +41,10 @@ from support.docs_blocks import (
 from support.media import make_png
 from support.ports import free_port
 
+# The blocks share the documented ports' stand-ins and run a few at once themselves: under
+# pytest-xdist they all stay in one process.
+pytestmark = pytest.mark.xdist_group("docs")
+
 # One block's whole run, servers included; a block that needs longer is a bug or a mistake.
 BLOCK_SECONDS = 45.0
 # Blocks run at once: subprocess start-up dominates, so a few overlap well even on 2 cores.
