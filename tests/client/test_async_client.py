@@ -69,19 +69,22 @@ async def test_chunks_have_the_openai_shape(client: AsyncClient) -> None:
     assert len(chunks) == 4  # three words and the closing chunk
 
 
+# A user turn with a text part and an image part (a data URI).
+DESCRIBE_IMAGE = [
+    {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "describe"},
+            {"type": "image_url", "image_url": {"url": data_uri(PNG)}},
+        ],
+    }
+]
+
+
 async def test_image_url_part_reaches_the_service_as_the_image(
     client: AsyncClient, emu: Emulator
 ) -> None:
-    messages = [
-        {
-            "role": "user",
-            "content": [
-                {"type": "text", "text": "describe"},
-                {"type": "image_url", "image_url": {"url": data_uri(PNG)}},
-            ],
-        }
-    ]
-    done = await client.chat.completions.create(messages=messages)
+    done = await client.chat.completions.create(messages=DESCRIBE_IMAGE)
     file = emu.requests[0].file
     assert file is not None
     assert (file.data, file.content_type) == (PNG, "image/png")
@@ -119,16 +122,7 @@ async def test_routing_rule(
 async def test_a_streamed_chat_with_an_image_url_part_goes_by_the_web_form(
     client: AsyncClient, emu: Emulator
 ) -> None:
-    messages = [
-        {
-            "role": "user",
-            "content": [
-                {"type": "text", "text": "describe"},
-                {"type": "image_url", "image_url": {"url": data_uri(PNG)}},
-            ],
-        }
-    ]
-    stream = await client.chat.completions.create(messages=messages, stream=True)
+    stream = await client.chat.completions.create(messages=DESCRIBE_IMAGE, stream=True)
     async with asyncio.timeout(5):
         names = {chunk.provider async for chunk in stream}
     assert names == {"Dynaspark"}

@@ -1,6 +1,7 @@
 """The limiters: exact counts, all-or-nothing decisions, the host's word, Redis failures."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +19,12 @@ TIMEOUT = 10.0
 PER_MINUTE_10 = Rate(10, 60.0)
 
 
+async def tell(limiter: LocalLimiter | RedisLimiter, left: int, reset_at: float) -> None:
+    """Give ``limiter`` the host's word, and wait until it is shared (through Redis)."""
+    if (sharing := limiter.tighten(left, reset_at)) is not None:
+        await sharing
+
+
 @asynccontextmanager
 async def shared_limiter(url: str, **options: object) -> AsyncIterator[RedisLimiter]:
     redis = open_redis(url)
@@ -25,6 +32,16 @@ async def shared_limiter(url: str, **options: object) -> AsyncIterator[RedisLimi
         yield RedisLimiter(redis, **options)  # type: ignore[arg-type]
     finally:
         await redis.aclose()
+
+
+@asynccontextmanager
+async def limiter_for(redis_url: str, shared: bool) -> AsyncIterator[LocalLimiter | RedisLimiter]:
+    """The limiter through Redis, or a local one."""
+    if not shared:
+        yield LocalLimiter()
+        return
+    async with shared_limiter(redis_url) as limiter:
+        yield limiter
 
 
 @given(st.integers(1, 1_000_000), st.sampled_from(["second", "minute", "hour"]))
@@ -103,13 +120,9 @@ async def test_shared_decision_is_all_or_nothing(redis_url: str) -> None:
 async def test_the_hosts_word_that_nothing_is_left_refuses_until_its_reset(
     redis_url: str, shared: bool
 ) -> None:
-    import time
-
-    async with shared_limiter(redis_url) as redis_limiter, asyncio.timeout(TIMEOUT):
-        limiter = redis_limiter if shared else LocalLimiter()
+    async with limiter_for(redis_url, shared) as limiter, asyncio.timeout(TIMEOUT):
         upstream = Limit("upstream", Rate(100, 3600))
-        if (sharing := limiter.tighten(1, time.time() + 30)) is not None:
-            await sharing
+        await tell(limiter, 1, time.time() + 30)
         assert (await limiter.take([upstream], upstream=True)).allowed
         refused = await limiter.take([upstream], upstream=True)
         assert refused.refused_by == "host"
@@ -122,13 +135,9 @@ async def test_the_hosts_word_that_nothing_is_left_refuses_until_its_reset(
 async def test_giving_back_frees_exactly_what_the_request_took(
     redis_url: str, shared: bool
 ) -> None:
-    import time
-
-    async with shared_limiter(redis_url) as redis_limiter, asyncio.timeout(TIMEOUT):
-        limiter = redis_limiter if shared else LocalLimiter()
+    async with limiter_for(redis_url, shared) as limiter, asyncio.timeout(TIMEOUT):
         key, upstream = Limit("key:a", Rate(1, 60)), Limit("upstream", Rate(2, 60))
-        if (sharing := limiter.tighten(1, time.time() + 30)) is not None:
-            await sharing
+        await tell(limiter, 1, time.time() + 30)
         first = await limiter.take([key, upstream], upstream=True)
         assert first.taken is not None
         assert (await limiter.take([key, upstream], upstream=True)).refused_by == "key:a"
@@ -143,13 +152,9 @@ async def test_giving_back_frees_exactly_what_the_request_took(
 async def test_a_request_that_does_not_call_the_host_spends_none_of_its_quota(
     redis_url: str, shared: bool
 ) -> None:
-    import time
-
-    async with shared_limiter(redis_url) as redis_limiter, asyncio.timeout(TIMEOUT):
-        limiter = redis_limiter if shared else LocalLimiter()
+    async with limiter_for(redis_url, shared) as limiter, asyncio.timeout(TIMEOUT):
         upstream = Limit("upstream", Rate(100, 3600))
-        if (sharing := limiter.tighten(2, time.time() + 30)) is not None:
-            await sharing
+        await tell(limiter, 2, time.time() + 30)
         assert (await limiter.take([Limit("key:a", Rate(5, 60))], upstream=False)).allowed
         verdicts = [await limiter.take([upstream], upstream=True) for _ in range(3)]
     assert [v.refused_by for v in verdicts] == [None, None, "host"]
@@ -159,13 +164,9 @@ async def test_a_request_that_does_not_call_the_host_spends_none_of_its_quota(
 async def test_giving_back_raises_what_the_host_has_left_by_one(
     redis_url: str, shared: bool
 ) -> None:
-    import time
-
-    async with shared_limiter(redis_url) as redis_limiter, asyncio.timeout(TIMEOUT):
-        limiter = redis_limiter if shared else LocalLimiter()
+    async with limiter_for(redis_url, shared) as limiter, asyncio.timeout(TIMEOUT):
         upstream = Limit("upstream", Rate(100, 3600))
-        if (sharing := limiter.tighten(2, time.time() + 30)) is not None:
-            await sharing
+        await tell(limiter, 2, time.time() + 30)
         first = await limiter.take([upstream], upstream=True)
         assert first.taken is not None
         await limiter.give_back(first.taken)
@@ -177,16 +178,12 @@ async def test_giving_back_raises_what_the_host_has_left_by_one(
 async def test_giving_back_a_request_taken_before_the_hosts_word_leaves_that_word_as_it_is(
     redis_url: str, shared: bool
 ) -> None:
-    import time
-
-    async with shared_limiter(redis_url) as redis_limiter, asyncio.timeout(TIMEOUT):
-        limiter = redis_limiter if shared else LocalLimiter()
+    async with limiter_for(redis_url, shared) as limiter, asyncio.timeout(TIMEOUT):
         upstream = Limit("upstream", Rate(100, 3600))
         early = await limiter.take([upstream], upstream=True)
         assert early.taken is not None
         # The host's count, heard after, already holds the early request: it did not lower it.
-        if (sharing := limiter.tighten(1, time.time() + 30)) is not None:
-            await sharing
+        await tell(limiter, 1, time.time() + 30)
         await limiter.give_back(early.taken)
         verdicts = [await limiter.take([upstream], upstream=True) for _ in range(2)]
     assert [v.refused_by for v in verdicts] == [None, "host"]
@@ -209,8 +206,7 @@ async def test_giving_back_after_the_hosts_window_passed_leaves_its_quota_unknow
 async def test_each_limit_of_a_decision_reports_its_own_remaining_and_reset(
     redis_url: str, shared: bool
 ) -> None:
-    async with shared_limiter(redis_url) as redis_limiter, asyncio.timeout(TIMEOUT):
-        limiter = redis_limiter if shared else LocalLimiter()
+    async with limiter_for(redis_url, shared) as limiter, asyncio.timeout(TIMEOUT):
         key, upstream = Limit("key:a", Rate(5, 60)), Limit("upstream", Rate(10, 3600))
         await limiter.take([key, upstream], upstream=True)
         second = await limiter.take([key, upstream], upstream=True)
@@ -226,8 +222,7 @@ async def test_each_limit_of_a_decision_reports_its_own_remaining_and_reset(
 async def test_a_refused_decision_reports_every_limit_refused_with_what_it_has_left(
     redis_url: str, shared: bool
 ) -> None:
-    async with shared_limiter(redis_url) as redis_limiter, asyncio.timeout(TIMEOUT):
-        limiter = redis_limiter if shared else LocalLimiter()
+    async with limiter_for(redis_url, shared) as limiter, asyncio.timeout(TIMEOUT):
         key, upstream = Limit("key:a", Rate(1, 60)), Limit("upstream", Rate(10, 60))
         await limiter.take([key, upstream], upstream=True)
         refused = await limiter.take([key, upstream], upstream=True)
@@ -293,17 +288,13 @@ async def test_the_hosts_word_only_lowers_what_is_left_within_its_window(
 async def test_a_hosts_report_that_changes_what_is_left_reaches_the_other_gateways(
     redis_url: str, take_between: bool, later: tuple[int, int], allowed: int
 ) -> None:
-    import time
-
     now = time.time()
     async with shared_limiter(redis_url) as one, shared_limiter(redis_url) as two:
         async with asyncio.timeout(TIMEOUT):
-            if (sharing := one.tighten(5 if not take_between else 1, now + 30)) is not None:
-                await sharing
+            await tell(one, 5 if not take_between else 1, now + 30)
             if take_between:
                 assert (await one.take([], upstream=True)).allowed
-            if (sharing := one.tighten(later[0], now + later[1])) is not None:
-                await sharing
+            await tell(one, later[0], now + later[1])
             verdicts = [await two.take([], upstream=True) for _ in range(allowed + 1)]
     assert [v.refused_by for v in verdicts] == [None] * allowed + ["host"]
 
@@ -311,16 +302,12 @@ async def test_a_hosts_report_that_changes_what_is_left_reaches_the_other_gatewa
 async def test_a_lower_host_report_after_a_take_reaches_the_other_gateways(
     redis_url: str,
 ) -> None:
-    import time
-
     reset = time.time() + 30
     async with shared_limiter(redis_url) as one, shared_limiter(redis_url) as two:
         async with asyncio.timeout(TIMEOUT):
-            if (sharing := one.tighten(5, reset)) is not None:
-                await sharing
+            await tell(one, 5, reset)
             assert (await one.take([Limit("key:a", Rate(5, 60))], upstream=True)).allowed
-            if (sharing := one.tighten(2, reset)) is not None:
-                await sharing
+            await tell(one, 2, reset)
             verdicts = [await two.take([], upstream=True) for _ in range(3)]
     assert [v.refused_by for v in verdicts] == [None, None, "host"]
 
@@ -328,12 +315,9 @@ async def test_a_lower_host_report_after_a_take_reaches_the_other_gateways(
 async def test_while_redis_is_down_the_hosts_word_that_nothing_is_left_still_refuses(
     redis_server: RedisServer, redis_url: str
 ) -> None:
-    import time
-
     limit = Limit("upstream", Rate(100, 3600), on_failure="local")
     async with shared_limiter(redis_url) as limiter, asyncio.timeout(TIMEOUT):
-        if (sharing := limiter.tighten(0, time.time() + 30)) is not None:
-            await sharing
+        await tell(limiter, 0, time.time() + 30)
         redis_server.stop()
         try:
             verdict = await limiter.take([limit], upstream=True)
@@ -344,8 +328,6 @@ async def test_while_redis_is_down_the_hosts_word_that_nothing_is_left_still_ref
 
 
 async def test_a_late_host_report_does_not_raise_what_is_left(redis_url: str) -> None:
-    import time
-
     reset = time.time() + 30
     async with shared_limiter(redis_url) as one, shared_limiter(redis_url) as two:
         async with asyncio.timeout(TIMEOUT):
