@@ -190,12 +190,7 @@ async def main(src: str, only: str = "") -> None:
                 outcome = f"{type(exc).__name__}"
             elapsed = time.perf_counter() - started
             peak = _peak_rss_mib(child.pid)
-            child.terminate()
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:  # a gateway still busy with the attack
-                child.kill()
-                child.wait(10)
+            _stop(child)
         print(f"{name:45} {elapsed:8.2f} {peak:9.0f}  {outcome}", flush=True)
     for name, tenancy_attack in TENANCY_ATTACKS.items():
         if only not in name:
