@@ -30,6 +30,7 @@ def test_regenerate_writes_the_last_answer_again_and_keeps_the_first_as_a_versio
     expect(chat.last_answer_text).to_have_text("The first take.")
     expect(versions).to_contain_text("1/2")
     # Saved with the conversation: a reload shows the version that was on screen.
+    chat.wait_saved()
     chat.page.reload()
     chat.wait_ready()
     expect(chat.last_answer_text).to_have_text("The first take.")
@@ -72,6 +73,7 @@ def test_an_edited_question_is_sent_again_and_what_followed_stays_a_version(
     expect(chat.messages).to_have_count(4)
     expect(chat.messages.first.locator(".msg-text")).to_have_text("Frist question")
     expect(chat.last_answer_text).to_contain_text("User: Second question")
+    chat.wait_saved()
     chat.page.reload()
     chat.wait_ready()
     expect(chat.messages).to_have_count(4)

@@ -84,6 +84,7 @@ def test_delete_can_be_undone(chat: ChatPage) -> None:
     chat.page.get_by_role("button", name="Undo").click()
     expect(chat.conversation("Keep me")).to_have_attribute("aria-current", "page")
     expect(chat.messages).to_have_count(2)
+    chat.wait_saved()
     chat.page.reload()
     chat.wait_ready()
     expect(chat.conversations).to_have_count(1)
@@ -97,6 +98,9 @@ def test_a_deleted_conversation_stays_deleted_after_a_reload(chat: ChatPage) -> 
     chat.wait_done()
 
     chat.page.get_by_role("button", name="Delete “Delete me”").click()
+    # The page says it is writing until the deletion is committed; a reload waits for that.
+    expect(chat.conversations).to_have_count(1)
+    chat.wait_saved()
     chat.page.reload()
     chat.wait_ready()
 

@@ -64,6 +64,7 @@ def test_page_contacts_no_other_origin(
     chat.page.get_by_role("group", name="Mode").get_by_text("Image").click()
     chat.send("A red bicycle")
     expect(chat.last_answer.locator("img.generated-image")).to_be_visible()
+    chat.wait_done()
     chat.page.reload()
     expect(chat.model_picker).to_be_enabled()
 

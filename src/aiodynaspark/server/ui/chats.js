@@ -28,6 +28,7 @@ let undoTimer = 0;
 const channel = globalThis.BroadcastChannel ? new BroadcastChannel("aiodynaspark-chat") : null;
 const streamTimers = new Map(); // conversation id -> timer of its next save while it streams
 const saving = new Map(); // conversation id -> {running: Promise, again: boolean}
+let deleting = 0; // deletions not yet committed
 
 // ---------------------------------------------------------------- saving
 
@@ -53,9 +54,25 @@ function writeLater(conversation) {
       }
     } while (entry.again);
     saving.delete(conversation.id);
-    if (saving.size === 0) delete document.body.dataset.saving;
+    settled();
   };
   run();
+}
+
+// While nothing is being written or deleted any more, the page stops saying so.
+function settled() {
+  if (saving.size === 0 && deleting === 0) delete document.body.dataset.saving;
+}
+
+// Delete a stored conversation and tell the other tabs; the page says it is writing until done.
+function deleteStored(id) {
+  deleting += 1;
+  document.body.dataset.saving = "true";
+  deleteConversation(id).then((gone) => {
+    if (gone) channel?.postMessage({ type: "deleted", id });
+    deleting -= 1;
+    settled();
+  });
 }
 
 /**
@@ -69,7 +86,7 @@ export function saveChat(conversation, { soon = false } = {}) {
     conversation.updated = Date.now();
     state.conversations.unshift(conversation);
     for (const old of state.conversations.splice(MAX_CONVERSATIONS)) {
-      deleteConversation(old.id).then(() => channel?.postMessage({ type: "deleted", id: old.id }));
+      deleteStored(old.id);
     }
     renderList();
   }
@@ -237,7 +254,7 @@ function remove(conversation) {
   const at = state.conversations.indexOf(conversation);
   if (at < 0) return;
   state.conversations.splice(at, 1);
-  deleteConversation(conversation.id).then(() => channel?.postMessage({ type: "deleted", id: conversation.id }));
+  deleteStored(conversation.id);
   const wasOpen = state.conversation === conversation;
   if (wasOpen) open(blankConversation());
   renderList();
