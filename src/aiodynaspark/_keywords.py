@@ -1,6 +1,5 @@
 """Refusing an unknown keyword the way Python does, with the nearest valid one named."""
 
-import difflib
 import inspect
 from collections.abc import Callable, Collection, Iterable
 
@@ -25,6 +24,8 @@ def unexpected_keyword(function: str, given: Iterable[str], valid: Collection[st
     unknown = sorted(name for name in given if name not in valid)
     name = unknown[0] if unknown else "?"
     message = f"{function}() got an unexpected keyword argument {name!r}"
+    import difflib  # only once a call went wrong; a small import
+
     nearest = difflib.get_close_matches(name, sorted(valid), n=1, cutoff=0.6)
     if nearest:
         message += f"; did you mean {nearest[0]!r}?"

@@ -104,6 +104,11 @@ def test_a_keyword_beats_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings(GatewaySettings, {"max_body_bytes": 200}).max_body_bytes == 200
 
 
+def test_a_variable_is_read_whatever_the_case_of_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("aiodynaspark_max_messages", "7")
+    assert load_settings(GatewaySettings, {}).max_messages == 7
+
+
 def test_upstream_settings_are_left_to_the_library_variable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

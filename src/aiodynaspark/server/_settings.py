@@ -2,7 +2,7 @@
 
 :class:`GatewaySettings` is the one list. From a field come the keyword of :func:`create_app`
 and :func:`serve` (through :class:`GatewayOptions`, which a test keeps equal to the fields),
-the environment variable ``AIODYNASPARK_<NAME>`` (pydantic-settings reads it), and the option
+the environment variable ``AIODYNASPARK_<NAME>`` (the model reads it itself), and the option
 of ``aiodynaspark serve`` (built from the field by the CLI, named ``--<name>``; a switch
 that is on by default becomes ``--no-<name>``). Adding a setting is one field here, its line
 in :class:`GatewayOptions`, and its row in ``docs/gateway.md``.
@@ -12,15 +12,13 @@ Settings the gateway hands to its upstream client (``base_url``, ``timeout`` ...
 by the client, so one variable means one thing whichever entry point reads it.
 """
 
-import difflib
 import ipaddress
+import os
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypedDict, TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
-from pydantic_settings.sources import PydanticBaseSettingsSource
 
 from .._config import ENV_API_KEY, ENV_BASE_URL, ENV_DEADLINE, ENV_MAX_RETRIES, ENV_TIMEOUT
 from .ops._aliases import parse_aliases
@@ -111,17 +109,22 @@ class LibraryVariable:
     name: str
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(BaseModel):
     """Every setting of the gateway app (what :func:`create_app` takes besides a client).
 
-    A keyword beats the variable ``AIODYNASPARK_<NAME>``, which beats the default. The
-    upstream settings (marked with their ``DYNASPARK_*`` variable) stay ``None`` unless given:
-    the client then reads that variable or uses the library's default.
+    A keyword beats the variable ``AIODYNASPARK_<NAME>`` (its name in any case), which beats
+    the default. The upstream settings (marked with their ``DYNASPARK_*`` variable) stay
+    ``None`` unless given: the client then reads that variable or uses the library's default.
+    A variable's text is validated as the keyword would be (``"8080"`` for a number, ``"1"``
+    or ``"false"`` for a switch); a list is comma-separated.
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, frozen=True, extra="forbid", validate_default=True
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    # Read here rather than with pydantic-settings, whose import (its cloud sources and
+    # python-dotenv with it) held 0.9 MiB of the gateway's memory for this one loop.
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**{**_own_variables(type(self)), **data})
 
     api_key: Annotated[str | None, Flag(metavar="KEY")] = Field(
         default=None,
@@ -150,20 +153,18 @@ class GatewaySettings(BaseSettings):
         default=None, ge=0, description="Upstream retries after the first attempt."
     )
     ui: bool = Field(default=True, description="Serve the chat page at /.")
-    cors_origins: Annotated[
-        tuple[str, ...], NoDecode, Flag(name="--cors-origin", metavar="ORIGIN")
-    ] = Field(
+    cors_origins: Annotated[tuple[str, ...], Flag(name="--cors-origin", metavar="ORIGIN")] = Field(
         default=(),
         description="Origins allowed to call the API from a browser ('*' for any; "
         "repeatable; comma-separated in the variable). None: CORS off.",
     )
-    model_aliases: Annotated[
-        tuple[str, ...], NoDecode, Flag(name="--model-alias", metavar="NAME=MODEL")
-    ] = Field(
-        default=(),
-        description="A model name clients send, mapped onto a Dynaspark model "
-        "(gpt-4o=gemini-2.0-flash; repeatable; comma-separated in the variable); listed by "
-        "/v1/models and resolved before a caller key's model list is checked.",
+    model_aliases: Annotated[tuple[str, ...], Flag(name="--model-alias", metavar="NAME=MODEL")] = (
+        Field(
+            default=(),
+            description="A model name clients send, mapped onto a Dynaspark model "
+            "(gpt-4o=gemini-2.0-flash; repeatable; comma-separated in the variable); listed by "
+            "/v1/models and resolved before a caller key's model list is checked.",
+        )
     )
     max_body_bytes: Annotated[int, Flag(metavar="BYTES")] = Field(
         default=DEFAULT_MAX_BODY_BYTES,
@@ -175,9 +176,7 @@ class GatewaySettings(BaseSettings):
     allow_remote_images: bool = Field(
         default=False, description="Fetch http(s) image URLs (public addresses only)."
     )
-    allowed_hosts: Annotated[
-        tuple[str, ...], NoDecode, Flag(name="--allowed-host", metavar="NAME")
-    ] = Field(
+    allowed_hosts: Annotated[tuple[str, ...], Flag(name="--allowed-host", metavar="NAME")] = Field(
         default=(),
         description="Host names accepted besides loopback ones when the gateway listens on a "
         "loopback address ('*' turns the check off; repeatable; comma-separated in the "
@@ -202,13 +201,11 @@ class GatewaySettings(BaseSettings):
     max_model_chars: Annotated[int, Flag(metavar="N")] = Field(
         default=DEFAULT_MAX_MODEL_CHARS, ge=1, description="Longest model name accepted."
     )
-    long_prompts: Annotated[Literal["web_form", "refuse"], Flag(metavar="web_form|refuse")] = (
-        Field(
-            default="web_form",
-            description="A conversation too long for the REST API's URL goes whole by the web "
-            "form, its REST-only options dropped and named in x-aiodynaspark-dropped-params "
-            "(web_form), or is refused with 400 when it has such options (refuse).",
-        )
+    long_prompts: Annotated[Literal["web_form", "refuse"], Flag(metavar="web_form|refuse")] = Field(
+        default="web_form",
+        description="A conversation too long for the REST API's URL goes whole by the web "
+        "form, its REST-only options dropped and named in x-aiodynaspark-dropped-params "
+        "(web_form), or is refused with 400 when it has such options (refuse).",
     )
     stream_keep_alive: Annotated[float, Flag(metavar="SECONDS")] = Field(
         default=DEFAULT_STREAM_KEEP_ALIVE,
@@ -307,18 +304,6 @@ class GatewaySettings(BaseSettings):
     def _split_list(cls, value: object) -> object:
         return _comma_list(value)
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Keywords, then the gateway's own variables; no dotenv or secrets directory."""
-        return init_settings, _OwnVariables(settings_cls)
-
 
 def _comma_list(value: object) -> object:
     # A lone string (a variable, or a keyword) would otherwise be a tuple of letters.
@@ -352,13 +337,13 @@ class ServeSettings(GatewaySettings):
         description="Open connections (and requests) per process; past it new requests "
         "get 503. Keep it below the file limit (ulimit -n) minus the upstream pool.",
     )
-    trusted_proxies: Annotated[
-        tuple[str, ...], NoDecode, Flag(name="--trusted-proxy", metavar="ADDRESS")
-    ] = Field(
-        default=(),
-        description="Addresses or networks of the reverse proxies whose X-Forwarded-For and "
-        "X-Forwarded-Proto are believed (repeatable; comma-separated in the variable). "
-        "None: those headers are ignored, from loopback too.",
+    trusted_proxies: Annotated[tuple[str, ...], Flag(name="--trusted-proxy", metavar="ADDRESS")] = (
+        Field(
+            default=(),
+            description="Addresses or networks of the reverse proxies whose X-Forwarded-For and "
+            "X-Forwarded-Proto are believed (repeatable; comma-separated in the variable). "
+            "None: those headers are ignored, from loopback too.",
+        )
     )
 
     @field_validator("trusted_proxies", mode="before")
@@ -423,13 +408,16 @@ class ServeOptions(GatewayOptions, total=False):
 S = TypeVar("S", bound=GatewaySettings)
 
 
-class _OwnVariables(EnvSettingsSource):
+def _own_variables(kind: type[GatewaySettings]) -> dict[str, str]:
     """``AIODYNASPARK_<NAME>`` for the gateway's own settings; upstream ones are the client's."""
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        if library_variable(field) is not None:
-            return None, field_name, False
-        return super().get_field_value(field, field_name)
+    # Matched whatever their case, as the settings have always been read.
+    environment = {name.upper(): value for name, value in os.environ.items()}
+    found = {}
+    for name, field in kind.model_fields.items():
+        value = environment.get(f"{ENV_PREFIX}{name.upper()}")
+        if value is not None and library_variable(field) is None:
+            found[name] = value
+    return found
 
 
 def flag_for(field: FieldInfo) -> Flag | None:
@@ -462,6 +450,8 @@ def load_settings(kind: type[S], options: dict[str, Any]) -> S:
     """
     unknown = sorted(set(options) - set(kind.model_fields))
     if unknown:
+        import difflib  # only for this mistake; a small import
+
         near = difflib.get_close_matches(unknown[0], kind.model_fields, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         raise TypeError(f"{unknown[0]!r} is not a gateway setting{hint}")
