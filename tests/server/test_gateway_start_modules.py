@@ -73,6 +73,10 @@ def test_the_nearest_name_finder_waits_for_a_misspelt_name() -> None:
     assert not _loaded("difflib")
 
 
+def test_the_toml_reader_waits_for_a_keys_file() -> None:
+    assert not _loaded("tomllib")
+
+
 @pytest.mark.parametrize("module", ["prometheus_client", "wsgiref"])
 def test_a_gateway_with_metrics_off_does_not_load_the_metrics_library(module: str) -> None:
     assert not _loaded(module, metrics=False)

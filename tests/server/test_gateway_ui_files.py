@@ -6,10 +6,11 @@ from importlib import resources
 
 import pytest
 
-from aiodynaspark.server.ui._files import accepts_gzip
+from aiodynaspark.server.ui._files import accepts_gzip, load_ui_files
 from support.gateway import fetch
 
 RAW = {"auto_decompress": False}
+_UI = resources.files("aiodynaspark.server").joinpath("ui")
 
 
 async def test_a_file_carries_an_etag_and_asks_to_be_revalidated(gateway: str) -> None:
@@ -54,6 +55,24 @@ async def test_a_browser_that_accepts_gzip_gets_the_same_bytes_compressed(gatewa
     assert gzip.decompress(packed.body) == plain.body
     # Another representation, another tag: a cache never mixes the two.
     assert packed.headers["etag"] != plain.headers["etag"]
+
+
+async def test_a_client_without_gzip_gets_the_files_own_bytes(gateway: str) -> None:
+    answer = await fetch(
+        "GET", f"{gateway}/ui/katex.min.js", headers={"Accept-Encoding": "identity"}, **RAW
+    )
+    assert answer.status == 200
+    assert answer.body == _UI.joinpath("katex.min.js").read_bytes()
+
+
+def test_the_pages_text_files_are_held_only_compressed() -> None:
+    files = load_ui_files()
+    text = [name for name, found in files.items() if found.content_type.startswith("text/")]
+    on_disk = sum(len(_UI.joinpath(name).read_bytes()) for name in text)
+    held = sum(len(files[name].stored) for name in text)
+    # Compressed alone, the page's text is about a third of its size; with a plain copy
+    # beside it, it would be more than the files themselves.
+    assert held < on_disk / 2
 
 
 async def test_the_gzip_copy_is_revalidated_by_its_own_tag(gateway: str) -> None:

@@ -5,8 +5,9 @@ can only name an entry of that table, so no path reaches the filesystem (no trav
 
 Each file is served with a strong ``ETag`` and ``Cache-Control: no-cache``: the browser keeps
 its copy and asks once per file on a reload (``If-None-Match``), and an unchanged file costs a
-``304`` with no body. Text files are gzip-compressed once, at load time, and the compressed
-copy goes to browsers that accept it (``Vary: Accept-Encoding``).
+``304`` with no body. Text files are gzip-compressed once, at load time, and held only
+compressed: browsers take that copy (``Vary: Accept-Encoding``); a client that does not
+accept gzip gets the bytes decompressed for it, in a worker thread.
 """
 
 import gzip
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
@@ -55,8 +57,8 @@ _CONTENT_TYPES = {
 _COMPRESSIBLE = ("text/", "application/json", "image/svg+xml")
 # Files this small fit in one packet either way.
 MIN_COMPRESS_BYTES = 512
-# The whole directory is held in memory twice at most; a file over this is served as is, so
-# a stray large file cannot make the gateway's start-up slow or its memory large.
+# A file over this is served as is, so a stray large file cannot make the gateway's start-up
+# slow or a plain answer's decompression long.
 MAX_COMPRESS_BYTES = 2 * 1024 * 1024
 # Level 9 costs a few milliseconds once per start for the page's ~100 KB and saves bytes on
 # every load.
@@ -67,39 +69,43 @@ _GZIP_LEVEL = 9
 class UiFile:
     """One file of the page, ready to serve.
 
+    A file worth compressing is held compressed only: every browser takes it so, and keeping
+    the plain copy beside it cost each gateway process 0.6 MiB (the page's scripts, KaTeX's
+    mostly) for the rare client that does not accept gzip.
+
     Attributes:
-        content: The file's bytes.
+        stored: The bytes held: gzip-compressed when ``compressed``, else the file's own.
         content_type: Its ``Content-Type``.
-        etag: The strong entity tag of ``content`` (quoted).
-        gzipped: The gzip-compressed bytes, or ``None`` when not worth compressing.
-        gzip_etag: The entity tag of ``gzipped`` (a different representation, a
-            different tag).
+        etag: The strong entity tag of the file's own bytes (quoted).
+        compressed: Whether ``stored`` is the gzip-compressed file.
+        gzip_etag: The entity tag of the compressed bytes (a different representation, a
+            different tag); empty when not compressed.
     """
 
-    content: bytes
+    stored: bytes
     content_type: str
     etag: str
-    gzipped: bytes | None = None
+    compressed: bool = False
     gzip_etag: str = ""
 
     @classmethod
     def build(cls, content: bytes, content_type: str) -> "UiFile":
         """Hash and, for text worth it, compress ``content``."""
         digest = hashlib.sha256(content).hexdigest()[:20]
-        gzipped: bytes | None = None
         if content_type.startswith(_COMPRESSIBLE) and (
             MIN_COMPRESS_BYTES <= len(content) <= MAX_COMPRESS_BYTES
         ):
             # mtime=0: the same bytes every start, so the tag stays valid across restarts.
             packed = gzip.compress(content, compresslevel=_GZIP_LEVEL, mtime=0)
-            gzipped = packed if len(packed) < len(content) else None
-        return cls(
-            content=content,
-            content_type=content_type,
-            etag=f'"{digest}"',
-            gzipped=gzipped,
-            gzip_etag=f'"{digest}-gz"' if gzipped is not None else "",
-        )
+            if len(packed) < len(content):
+                return cls(packed, content_type, f'"{digest}"', True, f'"{digest}-gz"')
+        return cls(content, content_type, f'"{digest}"')
+
+    async def content(self) -> bytes:
+        """The file's own bytes; decompressed in a worker thread (2 ms for KaTeX's script)."""
+        if not self.compressed:
+            return self.stored
+        return await anyio.to_thread.run_sync(gzip.decompress, self.stored)
 
 
 def load_ui_files(directory: Traversable | None = None) -> dict[str, UiFile]:
@@ -170,18 +176,17 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == bare for tag in if_none_match.split(","))
 
 
-def file_response(found: UiFile, request: Request) -> Response:
+async def file_response(found: UiFile, request: Request) -> Response:
     """The answer for one file: a 304, the gzip body or the plain body."""
-    accepts = accepts_gzip(request.headers.get("accept-encoding", ""))
-    gzipped = found.gzipped if accepts else None
-    etag = found.gzip_etag if gzipped is not None else found.etag
+    gzipped = found.compressed and accepts_gzip(request.headers.get("accept-encoding", ""))
+    etag = found.gzip_etag if gzipped else found.etag
     headers = {**SECURITY_HEADERS, "etag": etag, "vary": "Accept-Encoding"}
     if _matches(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
-    if gzipped is None:
-        return Response(found.content, media_type=found.content_type, headers=headers)
+    if not gzipped:
+        return Response(await found.content(), media_type=found.content_type, headers=headers)
     headers["content-encoding"] = "gzip"
-    return Response(gzipped, media_type=found.content_type, headers=headers)
+    return Response(found.stored, media_type=found.content_type, headers=headers)
 
 
 def mount_ui(app: FastAPI, files: dict[str, UiFile]) -> None:
@@ -193,16 +198,16 @@ def mount_ui(app: FastAPI, files: dict[str, UiFile]) -> None:
     """
     not_found = GatewayError(404, "No such file.", code="not_found")
 
-    def serve(name: str, request: Request) -> Response:
+    async def serve(name: str, request: Request) -> Response:
         found = files.get(name)
         if found is None:
             return not_found.response(request.url.path)
-        return file_response(found, request)
+        return await file_response(found, request)
 
     @app.get("/", include_in_schema=False)
     async def index(request: Request) -> Response:
-        return serve("index.html", request)
+        return await serve("index.html", request)
 
     @app.get("/ui/{name}", include_in_schema=False)
     async def ui_file(name: str, request: Request) -> Response:
-        return serve(name, request)
+        return await serve(name, request)
