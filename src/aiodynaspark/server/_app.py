@@ -229,8 +229,9 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
     app.add_exception_handler(StoreUnavailableError, store_unavailable)
     router = build_router(gateway)
     ops_router = build_ops_router(operations)
-    app.include_router(ops_router)
+    # Routes are matched in order: the chat completions' first, as the busiest.
     app.include_router(router)
+    app.include_router(ops_router)
     api_routers = [build_responses_router(gateway), build_messages_router(gateway)]
     for api_router in api_routers:
         app.include_router(api_router)

@@ -144,12 +144,12 @@ class EventStream(Response):
         self._encode = encode
         self._finish = finish
         self._fail = fail
-        self._gone = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # No watcher of its own for the caller leaving: every route that streams takes a
+        # body, so the request runs under CancelOnDisconnect, which cancels this task then.
         queue: asyncio.Queue[bytes | None] = asyncio.Queue(_READ_AHEAD)
         reader: asyncio.Task[None] | None = None
-        watcher = asyncio.create_task(self._watch(receive, queue))
         try:
             start = {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
             await send(start)
@@ -157,7 +157,7 @@ class EventStream(Response):
             reader = asyncio.create_task(
                 _read_upstream(self._stream, self._encode, self._finish, self._fail, queue)
             )
-            while not self._gone:
+            while True:
                 item = await self._next(queue)
                 if item is _Idle.IDLE:
                     await send(self._body(self._idle))
@@ -170,17 +170,14 @@ class EventStream(Response):
                     item = queue.get_nowait()
                 if item is None:
                     # The last events end the answer in the same message.
-                    if not self._gone:
-                        await send(_last(b"".join(ready)) if ready else _END)
+                    await send(_last(b"".join(ready)) if ready else _END)
                     break
-                if ready and not self._gone:
-                    await send(self._body(b"".join(ready)))
+                await send(self._body(b"".join(ready)))
         finally:
-            for task in (reader, watcher):
-                if task is not None and not task.done():
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+            if reader is not None and not reader.done():
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
             # Release the upstream connection now, not when the garbage collector finds it.
             await asyncio.shield(self._stream.aclose())
 
@@ -197,14 +194,6 @@ class EventStream(Response):
     @staticmethod
     def _body(data: bytes) -> Message:
         return {"type": "http.response.body", "body": data, "more_body": True}
-
-    async def _watch(self, receive: Receive, queue: "asyncio.Queue[bytes | None]") -> None:
-        """Wait for the client to leave; then stop the response, however it waits."""
-        while (await receive())["type"] != "http.disconnect":
-            pass
-        self._gone = True
-        if queue.empty():
-            queue.put_nowait(None)  # wakes the response if it waits for the next event
 
 
 class ChatEventStream(EventStream):
