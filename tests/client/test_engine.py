@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from aiodynaspark import AsyncClient, InvalidRequestError, ServiceUnavailableError
+from aiodynaspark.client import ChatCompletion
 from aiodynaspark.testing import Emulator, Fault
 from support.tools import WEATHER, WEATHER_CALL, WEATHER_QUESTION
 
@@ -64,6 +65,34 @@ async def test_a_plain_answer_without_counts_carries_the_estimated_usage(
     assert done.usage is not None
     assert done.usage.prompt_tokens == 1  # "hi": one token by the estimate
     assert done.usage.total_tokens == done.usage.prompt_tokens + done.usage.completion_tokens
+
+
+async def test_a_plain_completion_is_what_validating_its_given_fields_builds(
+    client: AsyncClient,
+) -> None:
+    done = await asyncio.wait_for(client.chat.completions.create(messages=USER), TIMEOUT)
+    assert done.usage is not None
+    validated = ChatCompletion.model_validate(
+        {
+            "id": done.id,
+            "created": done.created,
+            "model": done.model,
+            "choices": [{"message": {"content": done.choices[0].message.content}}],
+            "usage": done.usage.model_dump(),
+            "provider": done.provider,
+        }
+    )
+    assert validated == done
+    assert repr(validated) == repr(done)
+    assert validated.model_dump_json() == done.model_dump_json()
+    for built, checked in [
+        (done, validated),
+        (done.choices[0], validated.choices[0]),
+        (done.choices[0].message, validated.choices[0].message),
+        (done.usage, validated.usage),
+    ]:
+        assert built.model_fields_set == checked.model_fields_set
+        assert built.model_extra == checked.model_extra == {}
 
 
 async def test_a_provider_set_on_the_client_serves_the_next_call(

@@ -22,7 +22,7 @@ from .._errors import DynasparkError, InvalidRequestError
 from .._structured import AnswerPlan, estimated_usage, has_tool_history, read_plan
 from .._wire._http import Transport
 from ..providers import BaseProvider, ChatResult, Dynaspark, DynasparkAPI, PreparedChat, RestChat
-from ._models import ChatCompletion, ChatCompletionChunk, new_completion_id
+from ._models import ChatCompletion, ChatCompletionChunk, new_completion_id, plain_completion
 from ._routing import (
     Attempt,
     ProviderChoice,
@@ -42,9 +42,8 @@ _log = logging.getLogger(__name__)
 
 _JSON_MODE = frozenset({"json"})
 
-# The models' validators, called directly: model_validate is a Python wrapper around each
-# that adds a call to every answer and every streamed chunk.
-_validate_completion = ChatCompletion.__pydantic_validator__.validate_python
+# The chunk model's validator, called directly: model_validate is a Python wrapper around it
+# that adds a call to every streamed chunk.
 _validate_chunk = ChatCompletionChunk.__pydantic_validator__.validate_python
 
 T = TypeVar("T")
@@ -216,20 +215,16 @@ class ChatEngine:
                 return await shaped.complete()
         prepared = self.prepare(model, messages, media, provider, False, options)
         answer = await self.answer(prepared, messages)
-        # One validation of plain data with the id and time given: half the cost of building
-        # the nested models one by one with their default factories, and less than
-        # model_construct's per-field loop for all four.
-        fields = {
-            "id": new_completion_id(),
-            "created": int(time.time()),
-            "model": answer.result.model,
-            "choices": [{"message": {"content": answer.result.text}}],
-            "usage": answer.result.usage,
-            "provider": answer.provider,
-        }
-        if (long := long_chat_of(prepared)) is not None:
-            fields["dropped_params"] = list(long.dropped)
-        return _validate_completion(fields)  # type: ignore[no-any-return]
+        result, usage = answer.result, answer.result.usage
+        assert usage is not None  # answer() fills it in
+        long = long_chat_of(prepared)
+        return plain_completion(
+            model=result.model,
+            text=result.text,
+            usage=usage,
+            provider=answer.provider,
+            dropped_params=None if long is None else list(long.dropped),
+        )
 
     def stream(
         self,
