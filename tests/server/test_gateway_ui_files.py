@@ -1,16 +1,38 @@
 """How the chat page's files travel: entity tags, revalidation and gzip."""
 
+import asyncio
 import gzip
 import re
+import threading
 from importlib import resources
 
 import pytest
 
-from aiodynaspark.server.ui._files import accepts_gzip, load_ui_files
-from support.gateway import fetch
+from aiodynaspark.server.ui import _files
+from aiodynaspark.server.ui._files import UiFile, accepts_gzip, load_ui_files
+from support.gateway import GatewayFactory, fetch
 
 RAW = {"auto_decompress": False}
 _UI = resources.files("aiodynaspark.server").joinpath("ui")
+
+
+async def test_the_page_is_read_once_at_its_first_request_off_the_event_loop(
+    start_gateway: GatewayFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readers: list[str] = []
+
+    def read() -> dict[str, UiFile]:
+        readers.append(threading.current_thread().name)
+        return load_ui_files()
+
+    monkeypatch.setattr(_files, "load_ui_files", read)
+    async with start_gateway() as root:
+        await fetch("GET", f"{root}/health")
+        assert readers == []
+        answers = await asyncio.gather(*(fetch("GET", f"{root}/") for _ in range(3)))
+    assert [answer.status for answer in answers] == [200, 200, 200]
+    assert len(readers) == 1
+    assert readers[0] != threading.main_thread().name
 
 
 async def test_a_file_carries_an_etag_and_asks_to_be_revalidated(gateway: str) -> None:

@@ -31,7 +31,7 @@ from .ops._redis_store import RedisResponseStore, StoreUnavailableError, store_u
 from .ops._routes import build_ops_router
 from .ops._store import MemoryResponseStore
 from .responses._routes import build_responses_router
-from .ui._files import load_ui_files, mount_ui
+from .ui._files import mount_ui
 
 __all__ = ["app_from_settings", "create_app"]
 
@@ -236,7 +236,7 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
     for api_router in api_routers:
         app.include_router(api_router)
     if settings.ui:
-        mount_ui(app, load_ui_files())
+        mount_ui(app)
     # add_middleware puts each new layer outside the previous ones. From the outside in:
     # metrics and access log (see every answer), Anthropic's error shape on /v1/messages (over
     # every layer's errors), Host check, HEAD as GET, CORS (its headers
