@@ -18,13 +18,13 @@ from .core._handlers import install_handlers
 from .core._long_chats import DROPPED_PARAMS_HEADER, STREAM_HEADER, TRUNCATION_HEADER
 from .core._unhonoured import IGNORED_HEADER
 from .messages._routes import build_messages_router
-from .middleware._access import AccessLogMiddleware, BodyLimitMiddleware, HeadAsGet
-from .middleware._bounds import InputBounds, InputBoundsMiddleware
-from .middleware._caller_keys import CallerKeyMiddleware
-from .middleware._disconnect import CancelOnDisconnect
-from .middleware._hosts import HostCheckMiddleware
-from .middleware._metrics import MetricsMiddleware
-from .middleware._quota import QuotaMiddleware
+from .middleware._access import BodyLimit
+from .middleware._bounds import InputBounds
+from .middleware._caller_keys import CallerKeys
+from .middleware._hosts import HostCheck
+from .middleware._metrics import RequestMetrics
+from .middleware._pipeline import Front, Gate
+from .middleware._quota import Quota
 from .ops._aliases import parse_aliases
 from .ops._operations import Operations
 from .ops._redis_store import RedisResponseStore, StoreUnavailableError, store_unavailable
@@ -237,25 +237,13 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
         app.include_router(api_router)
     if settings.ui:
         mount_ui(app)
-    # add_middleware puts each new layer outside the previous ones. From the outside in:
-    # metrics and access log (see every answer), Anthropic's error shape on /v1/messages (over
-    # every layer's errors), Host check, HEAD as GET, CORS (its headers
-    # on errors too), caller key (before any body is read), body limit, input bounds (on the
-    # whole body, before validation), the limits (a key's own limit for a request that does
-    # not call the host; for one that does, every limit is taken by the route, once its body
-    # is valid and its model allowed: see ops/_admission.py), cancel-on-disconnect (once the
-    # body is read).
-    app.add_middleware(CancelOnDisconnect)
+    # add_middleware puts each new layer outside the previous ones. Two layers run every
+    # concern in one pass each (middleware/_pipeline.py: what runs where, and why in that
+    # order), with CORS, when it is on, between them.
     app.add_middleware(
-        QuotaMiddleware,
-        limiter=operations.limiter,
-        settings=operations.quota,
-        metrics=operations.metrics,
-        # Only the client built here reports its attempts, which a refund must see.
-        refunds=client is None,
-    )
-    app.add_middleware(
-        InputBoundsMiddleware,
+        Gate,
+        keys=CallerKeys(operations.keys),
+        body_limit=BodyLimit(settings.max_body_bytes),
         bounds=InputBounds(
             max_messages=settings.max_messages,
             max_content_parts=settings.max_content_parts,
@@ -263,9 +251,14 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
             max_image_parts=settings.max_image_parts,
             max_model_chars=settings.max_model_chars,
         ),
+        quota=Quota(
+            operations.limiter,
+            operations.quota,
+            operations.metrics,
+            # Only the client built here reports its attempts, which a refund must see.
+            refunds=client is None,
+        ),
     )
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(CallerKeyMiddleware, keys=operations.keys)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -281,12 +274,10 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
             ],
             allow_headers=list(CORS_HEADERS),
         )
-    app.add_middleware(HeadAsGet)
-    app.add_middleware(HostCheckMiddleware, allowed_hosts=settings.allowed_hosts)
-    app.add_middleware(AccessLogMiddleware)
+    metrics = None
     if operations.metrics is not None:
         routes = [*router.routes, *ops_router.routes]
         routes.extend(route for api_router in api_routers for route in api_router.routes)
-        paths = [getattr(route, "path", "") for route in routes]
-        app.add_middleware(MetricsMiddleware, metrics=operations.metrics, paths=paths)
+        metrics = RequestMetrics(operations.metrics, [getattr(r, "path", "") for r in routes])
+    app.add_middleware(Front, hosts=HostCheck(settings.allowed_hosts), metrics=metrics)
     return app

@@ -1,8 +1,7 @@
-"""Pure ASGI middleware: access log and last-resort errors, body size limit.
+"""The access log and last-resort errors, the body size limit, HEAD answered as GET.
 
-Pure ASGI rather than Starlette's ``BaseHTTPMiddleware``: that one runs every request in an
-extra task and buffers streamed responses through a memory stream, costly on the hot path
-and in the way of server-sent events.
+The log line and the 500 are written by the front layer, the body read within its limit by
+the gate (``_pipeline.py``); HEAD goes through :class:`HeadAsGet`, an ASGI wrapper.
 """
 
 import logging
@@ -14,12 +13,19 @@ from ..._limits import clipped
 from .._errors import GatewayError, from_exception
 from ._disconnect import CLIENT_GONE
 
-__all__ = ["AccessLogMiddleware", "BodyLimitMiddleware", "HeadAsGet"]
+__all__ = [
+    "CLIENT_GONE_STATUS",
+    "BodyLimit",
+    "HeadAsGet",
+    "answer_escaped",
+    "log_access",
+    "read_body",
+]
 
 access_log = logging.getLogger("aiodynaspark.server.access")
 
-# nginx's "client closed request": logged when the client left before any answer.
-_CLIENT_GONE = 499
+CLIENT_GONE_STATUS = 499
+"""nginx's "client closed request": logged when the client left before the answer's end."""
 
 
 def printable(text: str) -> str:
@@ -33,120 +39,94 @@ def printable(text: str) -> str:
     return text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
 
 
-class AccessLogMiddleware:
-    """Logs one line per request and turns an escaped exception into a generic 500.
+def log_access(scope: Scope, status: int, started: float) -> None:
+    """Log one line for an answered request (see the module's description).
 
     The line is ``client "METHOD /path" status ms`` at INFO on ``aiodynaspark.server.access``;
     the query string and headers are left out, so no key can end up in the log; every field
     is escaped (see :func:`printable`) and cut to ``ECHO_CHARS``. The client is the peer's
     address, or what a trusted proxy says it is (``trusted_proxies``). A caller who left
-    before the answer was complete is logged 499, as nginx does. An exception that escaped
-    the app is logged with its traceback (by :func:`from_exception`) and answered with a 500
-    whose body says nothing about it.
+    before the answer was complete is logged 499, as nginx does.
 
     Args:
-        app: The application to wrap.
+        scope: The request's scope.
+        status: The status answered, ``CLIENT_GONE_STATUS`` if none was.
+        started: When the request came in, by ``time.perf_counter``.
     """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = _CLIENT_GONE
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_status)
-        except Exception as exc:
-            error = from_exception(exc)
-            if status == _CLIENT_GONE:
-                status = error.status
-                await error.send(send, scope["path"])
-            # Once the answer has started it cannot be replaced; the server closes the
-            # connection because the answer is incomplete.
-        finally:
-            if access_log.isEnabledFor(logging.INFO):
-                client = scope.get("client")
-                # The client's address may come from a trusted proxy's X-Forwarded-For, so it
-                # is escaped like the rest; the path is cut to a recognisable length.
-                access_log.info(
-                    '%s "%s %s" %d %.1fms',
-                    printable(clipped(str(client[0]))) if client else "-",
-                    printable(clipped(scope["method"])),
-                    printable(clipped(scope["path"])),
-                    _CLIENT_GONE if scope.get(CLIENT_GONE) else status,
-                    (time.perf_counter() - started) * 1000,
-                )
+    if access_log.isEnabledFor(logging.INFO):
+        client = scope.get("client")
+        # The client's address may come from a trusted proxy's X-Forwarded-For, so it is
+        # escaped like the rest; the path is cut to a recognisable length.
+        access_log.info(
+            '%s "%s %s" %d %.1fms',
+            printable(clipped(str(client[0]))) if client else "-",
+            printable(clipped(scope["method"])),
+            printable(clipped(scope["path"])),
+            CLIENT_GONE_STATUS if scope.get(CLIENT_GONE) else status,
+            (time.perf_counter() - started) * 1000,
+        )
 
 
-class BodyLimitMiddleware:
-    """Answers 413 to a request whose body is larger than the limit, while it is read.
+async def answer_escaped(exc: Exception, answered: bool, scope: Scope, send: Send) -> int | None:
+    """Answer an exception that escaped the app with a 500 whose body says nothing about it.
 
-    A ``Content-Length`` above the limit is refused before any byte is read; otherwise the
-    body is read here, counting as it arrives, and handed to the app whole. The app reads the
-    whole body anyway (a JSON document cannot be parsed in parts), so nothing is lost by
-    reading it first.
+    It is logged with its traceback (by :func:`from_exception`). Once the answer has started
+    it cannot be replaced; the server closes the connection because the answer is incomplete.
+
+    Returns:
+        The status answered, or ``None`` when the answer had already started.
+    """
+    error = from_exception(exc)
+    if answered:
+        return None
+    await error.send(send, scope["path"])
+    return error.status
+
+
+class BodyLimit:
+    """The largest request body taken, and the 413 that refuses a larger one.
 
     Args:
-        app: The application to wrap.
         max_body_bytes: The largest body accepted.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
-        self.app = app
-        self.limit = max_body_bytes
-        self._too_large = GatewayError(
+    def __init__(self, max_body_bytes: int) -> None:
+        self.max_body_bytes = max_body_bytes
+        self.too_large = GatewayError(
             413,
             f"The request body is larger than this gateway's limit of {max_body_bytes:,} bytes.",
             code="request_too_large",
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                if value.isdigit() and int(value) > self.limit:
-                    await self._too_large.send(send, scope["path"])
-                    return
-                break
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # The client left: nobody to answer.
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                await self._too_large.send(send, scope["path"])
-                return
-            if chunk:
-                chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        replayed = False
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                # Later calls wait for the disconnect, as streaming responses expect.
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
+async def read_body(scope: Scope, receive: Receive, send: Send, limit: BodyLimit) -> bytes | None:
+    """The whole request body, or ``None`` once answered 413 (or the client left).
 
-        await self.app(scope, replay, send)
+    A ``Content-Length`` above the limit is refused before any byte is read; otherwise the
+    body is read counting as it arrives. The app reads the whole body anyway (a JSON document
+    cannot be parsed in parts), so nothing is lost by reading it first.
+    """
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            if value.isdigit() and int(value) > limit.max_body_bytes:
+                await limit.too_large.send(send, scope["path"])
+                return None
+            break
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None  # The client left: nobody to answer.
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit.max_body_bytes:
+            await limit.too_large.send(send, scope["path"])
+            return None
+        if chunk:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 class HeadAsGet:

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from .._errors import GatewayError
 from ..core._body_route import PARSED_BODY
 
-__all__ = ["InputBounds", "InputBoundsMiddleware", "check_request"]
+__all__ = ["InputBounds", "bounds_refusal", "check_request"]
 
 # The image part of each API: chat completions, Responses, Anthropic's Messages.
 _IMAGE_PARTS = frozenset({"image_url", "input_image", "image"})
@@ -205,51 +205,31 @@ def check_request(path: str, data: object, size: int, bounds: InputBounds) -> No
             )
 
 
-class InputBoundsMiddleware:
-    """Refuses, with a 400 naming the bound and its setting, a JSON body over a bound.
+def bounds_refusal(scope: Scope, body: bytes, bounds: InputBounds) -> GatewayError | None:
+    """The 400 naming the bound and its setting for a JSON body over a bound, else ``None``.
 
-    It sits inside the body-size limit, which hands it the whole body in one message. A body
-    that is not JSON is passed on for the app to refuse in its usual words.
+    The parsed body is left in the scope (``PARSED_BODY``) when it is a JSON object, for the
+    route to validate without parsing it again. A body that is not JSON is passed on for the
+    app to refuse in its usual words.
 
     Args:
-        app: The application to wrap.
+        scope: The request's scope.
+        body: The whole body, read within the size limit.
         bounds: The gateway's bounds.
     """
-
-    def __init__(self, app: ASGIApp, bounds: InputBounds) -> None:
-        self.app = app
-        self.bounds = bounds
-        # A body this short parses in microseconds whatever it holds, so it is parsed
-        # without the counting hook (a Python call per object, most of this layer's cost)
-        # and its counts are checked on the plain data like any other.
-        self.plain_parse_bytes = _PLAIN_PARSE_BYTES
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        message = await receive()
-        body = message.get("body", b"") if message["type"] == "http.request" else b""
-        try:
-            if len(body) <= self.plain_parse_bytes:
-                data = json.loads(body)
-            else:
-                data = json.loads(body, object_pairs_hook=_counting_hook(self.bounds))
-            check_request(scope["path"], data, len(body), self.bounds)
-            if type(data) is dict:
-                scope[PARSED_BODY] = data  # the route validates it, not parsing it again
-        except _OverBound as over:
-            await over.error.send(send, scope["path"])
-            return
-        except (ValueError, RecursionError):
-            pass  # not JSON: the app answers that in its own words
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if delivered:
-                return await receive()
-            delivered = True
-            return message
-
-        await self.app(scope, replay, send)
+    try:
+        if len(body) <= _PLAIN_PARSE_BYTES:
+            # A body this short parses in microseconds whatever it holds, so it is parsed
+            # without the counting hook (a Python call per object) and its counts are
+            # checked on the plain data like any other.
+            data = json.loads(body)
+        else:
+            data = json.loads(body, object_pairs_hook=_counting_hook(bounds))
+        check_request(scope["path"], data, len(body), bounds)
+    except _OverBound as over:
+        return over.error
+    except (ValueError, RecursionError):
+        return None  # not JSON: the app answers that in its own words
+    if type(data) is dict:
+        scope[PARSED_BODY] = data  # the route validates it, not parsing it again
+    return None

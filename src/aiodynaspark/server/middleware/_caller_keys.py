@@ -1,13 +1,13 @@
-"""Pure ASGI middleware that requires a caller key on ``/v1`` routes and names the caller."""
+"""The caller key a ``/v1`` route requires, and the caller it names."""
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from .._errors import GatewayError
 from ..ops._key_store import KeyStore
 from ..ops._metrics import KEY_SCOPE
 from ..ops._store import OPEN_OWNER, OWNER_SCOPE, owner_of_key
 
-__all__ = ["ANONYMOUS", "CALLER_SCOPE", "CallerKeyMiddleware"]
+__all__ = ["ANONYMOUS", "CALLER_SCOPE", "CallerKeys"]
 
 # Where the matched key (a CallerKey) is left for the limits.
 CALLER_SCOPE = "aiodynaspark.caller"
@@ -34,7 +34,7 @@ def _bearer(scope: Scope) -> bytes | None:
     return None
 
 
-class CallerKeyMiddleware:
+class CallerKeys:
     """Finds the caller's key (``Authorization: Bearer <key>`` or ``x-api-key``) on ``/v1``.
 
     A request without a known key gets 401 before any of its body is read. Other paths
@@ -44,27 +44,25 @@ class CallerKeyMiddleware:
     goes nowhere.
 
     Args:
-        app: The application to wrap.
         keys: The keys callers may present.
     """
 
-    def __init__(self, app: ASGIApp, keys: KeyStore) -> None:
-        self.app = app
+    def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
         self.required = keys.required
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/v1"):
+    def refusal(self, scope: Scope) -> GatewayError | None:
+        """Name the caller in ``scope``; the 401 for a ``/v1`` request without a known key."""
+        if scope["path"].startswith("/v1"):
             if not self.required:
                 scope[KEY_SCOPE] = ANONYMOUS
                 scope[OWNER_SCOPE] = OPEN_OWNER
-            else:
-                token = _bearer(scope)
-                caller = self.keys.find(token) if token else None
-                if caller is None:
-                    await _UNAUTHORIZED.send(send, scope["path"])
-                    return
-                scope[KEY_SCOPE] = caller.name
-                scope[CALLER_SCOPE] = caller
-                scope[OWNER_SCOPE] = owner_of_key(caller.digest)
-        await self.app(scope, receive, send)
+                return None
+            token = _bearer(scope)
+            caller = self.keys.find(token) if token else None
+            if caller is None:
+                return _UNAUTHORIZED
+            scope[KEY_SCOPE] = caller.name
+            scope[CALLER_SCOPE] = caller
+            scope[OWNER_SCOPE] = owner_of_key(caller.digest)
+        return None

@@ -2,7 +2,7 @@
 
 ASGI servers do not stop an application when the client leaves: a route awaiting the
 upstream would run to its end, holding a pooled upstream connection for nobody, and a queue
-of callers who gave up could keep the whole pool busy. This middleware watches for the
+of callers who gave up could keep the whole pool busy. The gate watches for the
 ``http.disconnect`` message once the body has been read and cancels the request's task; the
 upstream request is then aborted and its connection closed by aiohttp.
 """
@@ -12,68 +12,64 @@ import contextlib
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CLIENT_GONE", "CancelOnDisconnect"]
+__all__ = ["CLIENT_GONE", "cancel_on_disconnect"]
 
 CLIENT_GONE = "aiodynaspark.client_gone"
 """Scope key set to ``True`` when the caller left before the answer was complete."""
 
 
-class CancelOnDisconnect:
-    """Runs each request with a body under a watcher that cancels it if the caller leaves.
+async def cancel_on_disconnect(
+    app: ASGIApp, scope: Scope, body: bytes, receive: Receive, send: Send
+) -> None:
+    """Run a request whose body was read under a watcher that cancels it if the caller leaves.
 
-    Requests without a body (``GET``, ``HEAD``) are passed through: they are answered
-    without waiting on the upstream.
+    Requests without a body (``GET``, ``HEAD``) are not run here: they are answered without
+    waiting on the upstream.
 
     Args:
-        app: The application to wrap.
+        app: The application.
+        scope: The request's scope.
+        body: Its whole body, handed to the app as one message.
+        receive: The server's ``receive``, which the watcher reads for the disconnect.
+        send: The server's ``send``.
     """
+    task = asyncio.current_task()
+    assert task is not None  # an ASGI app always runs in a task
+    gone = asyncio.Event()
+    complete = False
+    delivered = False
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    async def receive_once() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await gone.wait()  # later calls wait for the disconnect, as streams expect
+        return {"type": "http.disconnect"}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            await self.app(scope, receive, send)
-            return
-        task = asyncio.current_task()
-        assert task is not None  # an ASGI app always runs in a task
-        body = await receive()
-        gone = asyncio.Event()
-        complete = False
-        delivered = False
-
-        async def receive_once() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return body
-            await gone.wait()  # later calls wait for the disconnect, as streams expect
-            return {"type": "http.disconnect"}
-
-        async def send_noting_end(message: Message) -> None:
-            nonlocal complete
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                complete = True
-            await send(message)
-
-        async def watch() -> None:
-            if body["type"] != "http.disconnect":
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-            if complete:  # the server reports the end of a finished answer the same way
-                return
-            scope[CLIENT_GONE] = True
-            gone.set()
-            task.cancel()
-
-        watcher = asyncio.create_task(watch())
-        try:
-            await self.app(scope, receive_once, send_noting_end)
-        except asyncio.CancelledError:
-            if not gone.is_set() or task.uncancel() > 0:
-                raise  # cancelled from outside (shutdown), not by the watcher
-        finally:
+    async def send_noting_end(message: Message) -> None:
+        nonlocal complete
+        if message["type"] == "http.response.body" and not message.get("more_body"):
             complete = True
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+        await send(message)
+
+    async def watch() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        if complete:  # the server reports the end of a finished answer the same way
+            return
+        scope[CLIENT_GONE] = True
+        gone.set()
+        task.cancel()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await app(scope, receive_once, send_noting_end)
+    except asyncio.CancelledError:
+        if not gone.is_set() or task.uncancel() > 0:
+            raise  # cancelled from outside (shutdown), not by the watcher
+    finally:
+        complete = True
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher

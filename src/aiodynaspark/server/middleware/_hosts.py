@@ -11,12 +11,12 @@ import functools
 import ipaddress
 from collections.abc import Iterable
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from ..._limits import echoed
 from .._errors import GatewayError
 
-__all__ = ["HostCheckMiddleware", "host_name"]
+__all__ = ["HostCheck", "host_name"]
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost."})
 
@@ -41,20 +41,18 @@ def host_name(value: str) -> str:
     return name
 
 
-class HostCheckMiddleware:
+class HostCheck:
     """Refuses foreign ``Host`` headers on connections to a loopback address.
 
-    Connections to any other address are passed through: there the operator decides who can
-    reach the gateway (a firewall, a proxy). A request without ``Host`` (HTTP/1.0) passes.
+    Connections to any other address are passed: there the operator decides who can reach
+    the gateway (a firewall, a proxy). A request without ``Host`` (HTTP/1.0) passes.
 
     Args:
-        app: The application to wrap.
         allowed_hosts: More names to accept (say, the name a local reverse proxy forwards);
             ``"*"`` turns the check off.
     """
 
-    def __init__(self, app: ASGIApp, allowed_hosts: Iterable[str] = ()) -> None:
-        self.app = app
+    def __init__(self, allowed_hosts: Iterable[str] = ()) -> None:
         self.allowed = frozenset(host_name(name) for name in allowed_hosts) | _LOOPBACK_NAMES
         self.off = "*" in self.allowed
 
@@ -70,15 +68,15 @@ class HostCheckMiddleware:
                 return host
         return None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (host := self._refused(scope)) is not None:
-            error = GatewayError(
-                400,
-                f"The Host header {echoed(host)} does not name this gateway, which listens on a "
-                "loopback address (a web page using DNS rebinding would send such a header). "
-                "If the name is yours, add it to allowed_hosts (AIODYNASPARK_ALLOWED_HOSTS).",
-                code="invalid_host",
-            )
-            await error.send(send, scope["path"])
-            return
-        await self.app(scope, receive, send)
+    def refusal(self, scope: Scope) -> GatewayError | None:
+        """The 400 for a request whose ``Host`` does not name this gateway, else ``None``."""
+        host = self._refused(scope)
+        if host is None:
+            return None
+        return GatewayError(
+            400,
+            f"The Host header {echoed(host)} does not name this gateway, which listens on a "
+            "loopback address (a web page using DNS rebinding would send such a header). "
+            "If the name is yours, add it to allowed_hosts (AIODYNASPARK_ALLOWED_HOSTS).",
+            code="invalid_host",
+        )

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware that holds each request to its limits.
+"""Each request held to its limits.
 
 A ``/v1`` request meets its caller key's rate limit, if the key has one; a request that calls
 the host also meets the upstream quota shared by all gateways, and whatever the host said is
@@ -29,7 +29,7 @@ from ..ops._metrics import GatewayMetrics
 from ..ops._rates import Rate
 from ._caller_keys import CALLER_SCOPE
 
-__all__ = ["HOST_ROUTES", "QuotaMiddleware", "QuotaSettings"]
+__all__ = ["HOST_ROUTES", "Quota", "QuotaSettings"]
 
 UPSTREAM = "upstream"
 # The routes whose POST calls the host. Their caller key's limit is taken with the upstream
@@ -85,11 +85,10 @@ def _refusal(
     )
 
 
-class QuotaMiddleware:
+class Quota:
     """Applies the caller key's and the upstream limits (see the module's description).
 
     Args:
-        app: The application to wrap.
         limiter: Counts the requests, alone or shared through Redis.
         settings: The upstream quota and the failure policies.
         metrics: Where the quota left is shown, or ``None``.
@@ -99,14 +98,12 @@ class QuotaMiddleware:
 
     def __init__(
         self,
-        app: ASGIApp,
         limiter: Limiter,
         settings: QuotaSettings,
         metrics: GatewayMetrics | None = None,
         *,
         refunds: bool = True,
     ) -> None:
-        self.app = app
         self.limiter = limiter
         self.refunds = refunds
         self.metrics = metrics
@@ -130,9 +127,10 @@ class QuotaMiddleware:
             )
         return found
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1"):
-            await self.app(scope, receive, send)
+    async def run(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run ``app`` on a request within its limits, or answer 429 (503) in its place."""
+        if not scope["path"].startswith("/v1"):
+            await app(scope, receive, send)
             return
         caller: CallerKey | None = scope.get(CALLER_SCOPE)
         own: list[Limit] = []
@@ -153,7 +151,7 @@ class QuotaMiddleware:
             # No limit of this gateway's own: only the host's word on its quota, no headers
             # to add, so the answer goes out unwrapped (streams pass here event by event).
             with admission(Admission(caller, self._host_allows)):
-                await self.app(scope, receive, send)
+                await app(scope, receive, send)
             return
 
         taken: list[Verdict] = []
@@ -172,7 +170,7 @@ class QuotaMiddleware:
             await send(message)
 
         with admission(Admission(caller, take, give_back if self.refunds else None)):
-            await self.app(scope, receive, send_with_limits)
+            await app(scope, receive, send_with_limits)
 
     async def _host_allows(self) -> None:
         """Refuse a request about to call the host while the host says its quota is spent.
