@@ -139,7 +139,8 @@ def _plain_text(message: object) -> str | None:
     role = message.get("role")
     if type(text) is not str or type(role) is not str or role not in _ROLES:
         return None
-    return text if is_valid_unicode(text) else None
+    # ASCII asked here first: the commonest prompt, settled without is_valid_unicode's call.
+    return text if text.isascii() or is_valid_unicode(text) else None
 
 
 def plain_prompt(messages: object) -> str | None:

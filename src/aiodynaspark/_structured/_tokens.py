@@ -150,4 +150,11 @@ def estimated_usage(messages: object, answer: str) -> dict[str, int]:
         >>> estimated_usage([{"role": "user", "content": "Hello, world"}], "Hi")
         {'prompt_tokens': 3, 'completion_tokens': 1, 'total_tokens': 4}
     """
-    return usage_counts(estimate_prompt_tokens(messages), estimate_tokens(answer))
+    prompt = estimate_prompt_tokens(messages)
+    # estimate_tokens' ASCII case and usage_counts inline: every plain answer comes here.
+    completion = -(-len(answer) // CHARS_PER_TOKEN) if answer.isascii() else estimate_tokens(answer)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }

@@ -198,7 +198,9 @@ class Transport:
             return proxy
 
     def _open(self, request: Request, timeout: aiohttp.ClientTimeout) -> Any:
-        return self.session.request(
+        # The open session without the property's call; the property opens or refuses.
+        session = self._session if self._session is not None else self.session
+        return session.request(
             request.method,
             request.url,
             params=request.params,
@@ -309,7 +311,11 @@ class Transport:
             started = time.perf_counter()
             try:
                 with translate_transport_errors(request.url, self.settings.timeout):
-                    timeout = attempt_timeout(self._timeout, ends, self.settings.connect_timeout)
+                    timeout = (
+                        self._timeout
+                        if ends is None
+                        else attempt_timeout(self._timeout, ends, self.settings.connect_timeout)
+                    )
                     async with self._open(request, timeout) as response:
                         if not 200 <= response.status < 300:
                             await self._raise_for_status(response, request.url)
