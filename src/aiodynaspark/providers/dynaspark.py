@@ -181,9 +181,7 @@ class Dynaspark(BaseProvider[WebFormChat]):
                 if content_type == _FORM_TYPE
                 else {**_browser_headers(base), "content-type": content_type}
             )
-            request = Request(
-                "POST", base + cls.endpoint_path, body=body, headers=headers, model=chat.model
-            )
+            request = Request("POST", base + cls.endpoint_path, body, headers, chat.model)
         else:
             request = Request(
                 method="POST",
@@ -194,7 +192,7 @@ class Dynaspark(BaseProvider[WebFormChat]):
                 image_size=len(image.data),
             )
         text = await transport.send(request, _answer)
-        return ChatResult(text=text, model=chat.model)
+        return ChatResult(text, chat.model)
 
     @classmethod
     async def stream_chat(
