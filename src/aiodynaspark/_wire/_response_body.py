@@ -1,6 +1,7 @@
 """Reading an answer's body within its bound, and decoding it as a JSON object."""
 
 import json
+from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
@@ -15,29 +16,37 @@ __all__ = ["json_object", "read_body", "read_error_body"]
 _ERROR_BODY_BYTES = 64 * 1024
 
 
-async def read_body(response: aiohttp.ClientResponse, limit: int, source: str) -> bytes:
-    """Read a whole answer body, refusing one larger than ``limit`` bytes.
+def read_body(response: aiohttp.ClientResponse, limit: int, source: str) -> Awaitable[bytes]:
+    """Read a whole answer body, refusing one larger than ``limit`` bytes; await the result.
 
     A declared ``Content-Length`` over the limit is refused before any byte is read; an
     undeclared one is counted as it arrives. Either way the connection is closed, so the rest
-    of the body is never read.
+    of the body is never read. A declared length within the limit, the commonest answer, is
+    aiohttp's own read, handed back without a coroutine of this module around it.
 
     Raises:
         ResponseError: The body is larger than ``limit`` (``Limits.max_response_bytes``).
     """
     length = response.content_length
     if length is not None and length <= limit:
-        return await response.read()
+        return response.read()
     if length is None:
-        data = bytearray()
-        async for chunk in response.content.iter_any():
-            data += chunk
-            if len(data) > limit:
-                break
-        else:
-            return bytes(data)
+        return _read_counted(response, limit, source)
+    raise _too_large(response, limit, source)
+
+
+async def _read_counted(response: aiohttp.ClientResponse, limit: int, source: str) -> bytes:
+    data = bytearray()
+    async for chunk in response.content.iter_any():
+        data += chunk
+        if len(data) > limit:
+            raise _too_large(response, limit, source)
+    return bytes(data)
+
+
+def _too_large(response: aiohttp.ClientResponse, limit: int, source: str) -> ResponseError:
     response.close()
-    raise ResponseError(
+    return ResponseError(
         f"The answer from {source} is larger than {limit:,} bytes (Limits.max_response_bytes); "
         "it was not read. Raise the limit if such answers are expected."
     )
