@@ -19,8 +19,8 @@ import asyncio
 import time
 from typing import Any
 
-from ._clients import Floor
-from ._common import MESSAGES, MODEL, WEB_ANSWER, median, start_child
+from ._clients import Floor, hand_built_form
+from ._common import MESSAGES, MODEL, PROMPT, WEB_ANSWER, median, start_child
 
 
 class _Layer(Floor):
@@ -30,8 +30,11 @@ class _Layer(Floor):
         from aiodynaspark._config import resolve_settings
         from aiodynaspark._wire._http import Request, Transport
         from aiodynaspark._wire._response_body import json_object
+        from aiodynaspark.client._models import plain_completion
 
-        self.request_type, self.read = Request, json_object
+        # Imported here, not at each send: an import statement costs thousands of
+        # instructions even when the module is loaded, which would be charged to a layer.
+        self.request_type, self.read, self.completion = Request, json_object, plain_completion
         self.transport = Transport(resolve_settings(base_url=self.url), session=self.session)
         self.provider = Dynaspark
         self.chat = Dynaspark.prepare_chat(MODEL, MESSAGES, None, {})
@@ -49,11 +52,8 @@ class Transport(_Layer):
     name = "transport"
 
     async def send(self) -> None:
-        from ._clients import hand_built_form
-        from ._common import PROMPT
-
         request = self.request_type(
-            "POST", self.endpoint, body=hand_built_form(PROMPT, MODEL), headers=self.headers
+            "POST", self.endpoint, hand_built_form(PROMPT, MODEL), self.headers
         )
         data = await self.transport.send(request, self.read)
         assert data["response"] == WEB_ANSWER
@@ -92,21 +92,10 @@ class ClientModel(_Layer):
     name = "client_model"
 
     async def send(self) -> None:
-        from aiodynaspark.client import ChatCompletion
-        from aiodynaspark.client._models import new_completion_id
-
         answer = await self.engine.answer(self.prepared, MESSAGES)
         result = answer.result
-        completion = ChatCompletion.model_validate(
-            {
-                "id": new_completion_id(),
-                "created": int(time.time()),
-                "model": result.model,
-                "choices": [{"message": {"content": result.text}}],
-                "usage": result.usage,
-                "provider": answer.provider,
-            }
-        )
+        assert result.usage is not None
+        completion = self.completion(result.model, result.text, result.usage, answer.provider)
         assert completion.choices[0].message.content == WEB_ANSWER
 
 
