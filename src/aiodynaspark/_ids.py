@@ -2,12 +2,11 @@
 
 Ids are handed to callers (``chatcmpl-``, ``resp_``, ``msg_``, ``fc_``, ``call_``), and some
 are the only thing standing between a caller and a stored answer, so none may be guessed from
-others: each is drawn from the operating system's generator (``os.urandom``, the source of
-:mod:`secrets`), never from :mod:`random`, whose state can be rebuilt from a few hundred of
-its outputs.
+others: each is drawn from :mod:`secrets` (the operating system's generator), never from
+:mod:`random`, whose state can be rebuilt from a few hundred of its outputs.
 """
 
-import os
+import secrets
 
 __all__ = ["ID_RANDOM_BITS", "new_id"]
 
@@ -17,7 +16,7 @@ ID_RANDOM_BITS = 128
 
 
 def new_id(prefix: str, bits: int = ID_RANDOM_BITS) -> str:
-    """A fresh id: ``prefix`` and ``bits`` random bits from ``os.urandom``, in hex.
+    """A fresh id: ``prefix`` and ``bits`` random bits from :mod:`secrets`, in hex.
 
     Args:
         prefix: What the id starts with, separator included (``"resp_"``, ``"chatcmpl-"``).
@@ -31,5 +30,5 @@ def new_id(prefix: str, bits: int = ID_RANDOM_BITS) -> str:
     """
     if bits < ID_RANDOM_BITS or bits % 8:
         raise ValueError(f"an id needs at least {ID_RANDOM_BITS} random bits, in whole bytes")
-    # secrets.token_hex's source, called without its three wrappers: every completion mints one.
-    return prefix + os.urandom(bits // 8).hex()
+    # token_hex's bytes, hexed without its two extra calls: every completion mints one.
+    return prefix + secrets.token_bytes(bits // 8).hex()
