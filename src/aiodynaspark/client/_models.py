@@ -39,7 +39,7 @@ __all__ = [
 
 
 def new_completion_id() -> str:
-    """A fresh id in OpenAI's form, ``chatcmpl-`` and 32 hex digits from ``os.urandom``."""
+    """A fresh id in OpenAI's form, ``chatcmpl-`` and 32 hex digits from :mod:`secrets`."""
     return new_id("chatcmpl-")
 
 
