@@ -62,15 +62,15 @@ async def test_access_log_escapes_newlines_and_escapes_in_the_path(
     assert '\\"GET' in line
 
 
-@pytest.fixture
-async def slow_header_server() -> AsyncIterator[int]:
+@pytest.fixture(params=[0.3])
+async def slow_header_server(request: pytest.FixtureRequest) -> AsyncIterator[int]:
     config = uvicorn.Config(
         FastAPI(),
         host="127.0.0.1",
         port=0,
         log_config=None,
         lifespan="off",
-        http=protocol_with_header_timeout(0.3),
+        http=protocol_with_header_timeout(request.param),
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -103,6 +103,24 @@ async def test_prompt_header_sender_is_answered(slow_header_server: int) -> None
         writer.write(b"GET /nothing HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         async with asyncio.timeout(TIMEOUT):
             assert (await reader.read()).startswith(b"HTTP/1.1 404")
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("slow_header_server", [1.0], indirect=True)
+async def test_header_timeout_counts_again_from_the_end_of_an_answer(
+    slow_header_server: int,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", slow_header_server)
+    try:
+        # Answered well inside the first second, so the first deadline passes while the
+        # connection idles after its answer: it is closed only at the deadline counted from
+        # the answer (kept alive, nothing else closes it).
+        await asyncio.sleep(0.3)
+        writer.write(b"GET /nothing HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        async with asyncio.timeout(TIMEOUT):
+            answer = await reader.read()  # everything until the server closes
+        assert answer.startswith(b"HTTP/1.1 404")
     finally:
         writer.close()
 

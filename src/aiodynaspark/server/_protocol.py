@@ -125,17 +125,24 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     header_timeout: ClassVar[float] = DEFAULT_HEADER_TIMEOUT
     _header_timer: asyncio.TimerHandle | None = None
+    _header_deadline: float = 0.0
 
     def _arm(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-        self._header_timer = self.loop.call_later(self.header_timeout, self._expired)
+        # Re-armed after every answer: only the deadline moves, and the timer already set
+        # waits out the rest when it fires, rather than a timer cancelled and made per answer.
+        self._header_deadline = self.loop.time() + self.header_timeout
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_at(self._header_deadline, self._expired)
 
     def _expired(self) -> None:
         self._header_timer = None
         cycle = self.cycle
         if cycle is not None and not cycle.response_complete:
             return  # a request is being answered: its headers came in time
+        if self._header_deadline > self.loop.time():
+            # An answer ended since the timer was set: the deadline counts from there.
+            self._header_timer = self.loop.call_at(self._header_deadline, self._expired)
+            return
         if not self.transport.is_closing():
             self.transport.close()
 

@@ -81,7 +81,10 @@ async def _read_upstream(
         async for chunk in stream:
             data = encode(chunk)
             if data:
-                await queue.put(data)
+                if queue.full():
+                    await queue.put(data)
+                else:
+                    queue.put_nowait(data)  # no coroutine per event while there is room
         await queue.put(await finish())
     except Exception as exc:
         # Cancellation (the client left) is a BaseException and passes; every failure of the
