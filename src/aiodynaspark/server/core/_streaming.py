@@ -8,9 +8,9 @@ A stream that breaks after it started ends with one ``data: {"error": {...}}`` e
 ``[DONE]``, so a client never mistakes a cut answer for a whole one (the openai SDK raises
 ``APIError`` on it).
 
-Events that are ready together go out together. A task reads the upstream and queues each
-event as soon as it is parsed; the response takes whatever the queue holds and sends it as
-one write. A paced answer (the usual case) is therefore sent event by event, exactly when
+Events that are ready together go out together. A task reads the upstream and adds each
+event as soon as it is parsed; the response takes whatever was added and sends it as one
+write. A paced answer (the usual case) is therefore sent event by event, exactly when
 each arrives, while events that came in one upstream read, as under load, share one trip
 through the ASGI stack: each ``send`` costs about 35 µs of the gateway's CPU, far more than
 the event (``docs/performance.md``, scenario 4).
@@ -22,7 +22,6 @@ resident) and adds two tasks to every stream for what one task here does.
 
 import asyncio
 import contextlib
-import enum
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
@@ -49,10 +48,6 @@ Encode = Callable[[Any], bytes]
 """Turns one upstream chunk into the bytes of its events (``b""`` for none)."""
 
 
-class _Idle(enum.Enum):
-    IDLE = "no event came for keep_alive seconds"
-
-
 def _last(data: bytes) -> Message:
     return {"type": "http.response.body", "body": data, "more_body": False}
 
@@ -69,23 +64,70 @@ def _chat_error(exc: Exception) -> bytes:
     return error_event(from_exception(exc))
 
 
+class _ReadAhead:
+    """The events read ahead of the response: the reader adds them, the response takes all.
+
+    One reader and one response, so lighter than an ``asyncio.Queue``: an event costs a list
+    append, and a future is made only when one side has to wait for the other.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.events: list[bytes] = []
+        self.ended = False
+        self._limit = limit
+        self._taker: asyncio.Future[None] | None = None
+        self._putter: asyncio.Future[None] | None = None
+
+    def put(self, data: bytes) -> "asyncio.Future[None] | None":
+        """Add an event; returns what to await before the next one when the limit is reached."""
+        self.events.append(data)
+        self._wake_taker()
+        if len(self.events) < self._limit:
+            return None
+        self._putter = asyncio.get_running_loop().create_future()
+        return self._putter
+
+    def end(self) -> None:
+        """No event follows."""
+        self.ended = True
+        self._wake_taker()
+
+    async def wait(self) -> None:
+        """Wait for an event or the end (cancelled by a keep-alive's timeout)."""
+        if not self.events and not self.ended:
+            self._taker = asyncio.get_running_loop().create_future()
+            await self._taker
+
+    def take(self) -> list[bytes]:
+        """Every event added since the last take."""
+        events, self.events = self.events, []
+        putter, self._putter = self._putter, None
+        if putter is not None and not putter.done():
+            putter.set_result(None)
+        return events
+
+    def _wake_taker(self) -> None:
+        taker, self._taker = self._taker, None
+        if taker is not None and not taker.done():
+            taker.set_result(None)
+
+
 async def _read_upstream(
     stream: AsyncIterator[Any],
     encode: Encode,
     finish: Callable[[], Awaitable[bytes]],
     fail: Callable[[Exception], bytes],
-    queue: "asyncio.Queue[bytes | None]",
+    ahead: _ReadAhead,
 ) -> None:
-    """Queue the events of every chunk, then the closing events (or the failure's), then None."""
+    """Add the events of every chunk, then the closing events (or the failure's), then end."""
     try:
         async for chunk in stream:
             data = encode(chunk)
             if data:
-                if queue.full():
-                    await queue.put(data)
-                else:
-                    queue.put_nowait(data)  # no coroutine per event while there is room
-        await queue.put(await finish())
+                room = ahead.put(data)
+                if room is not None:
+                    await room
+        closing = await finish()
     except Exception as exc:
         # Cancellation (the client left) is a BaseException and passes; every failure of the
         # upstream, or of the gateway itself, becomes the closing error event.
@@ -95,9 +137,9 @@ async def _read_upstream(
             # Without its end marker the response would wait for the next event forever.
             _log.exception("The stream's closing error event could not be built")
             closing = b""
-        if closing:
-            await queue.put(closing)
-    await queue.put(None)
+    if closing:
+        ahead.put(closing)  # the last: nothing waits for room after it
+    ahead.end()
 
 
 class EventStream(Response):
@@ -151,27 +193,21 @@ class EventStream(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # No watcher of its own for the caller leaving: every route that streams takes a
         # body, so the request runs under CancelOnDisconnect, which cancels this task then.
-        queue: asyncio.Queue[bytes | None] = asyncio.Queue(_READ_AHEAD)
+        ahead = _ReadAhead(_READ_AHEAD)
         reader: asyncio.Task[None] | None = None
         try:
             start = {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
             await send(start)
             await send(self._body(self._first))
             reader = asyncio.create_task(
-                _read_upstream(self._stream, self._encode, self._finish, self._fail, queue)
+                _read_upstream(self._stream, self._encode, self._finish, self._fail, ahead)
             )
             while True:
-                item = await self._next(queue)
-                if item is _Idle.IDLE:
+                if not await self._ready(ahead):
                     await send(self._body(self._idle))
                     continue
-                ready: list[bytes] = []
-                while item is not None:
-                    ready.append(item)
-                    if queue.empty():
-                        break
-                    item = queue.get_nowait()
-                if item is None:
+                ready = ahead.take()
+                if ahead.ended:
                     # The last events end the answer in the same message.
                     await send(_last(b"".join(ready)) if ready else _END)
                     break
@@ -184,15 +220,17 @@ class EventStream(Response):
             # Release the upstream connection now, not when the garbage collector finds it.
             await asyncio.shield(self._stream.aclose())
 
-    async def _next(self, queue: "asyncio.Queue[bytes | None]") -> bytes | _Idle | None:
-        """The next event, or ``IDLE`` once none came for ``keep_alive`` seconds."""
+    async def _ready(self, ahead: _ReadAhead) -> bool:
+        """Wait for events or the end; ``False`` once none came for ``keep_alive`` seconds."""
         if self._keep_alive is None:
-            return await queue.get()
+            await ahead.wait()
+            return True
         try:
             async with asyncio.timeout(self._keep_alive):
-                return await queue.get()
+                await ahead.wait()
         except TimeoutError:
-            return _Idle.IDLE
+            return False
+        return True
 
     @staticmethod
     def _body(data: bytes) -> Message:
