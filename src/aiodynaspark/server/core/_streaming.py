@@ -218,7 +218,12 @@ class EventStream(Response):
                 with contextlib.suppress(asyncio.CancelledError):
                     await reader
             # Release the upstream connection now, not when the garbage collector finds it.
-            await asyncio.shield(self._stream.aclose())
+            if ahead.ended:
+                # Read to its end (or its failure): closing returns at once, with nothing a
+                # cancellation could interrupt, so it needs no task of its own.
+                await self._stream.aclose()
+            else:
+                await asyncio.shield(self._stream.aclose())
 
     async def _ready(self, ahead: _ReadAhead) -> bool:
         """Wait for events or the end; ``False`` once none came for ``keep_alive`` seconds."""
