@@ -22,7 +22,7 @@ import math
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._errors import GatewayError
-from ..ops._admission import Admission, Refused, admission
+from ..ops._admission import Admission, AdmissionLeft, Refused
 from ..ops._keys import CallerKey
 from ..ops._limiter import HOST, Limit, Limiter, QuotaSettings, Taken, Verdict
 from ..ops._metrics import GatewayMetrics
@@ -150,7 +150,7 @@ class Quota:
         if not limits and not headers:
             # No limit of this gateway's own: only the host's word on its quota, no headers
             # to add, so the answer goes out unwrapped (streams pass here event by event).
-            with admission(Admission(caller, self._host_allows)):
+            with AdmissionLeft(Admission(caller, self._host_allows)):
                 await app(scope, receive, send)
             return
 
@@ -169,7 +169,7 @@ class Quota:
                 message["headers"] = [*message.get("headers", ()), *headers]
             await send(message)
 
-        with admission(Admission(caller, take, give_back if self.refunds else None)):
+        with AdmissionLeft(Admission(caller, take, give_back if self.refunds else None)):
             await app(scope, receive, send_with_limits)
 
     async def _host_allows(self) -> None:
