@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from aiodynaspark import AsyncClient, InvalidRequestError, ServiceUnavailableError
-from aiodynaspark.client import ChatCompletion
+from aiodynaspark.client import ChatCompletion, ChatCompletionChunk
 from aiodynaspark.testing import Emulator, Fault
 from support.tools import WEATHER, WEATHER_CALL, WEATHER_QUESTION
 
@@ -93,6 +93,40 @@ async def test_a_plain_completion_is_what_validating_its_given_fields_builds(
     ]:
         assert built.model_fields_set == checked.model_fields_set
         assert built.model_extra == checked.model_extra == {}
+
+
+async def test_plain_stream_chunks_are_what_validating_their_given_fields_builds(
+    client: AsyncClient,
+) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        stream = await client.chat.completions.create(messages=USER, stream=True)
+        chunks = [chunk async for chunk in stream]
+    assert len(chunks) > 2
+    for chunk in chunks:
+        choice = chunk.choices[0]
+        given_choice: dict[str, object] = {"delta": choice.delta.model_dump(exclude_unset=True)}
+        if choice.finish_reason is not None:
+            given_choice["finish_reason"] = choice.finish_reason
+        validated = ChatCompletionChunk.model_validate(
+            {
+                "id": chunk.id,
+                "created": chunk.created,
+                "model": chunk.model,
+                "choices": [given_choice],
+                "provider": chunk.provider,
+            }
+        )
+        assert validated == chunk
+        assert validated.model_dump_json() == chunk.model_dump_json()
+        for built, checked in [
+            (chunk, validated),
+            (choice, validated.choices[0]),
+            (choice.delta, validated.choices[0].delta),
+        ]:
+            assert built.model_fields_set == checked.model_fields_set
+            assert built.model_extra == checked.model_extra == {}
+    assert [c.choices[0].delta.model_fields_set for c in chunks[:2]] == [{"role", "content"}] * 2
+    assert chunks[-1].choices[0].delta.model_fields_set == set()
 
 
 async def test_a_provider_set_on_the_client_serves_the_next_call(

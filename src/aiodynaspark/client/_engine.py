@@ -22,7 +22,13 @@ from .._errors import DynasparkError, InvalidRequestError
 from .._structured import AnswerPlan, estimated_usage, has_tool_history, read_plan
 from .._wire._http import Transport
 from ..providers import BaseProvider, ChatResult, Dynaspark, DynasparkAPI, PreparedChat, RestChat
-from ._models import ChatCompletion, ChatCompletionChunk, new_completion_id, plain_completion
+from ._models import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    new_completion_id,
+    plain_chunk,
+    plain_completion,
+)
 from ._routing import (
     Attempt,
     ProviderChoice,
@@ -41,10 +47,6 @@ __all__ = ["Answer", "Attempt", "ChatEngine", "OpenedStream"]
 _log = logging.getLogger(__name__)
 
 _JSON_MODE = frozenset({"json"})
-
-# The chunk model's validator, called directly: model_validate is a Python wrapper around it
-# that adds a call to every streamed chunk.
-_validate_chunk = ChatCompletionChunk.__pydantic_validator__.validate_python
 
 T = TypeVar("T")
 
@@ -318,32 +320,14 @@ class ChatEngine:
         completion_id = new_completion_id()
         created = int(time.time())
         opened = await self.open_stream(prepared)
-        name = opened.provider
-        # One validation of plain data per chunk: a third of building the nested models.
-        validate = _validate_chunk
+        name, model = opened.provider, opened.model
         role: str | None = "assistant"
         pieces = opened.pieces()
         async with contextlib.aclosing(pieces):
             async for piece in pieces:
-                yield validate(
-                    {
-                        "id": completion_id,
-                        "created": created,
-                        "model": opened.model,
-                        "choices": [{"delta": {"role": role, "content": piece}}],
-                        "provider": name,
-                    }
-                )
+                yield plain_chunk(completion_id, created, model, name, role, piece)
                 role = None
-        yield validate(
-            {
-                "id": completion_id,
-                "created": created,
-                "model": opened.model,
-                "choices": [{"delta": {}, "finish_reason": "stop"}],
-                "provider": name,
-            }
-        )
+        yield plain_chunk(completion_id, created, model, name, None, None)
 
 
 def _sampling_options(options: dict[str, Any]) -> dict[str, Any]:
