@@ -108,6 +108,39 @@ def test_a_deleted_conversation_stays_deleted_after_a_reload(chat: ChatPage) -> 
     expect(chat.conversations.first).to_contain_text("Keep this one")
 
 
+# Holds the page's store in a read-write transaction of the test's own, kept open by one small
+# request after another until released: IndexedDB runs overlapping read-write transactions in
+# turn, so a write of the page waits behind it for as long as the test chooses.
+HOLD_STORE = """() => new Promise((held, failed) => {
+  const opening = indexedDB.open("aiodynaspark-chat");
+  opening.onerror = () => failed(opening.error);
+  opening.onsuccess = () => {
+    const transaction = opening.result.transaction("conversations", "readwrite");
+    const store = transaction.objectStore("conversations");
+    window.releaseStore = false;
+    const again = () => { if (!window.releaseStore) store.count().onsuccess = again; };
+    again();
+    held();
+  };
+})"""
+
+
+def test_the_page_says_it_is_saving_until_a_deletion_is_stored(chat: ChatPage) -> None:
+    chat.send("Delete me")
+    chat.wait_done()
+    chat.page.evaluate(HOLD_STORE)
+
+    chat.page.get_by_role("button", name="Delete “Delete me”").click()
+
+    expect(chat.conversations).to_have_count(0)
+    expect(chat.page.locator("body[data-saving]")).to_have_count(1)
+    chat.page.evaluate("() => { window.releaseStore = true; }")
+    chat.wait_saved()
+    chat.page.reload()
+    chat.wait_ready()
+    expect(chat.conversations).to_have_count(0)
+
+
 def test_reload_mid_answer_shows_what_arrived_with_continue_and_regenerate(
     chat: ChatPage, emulator: Emulator
 ) -> None:
