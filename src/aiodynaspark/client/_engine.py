@@ -134,10 +134,6 @@ class ChatEngine:
             InvalidRequestError: Bad input, for any of the candidates.
         """
         choice = provider if provider is not None else self.provider
-        if choice is None and not options and not stream:
-            # The commonest request, routed by choose_providers' rule without its call: to
-            # the web form, which takes any length, so there is nothing to fit.
-            return [(Dynaspark, Dynaspark.prepare_chat(model, messages, media, options))]
         truncation = check_truncation(options.pop("truncation", None)) if options else None
         sampling = _sampling_options(options) if options else options
         chosen = choose_providers(
