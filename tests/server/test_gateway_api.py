@@ -3,6 +3,7 @@
 import asyncio
 import base64
 import itertools
+import json
 import logging
 
 import openai
@@ -13,6 +14,7 @@ from support.gateway import fetch
 from support.media import GIF, PNG, data_uri
 
 CHAT_TIMEOUT = 10.0
+MODEL = "gemini-2.0-flash"
 
 
 async def test_chat_completion_returns_the_upstream_answer(
@@ -98,6 +100,27 @@ async def test_raw_stream_is_sse_ending_with_done(gateway: str) -> None:
     events = [e for e in response.text.split("\n\n") if e]
     assert all(e.startswith("data: ") for e in events)
     assert events[-1] == "data: [DONE]"
+
+
+async def test_stream_events_are_compact_json_with_every_piece_escaped(gateway: str) -> None:
+    # Quotes, backslashes, control characters, non-ASCII and line separators, each in pieces
+    # of their own: every event must be the one compact JSON form (non-ASCII as UTF-8, only
+    # the characters JSON requires escaped) and carry its piece whole.
+    prompt = 'say "hi" C:\\dir tab\there new\nline bell\x07 caf\u00e9 \U0001f600 \u2028 null'
+    body = {"model": MODEL, "messages": [{"role": "user", "content": prompt}], "stream": True}
+    response = await fetch("POST", f"{gateway}/v1/chat/completions", json=body)
+    events = [event for event in response.body.split(b"\n\n") if event]
+    assert events[-1] == b"data: [DONE]"
+    chunks = []
+    for event in events[:-1]:
+        data = event.removeprefix(b"data: ")
+        chunk = json.loads(data)
+        assert json.dumps(chunk, ensure_ascii=False, separators=(",", ":")).encode() == data
+        chunks.append(chunk)
+    assert len(chunks) > 5  # piece by piece, so most events came from one template
+    assert all(chunk.keys() == chunks[0].keys() for chunk in chunks)
+    text = "".join(chunk["choices"][0]["delta"]["content"] or "" for chunk in chunks)
+    assert text == answer_for(MODEL, prompt)
 
 
 async def test_models_lists_the_chat_models(client: openai.AsyncOpenAI) -> None:
