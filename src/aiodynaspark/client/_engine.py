@@ -317,12 +317,13 @@ class ChatEngine:
         created = int(time.time())
         opened = await self.open_stream(prepared)
         name, model = opened.provider, opened.model
-        role: str | None = "assistant"
-        pieces = opened.pieces()
-        async with contextlib.aclosing(pieces):
-            async for piece in pieces:
-                yield plain_chunk(completion_id, created, model, name, role, piece)
-                role = None
+        # The first piece and the rest read here, not through opened.pieces(): one async
+        # generator less for every piece to pass through.
+        async with contextlib.aclosing(opened.rest) as rest:
+            if opened.first is not None:
+                yield plain_chunk(completion_id, created, model, name, "assistant", opened.first)
+                async for piece in rest:
+                    yield plain_chunk(completion_id, created, model, name, None, piece)
         yield plain_chunk(completion_id, created, model, name, None, None)
 
 
