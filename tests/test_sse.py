@@ -5,7 +5,7 @@ import itertools
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from aiodynaspark import ResponseError
@@ -74,6 +74,36 @@ def test_payload_reader_never_raises_but_for_error_events(data: str) -> None:
 )
 def test_each_payload_shape(data: str, piece: str | None) -> None:
     assert text_from_payload(data) == piece
+
+
+_USUAL_HEAD = '{"choices": [{"delta": {"content": "'
+_USUAL_TAIL = '"}}]}'
+
+
+@given(st.text(), st.booleans())
+def test_the_usual_event_gives_the_text_it_was_written_with(text: str, ascii: bool) -> None:
+    data = json.dumps({"choices": [{"delta": {"content": text}}]}, ensure_ascii=ascii)
+    assert text_from_payload(data) == text
+
+
+@given(st.text().filter(lambda text: '"' not in text))
+@example("\\n")  # an escape, which only a JSON parser reads as a newline
+@example("\\")  # a backslash escaping the closing quote: not JSON
+@example("a\tb")  # a raw control character: not JSON either
+@example("")
+def test_the_usual_event_is_read_as_a_json_parser_reads_it(text: str) -> None:
+    data = _USUAL_HEAD + text + _USUAL_TAIL
+    try:
+        expected = json.loads(data)["choices"][0]["delta"]["content"]
+    except ValueError:
+        expected = data  # not JSON: the event's data is its text
+    assert text_from_payload(data) == expected
+
+
+def test_an_event_too_short_to_hold_the_usual_shape_is_not_read_as_it() -> None:
+    # The head's closing quote and the tail's opening one must not be taken for one.
+    data = _USUAL_HEAD[:-1] + _USUAL_TAIL
+    assert text_from_payload(data) == data
 
 
 def test_json_event_with_no_known_key_carries_no_text() -> None:

@@ -141,6 +141,12 @@ def text_from_payload(data: str) -> str | None:
     return read_payload(data)[0]
 
 
+# The event the service and the emulator send for each piece, as json.dumps writes it.
+_DELTA_HEAD = '{"choices": [{"delta": {"content": "'
+_DELTA_TAIL = '"}}]}'
+_DELTA_SIZE = len(_DELTA_HEAD) + len(_DELTA_TAIL)  # their quotes could otherwise be one
+
+
 def read_payload(data: str) -> tuple[str | None, bool | None]:
     """Read the text piece of one event's data, and whether it closes an OpenAI-style stream.
 
@@ -155,6 +161,12 @@ def read_payload(data: str) -> tuple[str | None, bool | None]:
     Raises:
         ResponseError: The event reports an error.
     """
+    if len(data) >= _DELTA_SIZE and data.startswith(_DELTA_HEAD) and data.endswith(_DELTA_TAIL):
+        # The usual event, read without a JSON parse when its text holds nothing JSON would
+        # unescape or refuse: no quote, no backslash, no control character.
+        text = data[len(_DELTA_HEAD) : -len(_DELTA_TAIL)]
+        if '"' not in text and "\\" not in text and text.isprintable():
+            return text, False
     stripped = data.lstrip()
     if not stripped or stripped[0] not in '{"':
         return data, None
