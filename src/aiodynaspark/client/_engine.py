@@ -253,26 +253,28 @@ class ChatEngine:
 
         Usage the service did not report is estimated here, for every whole answer.
         """
-        transport = self._transport
         if len(prepared) == 1:
             # Nothing to fall back to: the one attempt's error is the call's, as the loop
-            # would raise it, without the loop's frame and closure on the commonest path.
+            # would raise it, without the loop's frame on the commonest path.
             provider, chat = prepared[0]
             try:
-                result, name = await provider.complete(transport, chat), provider.__name__
+                result, name = await provider.complete(self._transport, chat), provider.__name__
             except DynasparkError as error:
-                if not route_after_url_refusal(prepared, 0, error, transport):
+                if not route_after_url_refusal(prepared, 0, error, self._transport):
                     raise
-                result, name = await self._fall_back(
-                    prepared[1:], lambda provider, chat: provider.complete(transport, chat)
-                )
+                result, name = await self._fall_back(prepared[1:], self._complete_one)
         else:
-            result, name = await self._fall_back(
-                prepared, lambda provider, chat: provider.complete(transport, chat)
-            )
+            result, name = await self._fall_back(prepared, self._complete_one)
         if result.usage is None:
             result.usage = estimated_usage(conversation, result.text)
         return Answer(result, name)
+
+    def _complete_one(
+        self, provider: type[BaseProvider[Any]], chat: PreparedChat
+    ) -> Awaitable[ChatResult]:
+        # A method, not a lambda in answer(): a closure there would make its transport a
+        # cell, built on every answer, the commonest included, and kept while it waits.
+        return provider.complete(self._transport, chat)
 
     async def open_stream(self, prepared: list[Attempt]) -> OpenedStream:
         """Open a stream on the first provider whose answer starts (its first piece in)."""
