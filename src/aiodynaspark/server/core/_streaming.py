@@ -146,7 +146,8 @@ class _ReadAhead:
     def put(self, data: bytes) -> "asyncio.Future[None] | None":
         """Add an event; returns what to await before the next one when the limit is reached."""
         self.events.append(data)
-        self._wake_taker()
+        if self._taker is not None:  # the response waits only for the first of a batch
+            self._wake_taker()
         if len(self.events) < self._limit:
             return None
         self._putter = asyncio.get_running_loop().create_future()
