@@ -73,6 +73,11 @@ def test_the_settings_are_read_without_pydantic_settings() -> None:
     assert not _loaded("dotenv")
 
 
+def test_fastapis_routes_wait_for_a_request_needing_one() -> None:
+    # Building a route FastAPI's way imports pydantic.v1 (to check a model is not one).
+    assert not _loaded("pydantic.v1")
+
+
 def test_the_nearest_name_finder_waits_for_a_misspelt_name() -> None:
     assert not _loaded("difflib")
 

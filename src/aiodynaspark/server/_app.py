@@ -8,6 +8,7 @@ from typing import Any, Unpack
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute
 
 from .. import __version__
 from ..client import AsyncClient
@@ -16,6 +17,7 @@ from .chat._routes import build_router
 from .core._gateway import Gateway
 from .core._handlers import install_handlers
 from .core._long_chats import DROPPED_PARAMS_HEADER, STREAM_HEADER, TRUNCATION_HEADER
+from .core._routing import DeclaredRouter, DeferredRoutes, direct_routes
 from .core._unhonoured import IGNORED_HEADER
 from .messages._routes import build_messages_router
 from .middleware._access import BodyLimit
@@ -86,6 +88,23 @@ _NO_FRAMEWORK_TELEMETRY: dict[str, Any] = (
     if "telemetry" in inspect.signature(FastAPI.__init__).parameters
     else {}
 )
+
+
+class _GatewayApp(FastAPI):
+    """The app :func:`create_app` builds: its routes listed as FastAPI builds them.
+
+    The app serves its busy routes directly and builds FastAPI's at the first request needing
+    one (``core/_routing.py``); ``routes`` (and so the OpenAPI document) lists them all,
+    building them in the calling thread if no request did yet.
+    """
+
+    deferred: DeferredRoutes | None = None
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """The app's routes, as FastAPI builds them."""
+        routes = self.router.routes
+        return routes if self.deferred is None else self.deferred.in_place(routes)
 
 
 def create_app(*, client: AsyncClient | None = None, **options: Unpack[GatewayOptions]) -> FastAPI:
@@ -215,7 +234,7 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
             await operations.aclose()
             await gateway.aclose()
 
-    app = FastAPI(
+    app = _GatewayApp(
         title="aiodynaspark gateway",
         version=__version__,
         description=_DESCRIPTION,
@@ -227,20 +246,23 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
     app.state.gateway = gateway
     install_handlers(app)
     app.add_exception_handler(StoreUnavailableError, store_unavailable)
-    router = build_router(gateway)
-    ops_router = build_ops_router(operations)
-    api_routers = [build_responses_router(gateway), build_messages_router(gateway)]
-    # Routes are matched in order: the chat completions' first, as the busiest. The three
-    # APIs' routes become the app's own: FastAPI releases that include a router lazily
-    # resolve it again on every request it serves (about 4 % of a plain chat's
-    # instructions), and these routers have no prefix, and no tags or dependencies that
-    # their routes did not take when they were declared, for an inclusion to add.
-    app.router.routes.extend(router.routes)
-    app.include_router(ops_router)
-    for api_router in api_routers:
-        app.router.routes.extend(api_router.routes)
+    # Routes are matched in order: the chat completions' first, as the busiest.
+    ops_router = DeclaredRouter()
+    build_ops_router(operations, ops_router)
+    api_routers = [
+        build_router(gateway),
+        ops_router,
+        build_responses_router(gateway),
+        build_messages_router(gateway),
+    ]
+    routers = list(api_routers)
     if settings.ui:
-        mount_ui(app)
+        routers.append(DeclaredRouter())
+        mount_ui(routers[-1])
+    # The busy routes served directly, then FastAPI's routes as declared (with the
+    # /openapi.json FastAPI added), built at the first request needing one: core/_routing.py.
+    app.deferred = DeferredRoutes(app.router, app.router.routes, routers)
+    app.router.routes[:] = [*direct_routes(routers, app.deferred), app.deferred]
     # add_middleware puts each new layer outside the previous ones. Two layers run every
     # concern in one pass each (middleware/_pipeline.py: what runs where, and why in that
     # order), with CORS, when it is on, between them.
@@ -280,8 +302,7 @@ def app_from_settings(settings: GatewaySettings, *, client: AsyncClient | None =
         )
     metrics = None
     if operations.metrics is not None:
-        routes = [*router.routes, *ops_router.routes]
-        routes.extend(route for api_router in api_routers for route in api_router.routes)
-        metrics = RequestMetrics(operations.metrics, [getattr(r, "path", "") for r in routes])
+        paths = [path for router in api_routers for path, _, _ in router.declared]
+        metrics = RequestMetrics(operations.metrics, paths)
     app.add_middleware(Front, hosts=HostCheck(settings.allowed_hosts), metrics=metrics)
     return app

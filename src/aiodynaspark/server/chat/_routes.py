@@ -1,25 +1,25 @@
 """The OpenAI-compatible routes: models, chat completions, images, speech, health.
 
 Each route checks its body with its pydantic model (the JSON the input bounds parsed, through
-``core/_body_route.py``; FastAPI words any refusal), calls the shared :class:`AsyncClient`
+``core/_routing.py``; FastAPI words any refusal), calls the shared :class:`AsyncClient`
 and encodes the answer with pydantic's serializer straight to bytes. Errors are not caught here:
 the library's exceptions go to the handlers of :mod:`._handlers`, mapped in one place.
 """
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel
 from pydantic_core import to_json
 from starlette.responses import Response
 
 from ..._chat_options import GATEWAY_PASSED
 from ...client import ChatCompletion, ImagesResponse, Model, ModelList
-from ..core._body_route import BodyRoute
 from ..core._chat_call import opening_chunk
 from ..core._gateway import Gateway
 from ..core._images import take_image_urls
 from ..core._long_chats import TRUNCATION_HEADER, long_chat_headers
+from ..core._routing import DeclaredRouter
 from ..core._schemas import (
     ChatCompletionRequest,
     ErrorResponse,
@@ -58,7 +58,7 @@ def _json(model: BaseModel) -> Response:
     return Response(model.__pydantic_serializer__.to_json(model), media_type=_JSON)
 
 
-def build_router(gateway: Gateway) -> APIRouter:
+def build_router(gateway: Gateway) -> DeclaredRouter:
     """The ``/v1`` routes, bound to one gateway.
 
     Args:
@@ -67,7 +67,7 @@ def build_router(gateway: Gateway) -> APIRouter:
     Returns:
         A router to include in the app.
     """
-    router = APIRouter(route_class=BodyRoute)
+    router = DeclaredRouter()
     # Routes are matched in order: the busiest first.
 
     @router.post(

@@ -14,6 +14,7 @@ from ..._catalog import DEFAULT_CHAT_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_VOICE, 
 from ..._chat_options import CHAT_OPTIONS, Api, ChatOption, unhonoured_fields
 
 __all__ = [
+    "BUILT_AT_FIRST_USE",
     "ChatCompletionCore",
     "ChatCompletionRequest",
     "ChatMessage",
@@ -42,6 +43,16 @@ def _unicode_text(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(_unicode_text)]
 """A string that can be sent on: valid Unicode, no lone surrogates."""
+
+
+BUILT_AT_FIRST_USE = ConfigDict(extra="ignore", defer_build=True)
+"""The settings of a body model built at its first request, not at import.
+
+The Responses and Messages APIs' bodies: their validators and serializers are about 0.3 MiB
+that a gateway which only chats would hold all its life. Their routes build them in a worker
+thread before the first validation (``core/_routing.py``): built there, on the event loop, a
+first request would stall every request in flight for the build.
+"""
 
 
 class _Request(BaseModel):

@@ -8,15 +8,14 @@ whichever layer answers them, are encoded in Anthropic's shape (``server/_errors
 import json
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic_core import to_json
 from starlette.responses import Response
 
 from ..._structured._tokens import estimate_prompt_tokens, estimate_tokens
-from ..core._body_route import BodyRoute
 from ..core._chat_call import complete, event_stream, open_stream
 from ..core._gateway import Gateway
 from ..core._long_chats import long_chat_headers
+from ..core._routing import DeclaredRouter
 from ..core._unhonoured import ignored_params, name_ignored
 from ._events import MessageEvents
 from ._schemas import CountTokensRequest, MessagesRequest
@@ -52,7 +51,7 @@ def _json(payload: object) -> Response:
     return Response(to_json(payload), media_type="application/json")
 
 
-def build_messages_router(gateway: Gateway) -> APIRouter:
+def build_messages_router(gateway: Gateway) -> DeclaredRouter:
     """The ``/v1/messages`` routes, bound to one gateway.
 
     Args:
@@ -61,7 +60,7 @@ def build_messages_router(gateway: Gateway) -> APIRouter:
     Returns:
         A router to include in the app.
     """
-    router = APIRouter(tags=["messages"], route_class=BodyRoute)
+    router = DeclaredRouter(tags=["messages"])
 
     @router.post(
         "/v1/messages",

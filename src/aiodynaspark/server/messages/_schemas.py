@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..._chat_options import OPTIONS_BY_NAME
-from ..core._schemas import Text, unhonoured_schema_fields
+from ..core._schemas import BUILT_AT_FIRST_USE, Text, unhonoured_schema_fields
 
 __all__ = [
     "ImageBlock",
@@ -135,6 +135,8 @@ def _sampling(name: str, high: float | None = None) -> float | None:
 class MessagesRequestFields(_Body):
     """The modelled fields of ``MessagesRequest``."""
 
+    model_config = BUILT_AT_FIRST_USE
+
     model: Text | None = Field(
         default=None, description="A model id or alias; default gemini-1.5-flash."
     )
@@ -155,6 +157,8 @@ class MessagesRequestFields(_Body):
 
 class CountTokensRequest(_Body):
     """``POST /v1/messages/count_tokens``: the same conversation, no answer."""
+
+    model_config = BUILT_AT_FIRST_USE
 
     model: Text | None = None
     messages: list[MessageParam] = Field(min_length=1)

@@ -18,7 +18,7 @@ from typing import Any
 from starlette.types import Scope
 
 from .._errors import GatewayError
-from ..core._body_route import PARSED_BODY
+from ..core._routing import PARSED_BODY
 
 __all__ = ["InputBounds", "bounds_refusal", "check_request"]
 

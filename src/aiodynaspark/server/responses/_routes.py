@@ -12,16 +12,16 @@ An answer that could not be stored says ``"store": false``.
 import logging
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic_core import to_json
 from starlette.requests import Request
 from starlette.responses import Response
 
 from .._errors import GatewayError
-from ..core._body_route import BodyRoute
 from ..core._chat_call import complete, event_stream, open_stream
 from ..core._gateway import Gateway
 from ..core._long_chats import long_chat_headers
+from ..core._routing import DeclaredRouter
 from ..core._schemas import ErrorResponse
 from ..core._unhonoured import ignored_params, name_ignored
 from ..ops._store import MAX_STORED_ID_CHARS, StoredRecord, request_owner
@@ -99,7 +99,7 @@ def _history_too_long(chars: int, bound: int) -> Response:
     ).response("/v1/responses")
 
 
-def build_responses_router(gateway: Gateway) -> APIRouter:
+def build_responses_router(gateway: Gateway) -> DeclaredRouter:
     """The ``/v1/responses`` routes, bound to one gateway.
 
     Args:
@@ -108,7 +108,7 @@ def build_responses_router(gateway: Gateway) -> APIRouter:
     Returns:
         A router to include in the app.
     """
-    router = APIRouter(tags=["responses"], route_class=BodyRoute)
+    router = DeclaredRouter(tags=["responses"])
 
     async def find(request: Request, response_id: str) -> StoredRecord | None:
         # Longer ids were never minted, so never stored: no lookup of a caller's megabytes.

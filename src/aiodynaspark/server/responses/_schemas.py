@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_mo
 
 from ..._chat_options import OPTIONS_BY_NAME
 from ..._limits import echoed
-from ..core._schemas import Text, unhonoured_schema_fields
+from ..core._schemas import BUILT_AT_FIRST_USE, Text, unhonoured_schema_fields
 
 __all__ = [
     "FunctionCallItem",
@@ -156,6 +156,8 @@ class TextOptions(_Body):
 
 class ResponsesRequestFields(_Body):
     """The modelled fields of ``ResponsesRequest``."""
+
+    model_config = BUILT_AT_FIRST_USE
 
     model: Text | None = Field(
         default=None, description="A model id or alias; default gemini-1.5-flash."

@@ -20,7 +20,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import Response
 
 from .._errors import GatewayError
@@ -221,11 +221,11 @@ class UiTable:
         return self._files.get(name)
 
 
-def mount_ui(app: FastAPI, files: dict[str, UiFile] | UiTable | None = None) -> None:
+def mount_ui(app: FastAPI | APIRouter, files: dict[str, UiFile] | UiTable | None = None) -> None:
     """Add ``GET /`` (``index.html``) and ``GET /ui/{name}`` to ``app``.
 
     Args:
-        app: The gateway.
+        app: The gateway, or the router of its routes.
         files: A table :func:`load_ui_files` read; by default the package's files, read at
             the first request for one (:class:`UiTable`).
     """
