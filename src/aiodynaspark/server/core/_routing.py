@@ -37,6 +37,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound, Router, compile_path, request_response
 from starlette.types import Receive, Scope, Send
 
+from ._schemas import build_at_first_use
+
 __all__ = ["PARSED_BODY", "DeclaredRouter", "DeferredRoutes", "DirectRoute", "direct_routes"]
 
 PARSED_BODY = "aiodynaspark.parsed_body"
@@ -66,8 +68,10 @@ class DeclaredRouter(APIRouter):
             self._built = True
             for path, endpoint, options in self.declared:
                 for kind in typing.get_type_hints(endpoint).values():
+                    # A body built at first use is built first: FastAPI's adapter of it is
+                    # then built with the route, not at its first validation (on the loop).
                     if inspect.isclass(kind) and issubclass(kind, BaseModel):
-                        _build_model(kind)
+                        build_at_first_use(kind)
                 super().add_api_route(path, endpoint, **options)
         return self.routes
 
@@ -92,19 +96,9 @@ def _content_type(scope: Scope) -> str | None:
 _BUILDING = threading.Lock()
 
 
-def _build_model(model: type[BaseModel]) -> None:
-    # A body model built at its first use (core/_schemas.py: BUILT_AT_FIRST_USE), built now,
-    # and marked so: FastAPI's adapter of the body, made with its route, is then built at once,
-    # not at its first validation (on the event loop) nor by the OpenAPI document (which warns).
-    if not model.__pydantic_complete__:
-        model.model_rebuild()
-    if model.model_config.get("defer_build"):
-        model.model_config = {**model.model_config, "defer_build": False}
-
-
 def _complete(model: type[BaseModel]) -> None:
     with _BUILDING:
-        _build_model(model)
+        build_at_first_use(model)
 
 
 class _Shape(typing.NamedTuple):
@@ -178,7 +172,7 @@ class DirectRoute(BaseRoute):
         arguments: dict[str, Any] = {name: scope["path_params"][name] for name in shape.path}
         if shape.body is not None:
             name, model = shape.body
-            if not model.__pydantic_complete__:  # core/_schemas.py: BUILT_AT_FIRST_USE
+            if model.model_config.get("defer_build"):  # _schemas.py: BUILT_AT_FIRST_USE
                 await asyncio.to_thread(_complete, model)
             data = scope.pop(PARSED_BODY, None)
             if type(data) is not dict or not _is_json(_content_type(scope)):

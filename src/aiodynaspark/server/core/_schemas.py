@@ -5,6 +5,8 @@ The models validate what the gateway can check cheaply and document the API in
 Unknown fields are ignored, as tools send many OpenAI fields Dynaspark has no use for.
 """
 
+import inspect
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -27,6 +29,7 @@ __all__ = [
     "MessageToolCall",
     "SpeechRequest",
     "TextPart",
+    "build_at_first_use",
     "unhonoured_schema_fields",
 ]
 
@@ -46,13 +49,31 @@ Text = Annotated[str, AfterValidator(_unicode_text)]
 
 
 BUILT_AT_FIRST_USE = ConfigDict(extra="ignore", defer_build=True)
-"""The settings of a body model built at its first request, not at import.
+"""The settings of a body model built at its route's first request, not at import.
 
-The Responses and Messages APIs' bodies: their validators and serializers are about 0.3 MiB
-that a gateway which only chats would hold all its life. Their routes build them in a worker
-thread before the first validation (``core/_routing.py``): built there, on the event loop, a
-first request would stall every request in flight for the build.
+The Responses and Messages APIs' models: their validators and serializers are about 0.5 MiB
+that a gateway which only chats would hold all its life. Their routes call
+:func:`build_at_first_use` in a worker thread before the first validation
+(``core/_routing.py``): built on the event loop, a first request would stall every request in
+flight for the build.
 """
+
+
+def build_at_first_use(model: type[BaseModel]) -> None:
+    """Build ``model`` and every model of its module that waits for its first use.
+
+    The whole module at once: its models are used together, by the code of one API, and none
+    is then built on the event loop by a use of its own (a part constructed or dumped alone).
+    Each is marked built, so an adapter of it (FastAPI's body field) is built at once too,
+    not at its first validation. Callers hold a lock: one build at a time.
+    """
+    for value in list(vars(sys.modules[model.__module__]).values()):
+        if not (inspect.isclass(value) and issubclass(value, BaseModel)):
+            continue
+        if value.model_config.get("defer_build"):
+            if not value.__pydantic_complete__:
+                value.model_rebuild()
+            value.model_config = {**value.model_config, "defer_build": False}
 
 
 class _Request(BaseModel):

@@ -8,7 +8,7 @@ Fields with no counterpart here are declared in ``_chat_options.py``: ignored (`
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, Field, create_model
 
 from ..._chat_options import OPTIONS_BY_NAME
 from ..core._schemas import BUILT_AT_FIRST_USE, Text, unhonoured_schema_fields
@@ -28,7 +28,7 @@ __all__ = [
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = BUILT_AT_FIRST_USE
 
 
 class TextBlock(_Body):
@@ -135,8 +135,6 @@ def _sampling(name: str, high: float | None = None) -> float | None:
 class MessagesRequestFields(_Body):
     """The modelled fields of ``MessagesRequest``."""
 
-    model_config = BUILT_AT_FIRST_USE
-
     model: Text | None = Field(
         default=None, description="A model id or alias; default gemini-1.5-flash."
     )
@@ -157,8 +155,6 @@ class MessagesRequestFields(_Body):
 
 class CountTokensRequest(_Body):
     """``POST /v1/messages/count_tokens``: the same conversation, no answer."""
-
-    model_config = BUILT_AT_FIRST_USE
 
     model: Text | None = None
     messages: list[MessageParam] = Field(min_length=1)

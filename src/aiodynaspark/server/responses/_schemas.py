@@ -9,7 +9,7 @@ with a message that names them, never dropped in silence.
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model, field_validator
+from pydantic import BaseModel, Discriminator, Field, Tag, create_model, field_validator
 
 from ..._chat_options import OPTIONS_BY_NAME
 from ..._limits import echoed
@@ -40,7 +40,7 @@ def _sampling(name: str) -> float | None:
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = BUILT_AT_FIRST_USE
 
 
 class InputText(_Body):
@@ -156,8 +156,6 @@ class TextOptions(_Body):
 
 class ResponsesRequestFields(_Body):
     """The modelled fields of ``ResponsesRequest``."""
-
-    model_config = BUILT_AT_FIRST_USE
 
     model: Text | None = Field(
         default=None, description="A model id or alias; default gemini-1.5-flash."
