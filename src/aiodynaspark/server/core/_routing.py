@@ -31,7 +31,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
-from starlette._utils import get_route_path
 from starlette.datastructures import URLPath
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound, Router, compile_path, request_response
@@ -82,6 +81,17 @@ def _is_json(content_type: str | None) -> bool:
     if content_type is None:
         return False
     return content_type.partition(";")[0].strip().lower() == "application/json"
+
+
+def _route_path(scope: Scope) -> str:
+    """The path routes match: ``path`` less the ``root_path`` it starts with, as Starlette's."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        rest = path[len(root) :]
+        if not rest or rest[0] == "/":
+            return rest
+    return path
 
 
 def _content_type(scope: Scope) -> str | None:
@@ -156,7 +166,7 @@ class DirectRoute(BaseRoute):
         """Full for this path and method; none otherwise."""
         if scope["type"] != "http" or scope["method"] not in self.methods:
             return Match.NONE, {}
-        found = self.path_regex.match(get_route_path(scope))
+        found = self.path_regex.match(_route_path(scope))
         if found is None:
             return Match.NONE, {}
         path_params = {**scope.get("path_params", {}), **found.groupdict()}
@@ -252,7 +262,7 @@ class DeferredRoutes(BaseRoute):
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         """Full for any method on a path one of the routes has; the owner picks the route."""
         if scope["type"] == "http":
-            path = get_route_path(scope)
+            path = _route_path(scope)
             if any(regex.match(path) for regex in self._paths):
                 return Match.FULL, {}
         return Match.NONE, {}
