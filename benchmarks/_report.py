@@ -142,6 +142,14 @@ def _fmt(value: Any, spec: str = "") -> str:
     return format(value, spec) if spec else str(value)
 
 
+def _gc_cell(variant: dict[str, Any]) -> str:
+    """The collector's share of a variant's CPU per request, and its full collections."""
+    if "young_gc_us_per_request" not in variant:
+        return "-"
+    spent = variant["young_gc_us_per_request"] + variant["full_gc_us_per_request"]
+    return f"{spent:.0f} ({variant['full_collections']})"
+
+
 def render(results: dict[str, Any], targets: list[dict[str, Any]]) -> str:
     """The run as plain-text tables."""
     out: list[str] = []
@@ -170,12 +178,22 @@ def render(results: dict[str, Any], targets: list[dict[str, Any]]) -> str:
                 _fmt(v["ratio_to_floor"], ".2f"),
                 _fmt(v["wall_us_per_request"], ".0f"),
                 _fmt(v["cpu_us_per_request"], ".0f"),
+                _gc_cell(v),
                 _fmt(v["requests"]),
             ]
             for name, v in block["variants"].items()
         ]
         out += _table(
-            rows, ["variant", "req/s", "x floor", "wall us/req", "client CPU us/req", "sent"]
+            rows,
+            [
+                "variant",
+                "req/s",
+                "x floor",
+                "wall us/req",
+                "client CPU us/req",
+                "of it GC (full GCs)",
+                "sent",
+            ],
         )
     block = results.get("streaming")
     if block:
