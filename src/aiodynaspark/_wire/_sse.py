@@ -164,9 +164,9 @@ def read_payload(data: str) -> tuple[str | None, bool | None]:
     if len(data) >= _DELTA_SIZE and data.startswith(_DELTA_HEAD) and data.endswith(_DELTA_TAIL):
         # The usual event, read without a JSON parse when its text holds nothing JSON would
         # unescape or refuse: no quote, no backslash, no control character.
-        text = data[len(_DELTA_HEAD) : -len(_DELTA_TAIL)]
-        if '"' not in text and "\\" not in text and text.isprintable():
-            return text, False
+        literal = data[len(_DELTA_HEAD) : -len(_DELTA_TAIL)]
+        if '"' not in literal and "\\" not in literal and literal.isprintable():
+            return literal, False
     stripped = data.lstrip()
     if not stripped or stripped[0] not in '{"':
         return data, None
