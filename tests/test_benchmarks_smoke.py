@@ -45,6 +45,9 @@ def test_quick_run_writes_every_scenario_and_target(tmp_path: Path) -> None:
     assert {"provider", "async_client", "client", "original", "openai_sdk"} <= set(
         results["concurrent"]["variants"]
     )
+    # The collector's share of each variant's CPU, full collections counted apart.
+    variants = results["concurrent"]["variants"].values()
+    assert all(v["full_collections"] >= 0 and v["young_gc_us_per_request"] >= 0 for v in variants)
     assert set(results["streaming"]["variants"]) == {"floor", "provider", "async_client", "gateway"}
     assert results["gateway"]["plain"]["under_load"]["gateway"]["failures"] == 0
     assert all(t["measured"] is not None for t in results["targets"])
