@@ -182,6 +182,7 @@ async def test_a_chat_exactly_at_the_budget_streams_and_the_emulator_agrees(
             assert emu.requests[-1].method == expected
     assert {r.method for r in emu.requests} == {"GET", "POST"}
 
+
 async def test_long_image_prompt_is_refused_before_any_request(
     client: AsyncClient, emu: Emulator
 ) -> None:
