@@ -82,6 +82,11 @@ def test_the_nearest_name_finder_waits_for_a_misspelt_name() -> None:
     assert not _loaded("difflib")
 
 
+def test_the_gateway_does_not_load_the_blocking_client() -> None:
+    # It serves from AsyncClient alone; Client and its loop thread are loaded when named.
+    assert not _loaded("aiodynaspark.client._sync_client")
+
+
 def test_the_toml_reader_waits_for_a_keys_file() -> None:
     assert not _loaded("tomllib")
 

@@ -1,5 +1,7 @@
 """The OpenAI-style clients and their response objects."""
 
+from typing import TYPE_CHECKING, Any
+
 from ._async import AsyncClient, AsyncStream
 from ._models import (
     ChatCompletion,
@@ -21,7 +23,9 @@ from ._models import (
     SpeechResponse,
 )
 from ._parsed import ParsedChatCompletion, ParsedChatCompletionMessage, ParsedChoice
-from ._sync_client import Client, Stream
+
+if TYPE_CHECKING:
+    from ._sync_client import Client, Stream
 
 __all__ = [
     "AsyncClient",
@@ -49,3 +53,13 @@ __all__ = [
     "SpeechResponse",
     "Stream",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The blocking client (its loop thread and resources) is loaded when first named: the
+    # gateway, which serves from AsyncClient alone, then never holds it.
+    if name in ("Client", "Stream"):
+        from . import _sync_client
+
+        return getattr(_sync_client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
