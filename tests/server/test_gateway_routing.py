@@ -88,6 +88,17 @@ async def test_a_route_added_to_the_app_after_create_app_is_served(emu: Emulator
     assert chat.status == 200
 
 
+async def test_a_gateway_behind_a_path_prefix_serves_its_direct_routes(emu: Emulator) -> None:
+    # Behind a proxy that strips "/llm", uvicorn's root path puts it back in the scope's path;
+    # the direct routes match what follows it, as FastAPI's routes do.
+    app = create_app(base_url=emu.url, max_retries=0)
+    async with run_gateway(app, root_path="/llm") as url:
+        chat = await fetch("POST", f"{url}/v1/chat/completions", json=CHAT)
+        model = await fetch("GET", f"{url}/v1/models/{MODEL}")
+    assert chat.status == 200
+    assert (model.status, model.json()["id"]) == (200, MODEL)
+
+
 def test_the_openapi_document_lists_every_route_before_any_request(emu: Emulator) -> None:
     paths = create_app(base_url=emu.url).openapi()["paths"]
     assert set(paths) == {
