@@ -138,3 +138,136 @@ async def test_a_stream_ends_even_when_its_closing_error_cannot_be_built() -> No
     async with asyncio.timeout(5):
         await response({"type": "http"}, receive, send)
     assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+async def test_a_client_that_reads_nothing_holds_the_gateway_to_its_read_ahead() -> None:
+    # The client takes the first event, then stops reading, as a stalled browser does: the
+    # ASGI server's send then waits. The gateway may read ahead of it only so far (two
+    # batches: the one the blocked send holds, and one waiting), never the whole upstream.
+    from aiodynaspark.client import AsyncStream
+    from aiodynaspark.server.core._streaming import _READ_AHEAD, EventStream
+
+    upstream_chunks = 20 * _READ_AHEAD
+    pulled = 0
+    closed = asyncio.Event()
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal pulled
+        try:
+            while pulled < upstream_chunks:
+                pulled += 1
+                yield b"data: piece\n\n"
+        finally:
+            closed.set()
+
+    async def done() -> bytes:
+        return b""
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.Event().wait()
+        return {"type": "http.disconnect"}
+
+    sent: list[dict[str, Any]] = []
+    stalled = asyncio.Event()
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if len(sent) > 2:  # the start and the first event went out; the client stalls now
+            stalled.set()
+            await asyncio.Event().wait()
+
+    response = EventStream(b"data: first\n\n", AsyncStream(endless()), bytes, done, bytes)
+    serving = asyncio.create_task(response({"type": "http"}, receive, send))
+    async with asyncio.timeout(TIMEOUT):
+        await stalled.wait()
+        for _ in range(100):  # bounded: the reader runs until it must wait for room
+            await asyncio.sleep(0)
+    assert _READ_AHEAD <= pulled <= 2 * _READ_AHEAD + 1, pulled
+    serving.cancel()  # the client leaves: the upstream is closed at once
+    with pytest.raises(asyncio.CancelledError):
+        await serving
+    async with asyncio.timeout(TIMEOUT):
+        await closed.wait()
+    assert pulled < upstream_chunks
+
+
+# A chunk unlike the template's in one field: every field of the three chunk models but the
+# text and the list of choices (and ``object``, which has one value), and an extra field.
+UNLIKE_THE_TEMPLATE = [
+    ("chunk", "id", "chatcmpl-other"),
+    ("chunk", "created", 1),
+    ("chunk", "model", "gemini-2.0-flash"),
+    ("chunk", "provider", "DynasparkAPI"),
+    ("chunk", "usage", {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}),
+    ("chunk", "extra_field", "kept"),
+    ("choice", "index", 1),
+    ("choice", "finish_reason", "length"),
+    ("choice", "extra_field", "kept"),
+    ("delta", "role", "assistant"),
+    ("delta", "tool_calls", [{"index": 0, "id": "call_1", "function": {"name": "f"}}]),
+    ("delta", "extra_field", "kept"),
+]
+
+
+def test_the_template_cases_name_every_field_of_a_chunk() -> None:
+    # The chunk template compares the fields it knows of, by name, for speed. A field added
+    # to a chunk model later fails here until it has a case below, which then fails until
+    # the template compares it too.
+    from aiodynaspark.client import ChatCompletionChunk, ChoiceDelta, ChunkChoice
+
+    named = {(part, field) for part, field, _ in UNLIKE_THE_TEMPLATE}
+    for part, model, left_out in [
+        ("chunk", ChatCompletionChunk, {"choices", "object"}),
+        ("choice", ChunkChoice, {"delta"}),
+        ("delta", ChoiceDelta, {"content"}),
+    ]:
+        fields = set(model.model_fields) - left_out
+        assert fields <= {field for each, field in named if each == part}, model.__name__
+
+
+@pytest.mark.parametrize(("part", "field", "value"), UNLIKE_THE_TEMPLATE)
+async def test_a_text_chunk_unlike_the_others_in_any_field_is_sent_as_it_is(
+    part: str, field: str, value: Any
+) -> None:
+    # Text-only chunks are encoded from a template cut from the first one; a chunk that
+    # differs in anything but its text must not take the template's value of that field.
+    from aiodynaspark.client import AsyncStream, ChatCompletionChunk
+    from aiodynaspark.server.core._streaming import ChatEventStream
+
+    def chunk(text: str, **change: Any) -> ChatCompletionChunk:
+        data: dict[str, Any] = {
+            "id": "chatcmpl-1",
+            "created": 1700000000,
+            "model": "gemini-1.5-flash",
+            "provider": "Dynaspark",
+            "choices": [{"index": 0, "delta": {"content": text}}],
+        }
+        if part == "chunk":
+            data.update(change)
+        elif part == "choice":
+            data["choices"][0].update(change)
+        else:
+            data["choices"][0]["delta"].update(change)
+        return ChatCompletionChunk.model_validate(data)
+
+    chunks = [chunk("one"), chunk("two"), chunk("three", **{field: value}), chunk("four")]
+
+    async def rest() -> AsyncIterator[ChatCompletionChunk]:
+        for each in chunks[1:]:
+            yield each
+
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.Event().wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async with asyncio.timeout(TIMEOUT):
+        await ChatEventStream(chunks[0], AsyncStream(rest()))({"type": "http"}, receive, send)
+    body = b"".join(message.get("body", b"") for message in sent)
+    events = [event for event in body.split(b"\n\n") if event]
+    expected = [b"data: " + each.model_dump_json().encode() for each in chunks]
+    assert events == [*expected, b"data: [DONE]"]
