@@ -433,3 +433,39 @@ async def test_giving_back_while_redis_is_down_raises_nothing_and_counts_the_fai
             finally:
                 redis_server.start()
     assert len(failures) == 1
+
+
+async def test_a_host_report_that_would_not_lower_what_redis_holds_is_not_sent(
+    redis_url: str,
+) -> None:
+    reset = time.time() + 30
+    async with shared_limiter(redis_url) as one, shared_limiter(redis_url) as two:
+        async with asyncio.timeout(TIMEOUT):
+            await tell(one, 2, reset)
+            assert (await one.take([], upstream=True)).allowed  # Redis holds 1 now
+            # The host's answer to a request sent earlier says 3: no round trip for it.
+            assert one.tighten(3, reset) is None
+            verdicts = [await two.take([], upstream=True) for _ in range(2)]
+    assert [v.refused_by for v in verdicts] == [None, "host"]
+
+
+async def test_a_host_report_while_redis_is_down_holds_this_gateway_and_raises_nothing(
+    redis_server: RedisServer, redis_url: str
+) -> None:
+    failures: list[BaseException] = []
+    limit = Limit("upstream", Rate(100, 3600), on_failure="local")
+    async with shared_limiter(redis_url, on_failure=failures.append) as limiter:
+        async with asyncio.timeout(TIMEOUT):
+            redis_server.stop()
+            try:
+                sharing = limiter.tighten(5, time.time() + 30)
+                assert sharing is not None  # Redis not yet known to be down: tried once
+                await sharing
+                assert len(failures) == 1
+                # Known down: the next report is kept here alone, without a try.
+                assert limiter.tighten(0, time.time() + 30) is None
+                verdict = await limiter.take([limit], upstream=True)
+            finally:
+                redis_server.start()
+    assert len(failures) == 1
+    assert (verdict.fallback, verdict.refused_by) == (True, "host")
