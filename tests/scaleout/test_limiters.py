@@ -299,17 +299,27 @@ async def test_a_hosts_report_that_changes_what_is_left_reaches_the_other_gatewa
     assert [v.refused_by for v in verdicts] == [None] * allowed + ["host"]
 
 
-async def test_a_lower_host_report_after_a_take_reaches_the_other_gateways(
-    redis_url: str,
+@pytest.mark.parametrize(
+    ("first", "after", "sent", "left"),
+    [(5, 2, True, 2), (2, 3, False, 1)],
+    ids=["lower-reaches-the-others", "higher-is-not-sent"],
+)
+async def test_a_host_report_after_a_take_is_shared_only_when_it_lowers_what_redis_holds(
+    redis_url: str, first: int, after: int, sent: bool, left: int
 ) -> None:
+    # After the take Redis holds first - 1. A report of more (the answer to a request sent
+    # earlier) would not lower it: it costs no round trip, and the others still see first - 1.
     reset = time.time() + 30
     async with shared_limiter(redis_url) as one, shared_limiter(redis_url) as two:
         async with asyncio.timeout(TIMEOUT):
-            await tell(one, 5, reset)
+            await tell(one, first, reset)
             assert (await one.take([Limit("key:a", Rate(5, 60))], upstream=True)).allowed
-            await tell(one, 2, reset)
-            verdicts = [await two.take([], upstream=True) for _ in range(3)]
-    assert [v.refused_by for v in verdicts] == [None, None, "host"]
+            sharing = one.tighten(after, reset)
+            assert (sharing is not None) == sent
+            if sharing is not None:
+                await sharing
+            verdicts = [await two.take([], upstream=True) for _ in range(left + 1)]
+    assert [v.refused_by for v in verdicts] == [None] * left + ["host"]
 
 
 async def test_while_redis_is_down_the_hosts_word_that_nothing_is_left_still_refuses(
@@ -433,20 +443,6 @@ async def test_giving_back_while_redis_is_down_raises_nothing_and_counts_the_fai
             finally:
                 redis_server.start()
     assert len(failures) == 1
-
-
-async def test_a_host_report_that_would_not_lower_what_redis_holds_is_not_sent(
-    redis_url: str,
-) -> None:
-    reset = time.time() + 30
-    async with shared_limiter(redis_url) as one, shared_limiter(redis_url) as two:
-        async with asyncio.timeout(TIMEOUT):
-            await tell(one, 2, reset)
-            assert (await one.take([], upstream=True)).allowed  # Redis holds 1 now
-            # The host's answer to a request sent earlier says 3: no round trip for it.
-            assert one.tighten(3, reset) is None
-            verdicts = [await two.take([], upstream=True) for _ in range(2)]
-    assert [v.refused_by for v in verdicts] == [None, "host"]
 
 
 async def test_a_host_report_while_redis_is_down_holds_this_gateway_and_raises_nothing(
