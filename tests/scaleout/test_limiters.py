@@ -300,20 +300,34 @@ async def test_a_hosts_report_that_changes_what_is_left_reaches_the_other_gatewa
 
 
 @pytest.mark.parametrize(
-    ("first", "after", "sent", "left"),
-    [(5, 2, True, 2), (2, 3, False, 1)],
-    ids=["lower-reaches-the-others", "higher-is-not-sent"],
+    ("first", "given_back", "after", "sent", "left"),
+    [
+        (5, False, 2, True, 2),
+        (2, False, 3, False, 1),
+        (1, False, 0, False, 0),
+        (2, True, 2, False, 2),
+    ],
+    ids=[
+        "lower-reaches-the-others",
+        "higher-is-not-sent",
+        "equal-is-not-sent",
+        "after-giving-back",
+    ],
 )
 async def test_a_host_report_after_a_take_is_shared_only_when_it_lowers_what_redis_holds(
-    redis_url: str, first: int, after: int, sent: bool, left: int
+    redis_url: str, first: int, given_back: bool, after: int, sent: bool, left: int
 ) -> None:
-    # After the take Redis holds first - 1. A report of more (the answer to a request sent
-    # earlier) would not lower it: it costs no round trip, and the others still see first - 1.
+    # After the take Redis holds first - 1 (first again once the request is given back). A
+    # report of as much or more (the answer to a request sent earlier) would not lower it:
+    # it costs no round trip, and the others still see what Redis holds.
     reset = time.time() + 30
     async with shared_limiter(redis_url) as one, shared_limiter(redis_url) as two:
         async with asyncio.timeout(TIMEOUT):
             await tell(one, first, reset)
-            assert (await one.take([Limit("key:a", Rate(5, 60))], upstream=True)).allowed
+            taken = await one.take([Limit("key:a", Rate(5, 60))], upstream=True)
+            assert taken.taken is not None
+            if given_back:
+                await one.give_back(taken.taken)
             sharing = one.tighten(after, reset)
             assert (sharing is not None) == sent
             if sharing is not None:
@@ -368,6 +382,7 @@ async def test_while_redis_is_down_each_limit_follows_its_policy_then_sharing_re
             assert sum(v.allowed for v in down) == allowed
             assert all(v.unavailable for v in down) == (policy == "refuse")
             assert len(failures) == 1  # tried once, then left alone while down
+            assert isinstance(failures[0], Exception)
             await asyncio.sleep(1.05)  # REDIS_RETRY_AFTER
             # Redis restarted empty: the shared count starts again from nothing.
             back = [await limiter.take([limit], upstream=True) for _ in range(4)]
@@ -443,6 +458,7 @@ async def test_giving_back_while_redis_is_down_raises_nothing_and_counts_the_fai
             finally:
                 redis_server.start()
     assert len(failures) == 1
+    assert isinstance(failures[0], Exception)  # what Redis raised, for the metrics
 
 
 async def test_a_host_report_while_redis_is_down_holds_this_gateway_and_raises_nothing(
@@ -464,4 +480,29 @@ async def test_a_host_report_while_redis_is_down_holds_this_gateway_and_raises_n
             finally:
                 redis_server.start()
     assert len(failures) == 1
+    assert isinstance(failures[0], Exception)  # what Redis raised, for the metrics
     assert (verdict.fallback, verdict.refused_by) == (True, "host")
+
+
+async def test_a_host_report_redis_lost_in_a_restart_is_shared_again(
+    redis_server: RedisServer, redis_url: str
+) -> None:
+    # Redis restarted empty has forgotten the host's word: the next report for the same
+    # window must go to it again, though this process sent one for that window before.
+    reset = time.time() + 30
+    async with shared_limiter(redis_url) as one, shared_limiter(redis_url) as two:
+        async with asyncio.timeout(TIMEOUT):
+            await tell(one, 5, reset)
+            redis_server.stop()
+            redis_server.start()
+            for _ in range(3):  # until Redis answers again (left alone 1 s after a failure)
+                if not (await one.take([], upstream=True)).fallback:
+                    break
+                await asyncio.sleep(REDIS_RETRY_AFTER + 0.05)
+            else:
+                raise AssertionError("Redis did not answer after its restart")
+            sharing = one.tighten(3, reset)
+            assert sharing is not None
+            await sharing
+            verdicts = [await two.take([], upstream=True) for _ in range(4)]
+    assert [v.refused_by for v in verdicts] == [None, None, None, "host"]
