@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from aiodynaspark.client import ChatCompletionChunk
 from aiodynaspark.server import create_app
 from support.gateway import run_gateway
 
@@ -140,10 +141,21 @@ async def test_a_stream_ends_even_when_its_closing_error_cannot_be_built() -> No
     assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
 
 
-async def test_a_client_that_reads_nothing_holds_the_gateway_to_its_read_ahead() -> None:
+async def never_leaves() -> dict[str, Any]:
+    """An ASGI ``receive`` whose client never leaves."""
+    await asyncio.Event().wait()
+    return {"type": "http.disconnect"}
+
+
+async def no_closing_events() -> bytes:
+    return b""
+
+
+async def test_a_stalled_client_holds_the_gateway_to_its_read_ahead_then_gets_every_event() -> None:
     # The client takes the first event, then stops reading, as a stalled browser does: the
     # ASGI server's send then waits. The gateway may read ahead of it only so far (two
     # batches: the one the blocked send holds, and one waiting), never the whole upstream.
+    # Once the client reads again, every event reaches it, in order, and the stream ends.
     from aiodynaspark.client import AsyncStream
     from aiodynaspark.server.core._streaming import _READ_AHEAD, EventStream
 
@@ -160,35 +172,56 @@ async def test_a_client_that_reads_nothing_holds_the_gateway_to_its_read_ahead()
         finally:
             closed.set()
 
-    async def done() -> bytes:
-        return b""
-
-    async def receive() -> dict[str, Any]:
-        await asyncio.Event().wait()
-        return {"type": "http.disconnect"}
-
     sent: list[dict[str, Any]] = []
     stalled = asyncio.Event()
+    resumed = asyncio.Event()
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
-        if len(sent) > 2:  # the start and the first event went out; the client stalls now
+        if len(sent) == 3:  # the start and the first event went out; the client stalls now
             stalled.set()
-            await asyncio.Event().wait()
+            await resumed.wait()
 
-    response = EventStream(b"data: first\n\n", AsyncStream(endless()), bytes, done, bytes)
-    serving = asyncio.create_task(response({"type": "http"}, receive, send))
+    stream = AsyncStream(endless())
+    response = EventStream(b"data: first\n\n", stream, bytes, no_closing_events, bytes)
+    serving = asyncio.create_task(response({"type": "http"}, never_leaves, send))
     async with asyncio.timeout(TIMEOUT):
         await stalled.wait()
         for _ in range(100):  # bounded: the reader runs until it must wait for room
             await asyncio.sleep(0)
-    assert _READ_AHEAD <= pulled <= 2 * _READ_AHEAD + 1, pulled
-    serving.cancel()  # the client leaves: the upstream is closed at once
-    with pytest.raises(asyncio.CancelledError):
+        assert _READ_AHEAD <= pulled <= 2 * _READ_AHEAD + 1, pulled
+        resumed.set()
         await serving
-    async with asyncio.timeout(TIMEOUT):
         await closed.wait()
-    assert pulled < upstream_chunks
+    body = b"".join(message.get("body", b"") for message in sent)
+    assert body == b"data: first\n\n" + b"data: piece\n\n" * upstream_chunks
+    assert sent[-1]["more_body"] is False
+    assert all(message.get("more_body", True) for message in sent[:-1])
+
+
+async def test_an_event_is_sent_as_soon_as_it_is_read_not_with_the_next() -> None:
+    # A paced upstream: the second event is not even made until the first has gone out.
+    from aiodynaspark.client import AsyncStream
+    from aiodynaspark.server.core._streaming import EventStream
+
+    first_out = asyncio.Event()
+
+    async def paced() -> AsyncIterator[bytes]:
+        yield b"data: one\n\n"
+        await first_out.wait()
+        yield b"data: two\n\n"
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if message.get("body") == b"data: one\n\n":
+            first_out.set()
+
+    response = EventStream(b"", AsyncStream(paced()), bytes, no_closing_events, bytes)
+    async with asyncio.timeout(TIMEOUT):
+        await response({"type": "http"}, never_leaves, send)
+    assert b"".join(message.get("body", b"") for message in sent) == (b"data: one\n\ndata: two\n\n")
 
 
 # A chunk unlike the template's in one field: every field of the three chunk models but the
@@ -231,26 +264,54 @@ async def test_a_text_chunk_unlike_the_others_in_any_field_is_sent_as_it_is(
 ) -> None:
     # Text-only chunks are encoded from a template cut from the first one; a chunk that
     # differs in anything but its text must not take the template's value of that field.
-    from aiodynaspark.client import AsyncStream, ChatCompletionChunk
+    chunks = [
+        text_chunk("one"),
+        text_chunk("two"),
+        text_chunk("three", part, **{field: value}),
+        text_chunk("four"),
+    ]
+    assert await chat_events(chunks) == as_pydantic_writes_them(chunks)
+
+
+@pytest.mark.parametrize(
+    "first",
+    ["chatcmpl-1", "chat.completion.chunk", "gemini-1.5-flash", "model", "Dynaspark", "one"],
+)
+async def test_the_template_is_cut_at_the_text_wherever_else_the_text_occurs(first: str) -> None:
+    # The first text-only chunk's text, as a JSON string, may also stand elsewhere in its
+    # event, before it (the id, the object, the model, a key) or after it (the provider):
+    # the template is cut at the text only where it stands once, else that chunk is not used
+    # as the template.
+    chunks = [text_chunk(first), text_chunk("two"), text_chunk("three")]
+    assert await chat_events(chunks) == as_pydantic_writes_them(chunks)
+
+
+def text_chunk(text: str, part: str = "chunk", **change: Any) -> ChatCompletionChunk:
+    """A text-only chunk of one stream, with ``change`` made to its ``part``."""
+    data: dict[str, Any] = {
+        "id": "chatcmpl-1",
+        "created": 1700000000,
+        "model": "gemini-1.5-flash",
+        "provider": "Dynaspark",
+        "choices": [{"index": 0, "delta": {"content": text}}],
+    }
+    if part == "chunk":
+        data.update(change)
+    elif part == "choice":
+        data["choices"][0].update(change)
+    else:
+        data["choices"][0]["delta"].update(change)
+    return ChatCompletionChunk.model_validate(data)
+
+
+def as_pydantic_writes_them(chunks: list[ChatCompletionChunk]) -> list[bytes]:
+    return [b"data: " + each.model_dump_json().encode() for each in chunks] + [b"data: [DONE]"]
+
+
+async def chat_events(chunks: list[ChatCompletionChunk]) -> list[bytes]:
+    """The events the chat stream sends for ``chunks``, the first received before it starts."""
+    from aiodynaspark.client import AsyncStream
     from aiodynaspark.server.core._streaming import ChatEventStream
-
-    def chunk(text: str, **change: Any) -> ChatCompletionChunk:
-        data: dict[str, Any] = {
-            "id": "chatcmpl-1",
-            "created": 1700000000,
-            "model": "gemini-1.5-flash",
-            "provider": "Dynaspark",
-            "choices": [{"index": 0, "delta": {"content": text}}],
-        }
-        if part == "chunk":
-            data.update(change)
-        elif part == "choice":
-            data["choices"][0].update(change)
-        else:
-            data["choices"][0]["delta"].update(change)
-        return ChatCompletionChunk.model_validate(data)
-
-    chunks = [chunk("one"), chunk("two"), chunk("three", **{field: value}), chunk("four")]
 
     async def rest() -> AsyncIterator[ChatCompletionChunk]:
         for each in chunks[1:]:
@@ -258,16 +319,11 @@ async def test_a_text_chunk_unlike_the_others_in_any_field_is_sent_as_it_is(
 
     sent: list[dict[str, Any]] = []
 
-    async def receive() -> dict[str, Any]:
-        await asyncio.Event().wait()
-        return {"type": "http.disconnect"}
-
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
+    response = ChatEventStream(chunks[0], AsyncStream(rest()))
     async with asyncio.timeout(TIMEOUT):
-        await ChatEventStream(chunks[0], AsyncStream(rest()))({"type": "http"}, receive, send)
+        await response({"type": "http"}, never_leaves, send)
     body = b"".join(message.get("body", b"") for message in sent)
-    events = [event for event in body.split(b"\n\n") if event]
-    expected = [b"data: " + each.model_dump_json().encode() for each in chunks]
-    assert events == [*expected, b"data: [DONE]"]
+    return [event for event in body.split(b"\n\n") if event]
