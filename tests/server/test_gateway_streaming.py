@@ -224,21 +224,28 @@ async def test_an_event_is_sent_as_soon_as_it_is_read_not_with_the_next() -> Non
     assert b"".join(message.get("body", b"") for message in sent) == (b"data: one\n\ndata: two\n\n")
 
 
-# A chunk unlike the template's in one field: every field of the three chunk models but the
-# text and the list of choices (and ``object``, which has one value), and an extra field.
+# A chunk unlike the template's in one field, then one unlike both (the field's other value):
+# every field of the three chunk models but the text and the list of choices (and
+# ``object``, which has one value), and an extra field.
+USAGE = {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}
 UNLIKE_THE_TEMPLATE = [
-    ("chunk", "id", "chatcmpl-other"),
-    ("chunk", "created", 1),
-    ("chunk", "model", "gemini-2.0-flash"),
-    ("chunk", "provider", "DynasparkAPI"),
-    ("chunk", "usage", {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}),
-    ("chunk", "extra_field", "kept"),
-    ("choice", "index", 1),
-    ("choice", "finish_reason", "length"),
-    ("choice", "extra_field", "kept"),
-    ("delta", "role", "assistant"),
-    ("delta", "tool_calls", [{"index": 0, "id": "call_1", "function": {"name": "f"}}]),
-    ("delta", "extra_field", "kept"),
+    ("chunk", "id", "chatcmpl-other", "chatcmpl-third"),
+    ("chunk", "created", 1, 2),
+    ("chunk", "model", "gemini-2.0-flash", "gemini-2.0-flash-lite"),
+    ("chunk", "provider", "DynasparkAPI", "Other"),
+    ("chunk", "usage", USAGE, {**USAGE, "total_tokens": 4}),
+    ("chunk", "extra_field", "kept", "other"),
+    ("choice", "index", 1, 2),
+    ("choice", "finish_reason", "length", "stop"),
+    ("choice", "extra_field", "kept", "other"),
+    ("delta", "role", "assistant", "assistant"),
+    (
+        "delta",
+        "tool_calls",
+        [{"index": 0, "id": "call_1", "function": {"name": "f"}}],
+        [{"index": 0, "function": {"arguments": "{}"}}],
+    ),
+    ("delta", "extra_field", "kept", "other"),
 ]
 
 
@@ -248,7 +255,7 @@ def test_the_template_cases_name_every_field_of_a_chunk() -> None:
     # the template compares it too.
     from aiodynaspark.client import ChatCompletionChunk, ChoiceDelta, ChunkChoice
 
-    named = {(part, field) for part, field, _ in UNLIKE_THE_TEMPLATE}
+    named = {(part, field) for part, field, _, _ in UNLIKE_THE_TEMPLATE}
     for part, model, left_out in [
         ("chunk", ChatCompletionChunk, {"choices", "object"}),
         ("choice", ChunkChoice, {"delta"}),
@@ -258,17 +265,19 @@ def test_the_template_cases_name_every_field_of_a_chunk() -> None:
         assert fields <= {field for each, field in named if each == part}, model.__name__
 
 
-@pytest.mark.parametrize(("part", "field", "value"), UNLIKE_THE_TEMPLATE)
+@pytest.mark.parametrize(("part", "field", "value", "other"), UNLIKE_THE_TEMPLATE)
 async def test_a_text_chunk_unlike_the_others_in_any_field_is_sent_as_it_is(
-    part: str, field: str, value: Any
+    part: str, field: str, value: Any, other: Any
 ) -> None:
     # Text-only chunks are encoded from a template cut from the first one; a chunk that
-    # differs in anything but its text must not take the template's value of that field.
+    # differs in anything but its text must not take the template's value of that field,
+    # nor the value of the unlike chunk before it.
     chunks = [
         text_chunk("one"),
         text_chunk("two"),
         text_chunk("three", part, **{field: value}),
-        text_chunk("four"),
+        text_chunk("four", part, **{field: other}),
+        text_chunk("five"),
     ]
     assert await chat_events(chunks) == as_pydantic_writes_them(chunks)
 
@@ -283,6 +292,19 @@ async def test_the_template_is_cut_at_the_text_wherever_else_the_text_occurs(fir
     # the template is cut at the text only where it stands once, else that chunk is not used
     # as the template.
     chunks = [text_chunk(first), text_chunk("two"), text_chunk("three")]
+    assert await chat_events(chunks) == as_pydantic_writes_them(chunks)
+
+
+async def test_chunks_without_text_between_text_chunks_are_sent_as_they_are() -> None:
+    # The usage chunk of ``stream_options={"include_usage": True}`` has no choice at all,
+    # and a delta may carry nothing (no text, role, tool call or finish reason).
+    usage_only = ChatCompletionChunk.model_validate(
+        {**text_chunk("two").model_dump(), "choices": [], "usage": USAGE}
+    )
+    empty = ChatCompletionChunk.model_validate(
+        {**text_chunk("three").model_dump(), "choices": [{"index": 0, "delta": {}}]}
+    )
+    chunks = [text_chunk("one"), usage_only, empty, text_chunk("four")]
     assert await chat_events(chunks) == as_pydantic_writes_them(chunks)
 
 
