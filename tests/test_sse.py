@@ -100,6 +100,24 @@ def test_the_usual_event_is_read_as_a_json_parser_reads_it(text: str) -> None:
     assert text_from_payload(data) == expected
 
 
+@pytest.mark.parametrize(
+    ("inside", "piece"),
+    [
+        ('a", "role": "assistant', "a"),
+        ('a"}, "finish_reason": null, "x": {"content": "b', "a"),
+        ('say \\"hi\\" and \\"bye\\"', 'say "hi" and "bye"'),
+    ],
+)
+def test_an_event_that_only_starts_and_ends_as_the_usual_one_is_read_whole(
+    inside: str, piece: str
+) -> None:
+    # Between the usual head and tail stand more fields, or escaped quotes: the quick read
+    # must not take it all for the text.
+    data = _USUAL_HEAD + inside + _USUAL_TAIL
+    assert json.loads(data)["choices"][0]["delta"]["content"] == piece
+    assert text_from_payload(data) == piece
+
+
 def test_an_event_too_short_to_hold_the_usual_shape_is_not_read_as_it() -> None:
     # The head's closing quote and the tail's opening one must not be taken for one.
     data = _USUAL_HEAD[:-1] + _USUAL_TAIL
