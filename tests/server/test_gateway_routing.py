@@ -84,8 +84,57 @@ async def test_a_route_added_to_the_app_after_create_app_is_served(emu: Emulator
     async with run_gateway(app) as url:
         added = await fetch("GET", f"{url}/extra")
         chat = await fetch("POST", f"{url}/v1/chat/completions", json=CHAT)
+        # FastAPI's routes, built now, take the stand-in's place, and only its place.
+        document = await fetch("GET", f"{url}/openapi.json")
+        again = await fetch("GET", f"{url}/extra")
     assert (added.status, added.text) == (200, "mine")
     assert chat.status == 200
+    assert document.status == 200
+    assert (again.status, again.text) == (200, "mine")
+
+
+def test_every_route_is_found_by_name_before_and_after_the_build(emu: Emulator) -> None:
+    app = create_app(base_url=emu.url, max_retries=0)
+    for _ in ("before", "after"):  # the OpenAPI document's name needs FastAPI's routes built
+        assert app.url_path_for("create_chat_completion") == "/v1/chat/completions"
+        assert app.url_path_for("retrieve_model", model=MODEL) == f"/v1/models/{MODEL}"
+        assert app.url_path_for("openapi") == "/openapi.json"
+
+
+async def test_a_declared_route_with_dependencies_runs_them(emu: Emulator) -> None:
+    # A route that declares dependencies (a key check, say) is never served directly: the
+    # short path calls the endpoint alone, so FastAPI's route, which runs them, serves it.
+    from fastapi import Depends, FastAPI
+
+    from aiodynaspark.server.core._routing import DeclaredRouter, DeferredRoutes, direct_routes
+
+    ran: list[str] = []
+
+    async def note_route() -> None:
+        ran.append("route")
+
+    async def note_router() -> None:
+        ran.append("router")
+
+    guarded, fenced = DeclaredRouter(), DeclaredRouter(dependencies=[Depends(note_router)])
+
+    @guarded.get("/guarded", dependencies=[Depends(note_route)])
+    async def guarded_endpoint() -> PlainTextResponse:
+        return PlainTextResponse("guarded")
+
+    @fenced.get("/fenced")
+    async def fenced_endpoint() -> PlainTextResponse:
+        return PlainTextResponse("fenced")
+
+    app = FastAPI()
+    routers = [guarded, fenced]
+    deferred = DeferredRoutes(app.router, app.router.routes, routers)
+    app.router.routes[:] = [*direct_routes(routers, deferred), deferred]
+    async with run_gateway(app) as url:
+        first = await fetch("GET", f"{url}/guarded")
+        second = await fetch("GET", f"{url}/fenced")
+    assert (first.text, second.text) == ("guarded", "fenced")
+    assert ran == ["route", "router"]
 
 
 async def test_a_gateway_behind_a_path_prefix_serves_its_direct_routes(emu: Emulator) -> None:
