@@ -112,6 +112,16 @@ async def test_events_keep_coming_while_the_client_reads(
     assert upstream.requests == 1
 
 
+async def never_leaves() -> dict[str, Any]:
+    """An ASGI ``receive`` whose client never leaves."""
+    await asyncio.Event().wait()
+    return {"type": "http.disconnect"}
+
+
+async def no_closing_events() -> bytes:
+    return b""
+
+
 async def test_a_stream_ends_even_when_its_closing_error_cannot_be_built() -> None:
     from aiodynaspark.client import AsyncStream
     from aiodynaspark.server.core._streaming import EventStream
@@ -123,32 +133,16 @@ async def test_a_stream_ends_even_when_its_closing_error_cannot_be_built() -> No
     def unencodable(exc: Exception) -> bytes:
         raise ValueError("cannot encode")
 
-    async def done() -> bytes:
-        return b""
-
     sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        await asyncio.Event().wait()  # the client never leaves
-        return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    response = EventStream(b"data: first\n\n", AsyncStream(broken()), bytes, done, unencodable)
+    stream = AsyncStream(broken())
+    response = EventStream(b"data: first\n\n", stream, bytes, no_closing_events, unencodable)
     async with asyncio.timeout(5):
-        await response({"type": "http"}, receive, send)
+        await response({"type": "http"}, never_leaves, send)
     assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
-
-
-async def never_leaves() -> dict[str, Any]:
-    """An ASGI ``receive`` whose client never leaves."""
-    await asyncio.Event().wait()
-    return {"type": "http.disconnect"}
-
-
-async def no_closing_events() -> bytes:
-    return b""
 
 
 async def test_a_stalled_client_holds_the_gateway_to_its_read_ahead_then_gets_every_event() -> None:
