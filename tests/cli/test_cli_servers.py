@@ -1,5 +1,6 @@
 """``aiodynaspark emulator`` and ``serve``: foreground servers that answer, then stop cleanly."""
 
+import contextlib
 import json
 import os
 import re
@@ -68,6 +69,49 @@ def test_emulator_prints_its_url_answers_and_stops_on_sigterm(cli: CLI) -> None:
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=RUN_TIMEOUT) == 0
+
+
+def test_emulator_signalled_again_while_it_stops_prints_nothing(cli: CLI) -> None:
+    # A supervisor (or a shell's exit trap) may send SIGTERM again while the emulator is
+    # already stopping: it ends, by the signal or by itself, without a traceback.
+    with _running(cli.argv("emulator", "--port", "0")) as process:
+        assert "listening on" in _read_line(process, time.monotonic() + STARTUP_TIMEOUT)
+        for _ in range(4000):  # bounded: it ends within a few of them
+            if process.poll() is not None:
+                break
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+            time.sleep(0.0005)
+        _, errors = process.communicate(timeout=RUN_TIMEOUT)
+    assert process.returncode in (0, -signal.SIGTERM)
+    assert errors.decode() == ""
+
+
+def test_the_emulator_gives_its_signal_handlers_back_before_its_loop_closes() -> None:
+    # What keeps a late signal from meeting asyncio's closed wake-up pipe: once the emulator
+    # has stopped, and before asyncio.run closes the loop, no handler and no wake-up fd of
+    # the loop's are left.
+    import asyncio
+
+    from aiodynaspark.cli._servers import _run_until_signal
+    from aiodynaspark.testing import Emulator
+
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    left: dict[str, object] = {}
+
+    async def main() -> None:
+        # Sent once the handlers are in (they are added before the first await).
+        asyncio.get_running_loop().call_soon(os.kill, os.getpid(), signal.SIGTERM)
+        await _run_until_signal(Emulator("127.0.0.1", 0, record=False))
+        left["wakeup_fd"] = signal.set_wakeup_fd(-1)
+        left["sigterm"] = signal.getsignal(signal.SIGTERM)
+
+    try:
+        asyncio.run(main())
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+    assert left == {"wakeup_fd": -1, "sigterm": signal.SIG_DFL}
 
 
 def test_emulator_on_a_busy_port_gives_one_line(cli: CLI) -> None:

@@ -122,13 +122,23 @@ async def _run_until_signal(server: "Emulator") -> None:
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C raises instead
             loop.add_signal_handler(signum, stop.set)
-    async with server:
-        # Flushed at once: a script waiting for this line learns the port (with --port 0).
-        click.echo(f"Dynaspark emulator listening on {server.url}")
-        await stop.wait()
+    try:
+        async with server:
+            # Flushed at once: a script waiting for this line learns the port (with --port 0).
+            click.echo(f"Dynaspark emulator listening on {server.url}")
+            await stop.wait()
+    finally:
+        # Given back while the loop is open: asyncio closes its wake-up pipe before it drops
+        # the handlers, and a signal in between (a second SIGTERM from a supervisor) would
+        # print "Exception ignored when trying to write to the signal wakeup fd". Once the
+        # server is closed, a further signal acts as it does by default.
+        for signum in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signum)
 
 
 _SECONDS = click.FloatRange(min=0)
